@@ -1,0 +1,4 @@
+from msfix.cli import main
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
