@@ -1,0 +1,397 @@
+"""Run a MindSpore script briefly in a child process and report what happened.
+
+The parent (this module) never imports MindSpore or NumPy. The child is the
+chosen interpreter running the user's script directly (``python SCRIPT
+ARGS...``) with ``cwd`` set to a fresh temporary directory and the msfix
+bootstrap (``bootstrap/sitecustomize.py``) first on ``PYTHONPATH``. The
+bootstrap patches MindSpore, writes a JSON result file, and this module turns
+that into a :class:`SmokeReport`. The temporary directory is removed
+afterwards, whatever happened.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Sequence
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+BOOTSTRAP_DIR = PACKAGE_DIR / "bootstrap"
+SYNTHETIC_MODULE = PACKAGE_DIR / "synthetic.py"
+CRASH_MAP_PATH = PACKAGE_DIR / "crash_map.json"
+
+OUTCOMES = ("passed", "crashed", "timed-out", "diverged", "no-steps")
+DEVICES = ("CPU", "GPU", "Ascend")
+INSTALL_HINT = "pip install 'msfix[smoke]'"
+_ARTIFACT_SUFFIXES = (".ckpt", ".safetensors", ".mindir", ".air", ".onnx")
+_BOOTSTRAP_EXIT = 70
+
+
+class SmokeUnavailable(RuntimeError):
+    """The chosen interpreter cannot run a smoke test (no MindSpore, or no such interpreter)."""
+
+    def __init__(self, message: str, python: str):
+        super().__init__(message)
+        self.python = python
+
+
+@dataclass
+class SmokeReport:
+    script: str
+    outcome: str
+    exception_type: str | None = None
+    message: str | None = None
+    script_line: int | None = None
+    rule_code: str | None = None
+    rule_title: str | None = None
+    wall_time: float = 0.0
+    steps: int = 0
+    train_steps: int = 0
+    loop_steps: int = 0
+    first_loss: float | None = None
+    last_loss: float | None = None
+    losses: list = field(default_factory=list)
+    checkpoints: list[str] = field(default_factory=list)
+    eval_metrics: dict | None = None
+    device: dict = field(default_factory=dict)
+    datasets: list = field(default_factory=list)
+    redirected_paths: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    returncode: int | None = None
+    timeout: float | None = None
+    python: str = ""
+    stdout: str = ""
+    stderr: str = ""
+
+    @property
+    def location(self) -> str | None:
+        if self.script_line is None:
+            return None
+        return f"{self.script}:{self.script_line}"
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "passed"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["location"] = self.location
+        return data
+
+
+# ---------------------------------------------------------------------------
+# crash map
+
+
+@lru_cache(maxsize=1)
+def load_crash_map() -> tuple[dict, ...]:
+    with open(CRASH_MAP_PATH, encoding="utf-8") as fh:
+        data = json.load(fh)
+    entries = []
+    for entry in data["entries"]:
+        entry = dict(entry)
+        entry["regex"] = re.compile(entry["pattern"], re.S)
+        entries.append(entry)
+    return tuple(entries)
+
+
+def match_crash(exception_type: str | None, message: str | None) -> dict | None:
+    """The first crash-map entry matching ``"ExcType: message"``, or None."""
+    if not exception_type:
+        return None
+    text = f"{exception_type}: {message or ''}"
+    for entry in load_crash_map():
+        if entry["regex"].search(text):
+            return entry
+    return None
+
+
+# ---------------------------------------------------------------------------
+# interpreter checks
+
+
+def check_interpreter(python: str) -> None:
+    """Raise :class:`SmokeUnavailable` unless ``python`` can import MindSpore.
+
+    Uses ``importlib.util.find_spec`` in the interpreter, so MindSpore is not
+    imported (cheap).
+    """
+    probe = "import importlib.util,sys; sys.exit(0 if importlib.util.find_spec('mindspore') else 3)"
+    try:
+        proc = subprocess.run(
+            [python, "-c", probe],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SmokeUnavailable(
+            f"cannot run Python interpreter {python!r} ({exc.__class__.__name__}); "
+            f"pass --python with an interpreter that has MindSpore: {INSTALL_HINT}",
+            python,
+        ) from None
+    if proc.returncode != 0:
+        raise SmokeUnavailable(
+            f"MindSpore is not installed in {python}; install it with: {INSTALL_HINT}",
+            python,
+        )
+
+
+# ---------------------------------------------------------------------------
+# running
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _scan_artifacts(workdir: Path) -> list[str]:
+    found = []
+    for root, _dirs, files in os.walk(workdir):
+        for name in files:
+            if name.endswith(_ARTIFACT_SUFFIXES):
+                found.append(os.path.relpath(os.path.join(root, name), workdir))
+    return sorted(found)
+
+
+def _numbers(losses: Sequence) -> list[float]:
+    out = []
+    for value in losses:
+        if isinstance(value, (int, float)):
+            out.append(float(value))
+        else:  # 'nan', 'inf', '-inf' as repr strings
+            try:
+                out.append(float(value))
+            except (TypeError, ValueError):
+                pass
+    return out
+
+
+def run_smoke(
+    script: os.PathLike | str,
+    *,
+    device: str = "CPU",
+    steps: int = 3,
+    epochs: int = 1,
+    timeout: float = 300.0,
+    python: str | None = None,
+    script_args: Sequence[str] = (),
+    allow_host_workers: bool = True,
+    env: dict[str, str] | None = None,
+) -> SmokeReport:
+    """Smoke-test ``script`` and return a :class:`SmokeReport`.
+
+    ``allow_host_workers``: a ``num_parallel_workers`` larger than this host's
+    CPU count is let through (with a note, MS202) instead of raising, since the
+    script is usually meant for a bigger training host.
+    ``env``: extra environment variables for the child.
+    Raises :class:`SmokeUnavailable` when the interpreter lacks MindSpore,
+    ``FileNotFoundError`` when the script does not exist.
+    """
+    script_path = Path(script)
+    if not script_path.is_file():
+        raise FileNotFoundError(f"no such script: {script}")
+    script_abs = script_path.resolve()
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
+    if steps < 1 or epochs < 1:
+        raise ValueError("steps and epochs must be at least 1")
+    python = python or sys.executable
+    check_interpreter(python)
+
+    tmp_root = Path(tempfile.mkdtemp(prefix="msfix-smoke-"))
+    try:
+        workdir = tmp_root / "work"
+        child_tmp = tmp_root / "tmp"
+        data_dir = tmp_root / "data"
+        for d in (workdir, child_tmp, data_dir):
+            d.mkdir()
+        result_path = tmp_root / "result.json"
+        config = {
+            "script": str(script_abs),
+            "workdir": str(workdir),
+            "data_dir": str(data_dir),
+            "result_path": str(result_path),
+            "synthetic_module": str(SYNTHETIC_MODULE),
+            "device": device,
+            "steps": int(steps),
+            "epochs": int(epochs),
+            "allow_host_workers": bool(allow_host_workers),
+        }
+        config_path = tmp_root / "config.json"
+        config_path.write_text(json.dumps(config), encoding="utf-8")
+
+        child_env = dict(os.environ)
+        for key in ("MSFIX_SMOKE_ACTIVE", "PYTHONSAFEPATH", "PYTHONSTARTUP", "PYTHONINSPECT"):
+            child_env.pop(key, None)
+        child_env.update(env or {})
+        old_path = child_env.get("PYTHONPATH")
+        child_env["PYTHONPATH"] = str(BOOTSTRAP_DIR) + (os.pathsep + old_path if old_path else "")
+        child_env["MSFIX_SMOKE_CONFIG"] = str(config_path)
+        child_env["PYTHONDONTWRITEBYTECODE"] = "1"  # no __pycache__ next to the user's files
+        child_env["PYTHONUNBUFFERED"] = "1"
+        for key in ("TMPDIR", "TEMP", "TMP"):
+            child_env[key] = str(child_tmp)
+
+        cmd = [python, str(script_abs), *map(str, script_args)]
+        start = time.monotonic()
+        proc = subprocess.Popen(
+            cmd,
+            cwd=workdir,
+            env=child_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        timed_out = False
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(proc.pid)
+            out, err = proc.communicate()
+        finally:
+            _kill_group(proc.pid)  # stray grandchildren of the script
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        wall = time.monotonic() - start
+
+        try:
+            result = json.loads(result_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            result = None
+        report = _build_report(
+            script=str(script_path),
+            result=result,
+            returncode=proc.returncode,
+            timed_out=timed_out,
+            timeout=timeout,
+            wall=wall,
+            stdout=out.decode("utf-8", "replace"),
+            stderr=err.decode("utf-8", "replace"),
+            python=python,
+        )
+        report.checkpoints = _scan_artifacts(workdir)
+        return report
+    finally:
+        shutil.rmtree(tmp_root, ignore_errors=True)
+
+
+def _build_report(
+    *,
+    script: str,
+    result: dict | None,
+    returncode: int | None,
+    timed_out: bool,
+    timeout: float,
+    wall: float,
+    stdout: str,
+    stderr: str,
+    python: str,
+) -> SmokeReport:
+    report = SmokeReport(
+        script=script,
+        outcome="passed",
+        wall_time=round(wall, 3),
+        returncode=returncode,
+        timeout=timeout,
+        python=python,
+        stdout=stdout,
+        stderr=stderr,
+    )
+    result = result or {}
+    report.train_steps = int(result.get("train_steps", 0))
+    report.loop_steps = int(result.get("loop_steps", 0))
+    report.steps = report.train_steps + report.loop_steps
+    losses = _numbers(result.get("losses", []))
+    report.losses = [x if math.isfinite(x) else str(x) for x in losses]
+    if losses:
+        report.first_loss = losses[0]
+        report.last_loss = losses[-1]
+    report.eval_metrics = result.get("eval_metrics")
+    report.device = result.get("device") or {}
+    report.datasets = result.get("datasets") or []
+    report.redirected_paths = result.get("redirected_paths") or []
+    report.notes = list(result.get("notes") or [])
+
+    exc = result.get("exception")
+    if exc:
+        report.exception_type = exc.get("type")
+        report.message = exc.get("message")
+        report.script_line = exc.get("script_line")
+        if exc.get("phase") == "bootstrap":
+            report.notes.append({"text": "failed while msfix set up the run (before the script started)", "rule": None})
+
+    if timed_out:
+        report.outcome = "timed-out"
+        report.message = report.message or f"no result after {timeout:g} s; the process group was killed"
+        return report
+
+    entry = match_crash(report.exception_type, report.message)
+    if entry is not None:
+        report.rule_code = entry.get("rule")
+        report.rule_title = entry.get("title")
+
+    nonfinite = result.get("nonfinite_loss")
+    if nonfinite or any(not math.isfinite(x) for x in losses):
+        report.outcome = "diverged"
+        step = (nonfinite or {}).get("step")
+        report.notes.append(
+            {
+                "text": "loss became NaN/inf"
+                + (f" at step {step + 1}" if isinstance(step, int) else "")
+                + ": a hyperparameter finding (learning rate, momentum, loss scale), not a crash",
+                "rule": None,
+            }
+        )
+        return report
+
+    if report.exception_type:
+        report.outcome = (entry or {}).get("outcome") or "crashed"
+        return report
+
+    if returncode not in (0, None):
+        report.outcome = "crashed"
+        if returncode < 0:
+            try:
+                name = signal.Signals(-returncode).name
+            except ValueError:
+                name = f"signal {-returncode}"
+            report.exception_type = name
+            report.message = f"the script was killed by {name}"
+        elif not result:
+            report.exception_type = "SmokeError"
+            report.message = f"the child exited with code {returncode} without a result"
+        else:
+            report.exception_type = "SystemExit"
+            report.message = f"the script exited with code {returncode}"
+        return report
+
+    if not result.get("finished"):
+        report.outcome = "crashed"
+        report.exception_type = "SmokeError"
+        report.message = "the script ended without the smoke bootstrap seeing its exit (os._exit?)"
+        return report
+
+    if report.steps == 0:
+        report.outcome = "no-steps"
+        report.message = "the script finished but no training step ran"
+        return report
+    return report
