@@ -356,7 +356,7 @@ def _build_report(
         report.notes.append(
             {
                 "text": "loss became NaN/inf"
-                + (f" at step {step + 1}" if isinstance(step, int) else "")
+                + (f" at step {step}" if isinstance(step, int) else "")
                 + ": a hyperparameter finding (learning rate, momentum, loss scale), not a crash",
                 "rule": None,
             }

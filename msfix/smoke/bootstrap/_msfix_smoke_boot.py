@@ -558,37 +558,42 @@ def _metrics(result):
 def _patch_value_and_grad(ms) -> None:
     """Record the loss returned by functions made with ``value_and_grad``.
 
-    Only in PyNative calls: inside a ``jit`` graph the wrapper is not used, the
-    original function object is handed to the compiler instead.
+    The returned stand-in is an ``nn.Cell``: called from Python (PyNative) its
+    ``__call__`` records the loss; inside a ``jit`` graph the compiler parses
+    its ``construct``, which just calls the real function, so graphs compile
+    as before (and their losses are not seen).
     """
     original = getattr(ms, "value_and_grad", None)
     if original is None:
         return
+    from mindspore import nn
+
+    class _LossWatcher(nn.Cell):
+        def __init__(self, grad_fn):
+            super().__init__(auto_prefix=False)
+            self.grad_fn = grad_fn
+
+        def construct(self, *args):
+            return self.grad_fn(*args)
+
+        def __call__(self, *args, **kwargs):
+            out = self.grad_fn(*args, **kwargs)
+            if not _STATE.in_model:
+                try:
+                    _STATE.record_loss(out[0] if isinstance(out, tuple) else None)
+                except Exception:
+                    pass
+            return out
 
     @functools.wraps(original)
     def value_and_grad(fn, *args, **kwargs):
         grad_fn = original(fn, *args, **kwargs)
-        return _LossWatcher(grad_fn)
+        try:
+            return _LossWatcher(grad_fn)
+        except Exception:
+            return grad_fn
 
     _replace_everywhere(original, value_and_grad)
-
-
-class _LossWatcher:
-    """Callable stand-in for a ``value_and_grad`` function."""
-
-    def __init__(self, grad_fn):
-        self.__wrapped__ = grad_fn
-        functools.update_wrapper(self, grad_fn, updated=())
-
-    def __call__(self, *args, **kwargs):
-        out = self.__wrapped__(*args, **kwargs)
-        if not _STATE.in_model:
-            try:
-                value = out[0] if isinstance(out, tuple) else None
-                _STATE.record_loss(value)
-            except Exception:
-                pass
-        return out
 
 
 # ---------------------------------------------------------------------------

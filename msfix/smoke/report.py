@@ -1,0 +1,108 @@
+"""Render a :class:`~msfix.smoke.runner.SmokeReport` as text (rich) or JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import Console
+
+    from msfix.smoke.runner import SmokeReport
+
+_STYLES = {
+    "passed": "bold green",
+    "crashed": "bold red",
+    "timed-out": "bold red",
+    "diverged": "bold yellow",
+    "no-steps": "bold yellow",
+}
+
+
+def short_message(message: str | None, max_lines: int = 6) -> str:
+    """The user-facing part of an exception message (MindSpore appends C++ stacks)."""
+    if not message:
+        return ""
+    lines = []
+    for line in message.strip().splitlines():
+        if line.startswith("----") or line.startswith("- C++ Call Stack"):
+            break
+        if line.strip():
+            lines.append(line.rstrip())
+        if len(lines) >= max_lines:
+            lines.append("...")
+            break
+    return "\n".join(lines)
+
+
+def _fmt_loss(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def render_json(report: "SmokeReport") -> str:
+    return json.dumps(report.to_dict(), indent=2, default=str)
+
+
+def render_text(report: "SmokeReport", console: "Console", *, verbose: bool = False) -> None:
+    from rich.markup import escape
+    from rich.panel import Panel
+    from rich.text import Text
+
+    style = _STYLES.get(report.outcome, "bold")
+    head = Text()
+    head.append("smoke ", style="bold")
+    head.append(report.script)
+    head.append("  ")
+    head.append(report.outcome.upper(), style=style)
+    head.append(f"  ({report.wall_time:.1f} s)", style="dim")
+    console.print(head)
+
+    if report.exception_type:
+        where = report.location or report.script
+        line = f"  [bold]{escape(where)}[/bold]: {escape(report.exception_type)}: "
+        console.print(line + escape(short_message(report.message)))
+        if report.rule_code:
+            title = f" ({report.rule_title})" if report.rule_title else ""
+            console.print(f"  covered by msfix rule [bold]{escape(report.rule_code)}[/bold]{escape(title)}")
+    elif report.message:
+        console.print(f"  {escape(report.message)}")
+
+    parts = [f"steps: {report.steps}"]
+    if report.train_steps and report.loop_steps:
+        parts[0] += f" (Model {report.train_steps}, custom loops {report.loop_steps})"
+    if report.first_loss is not None:
+        parts.append(f"loss: {_fmt_loss(report.first_loss)} -> {_fmt_loss(report.last_loss)}")
+    console.print("  " + "   ".join(escape(p) for p in parts))
+
+    if report.eval_metrics:
+        metrics = ", ".join(f"{k}={_fmt_loss(v)}" for k, v in report.eval_metrics.items())
+        console.print(f"  eval: {escape(metrics)}")
+    if report.checkpoints:
+        console.print(f"  checkpoints: {escape(', '.join(report.checkpoints))}")
+    device = report.device or {}
+    if device.get("call"):
+        console.print(f"  device: {escape(str(device.get('call')))}", style="dim")
+    for entry in report.datasets:
+        usage = entry.get("usage")
+        usage_text = f", usage={usage!r}" if usage is not None else ""
+        console.print(
+            f"  data: {escape(entry.get('reader', '?'))}({escape(repr(entry.get('original_dir')))}{escape(usage_text)})"
+            f" -> synthetic {escape(entry.get('synthetic', '?'))}",
+            style="dim",
+        )
+    for entry in report.redirected_paths:
+        console.print(
+            f"  redirected {escape(entry.get('kind', ''))}: {escape(entry.get('original', ''))}"
+            " -> smoke temp dir",
+            style="dim",
+        )
+    for note in report.notes:
+        rule = f" [{note['rule']}]" if note.get("rule") else ""
+        console.print(f"  note: {escape(note.get('text', ''))}{escape(rule)}", style="yellow")
+
+    if verbose:
+        for name in ("stdout", "stderr"):
+            text = getattr(report, name)
+            console.print(Panel(Text(text.rstrip() or "(empty)"), title=f"script {name}", expand=True))
