@@ -1,0 +1,416 @@
+"""The one analysis pass: a single visit of the LibCST tree that fills a ScriptModel.
+
+The visit records raw facts (bindings, imports, calls, dotted names, classes,
+functions) with their scope and evaluation order; a short resolution step over the
+recorded calls (not over the tree) then computes qualified names, instance types
+and dataset pipelines. No whole-tree metadata provider is used.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Set
+
+import libcst as cst
+
+from msfix.analysis.model import (
+    PIPELINE_OPS,
+    Binding,
+    CallSite,
+    CellClass,
+    DottedRef,
+    FunctionInfo,
+    ImportRecord,
+    Pipeline,
+    Scope,
+    ScriptModel,
+)
+from msfix.knowledge import facts
+
+_STATEMENT_TYPES = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
+
+
+def dotted_name(expr: cst.CSTNode) -> Optional[str]:
+    """`a.b.c` -> "a.b.c" for pure Name/Attribute chains, else None."""
+    parts: List[str] = []
+    while isinstance(expr, cst.Attribute):
+        parts.append(expr.attr.value)
+        expr = expr.value
+    if isinstance(expr, cst.Name):
+        parts.append(expr.value)
+        return ".".join(reversed(parts))
+    return None
+
+
+class _Builder(cst.CSTVisitor):
+    def __init__(self, model: ScriptModel) -> None:
+        super().__init__()
+        self.m = model
+        self.scope: Scope = model.module_scope
+        self.counter = 0
+        self.top = -1
+        self.top_index: Dict[int, int] = {}
+        self.statements: List[cst.CSTNode] = []
+        self.assign_target: Dict[int, str] = {}
+        self.class_stack: List[cst.ClassDef] = []
+        self.func_stack: List[FunctionInfo] = []
+        self.raw_calls: List[CallSite] = []
+        self.raw_refs: List[DottedRef] = []
+        self.raw_classes: List[tuple] = []  # (ClassDef, scope, top)
+        self.class_info: Dict[int, CellClass] = {}
+
+    # -- generic hooks --------------------------------------------------------
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.counter += 1
+        i = self.top_index.get(id(node))
+        if i is not None:
+            self.top = i
+        self.m.owner[id(node)] = self.top
+        if isinstance(node, _STATEMENT_TYPES):
+            self.statements.append(node)
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        super().on_leave(original_node)
+        self.counter += 1
+        if isinstance(original_node, _STATEMENT_TYPES):
+            self.statements.pop()
+
+    def _bind(self, name: str, kind: str, node: cst.CSTNode, value=None, qualname=None,
+              scope: Optional[Scope] = None) -> None:
+        s = scope or self.scope
+        s.add(Binding(name=name, kind=kind, node=node, scope=s, order=self.counter, top=self.top,
+                      value=value, qualname=qualname,
+                      statement=self.statements[-1] if self.statements else None))
+
+    def _bind_target(self, target: cst.BaseExpression, kind: str, value=None) -> None:
+        if isinstance(target, cst.Name):
+            self._bind(target.value, kind, target, value=value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self._bind_target(el.value, "other" if kind == "assign" else kind)
+        elif isinstance(target, cst.StarredElement):
+            self._bind_target(target.value, "other")
+
+    # -- module ---------------------------------------------------------------
+    def visit_Module(self, node: cst.Module) -> None:
+        self.top_index = {id(s): i for i, s in enumerate(node.body)}
+
+    # -- imports --------------------------------------------------------------
+    def visit_Import(self, node: cst.Import) -> bool:
+        names = []
+        for alias in node.names:
+            full = dotted_name(alias.name) or ""
+            asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+            names.append((full, asname, alias))
+            if full.split(".")[0] == "mindspore":
+                self.m.mentions_mindspore = True
+            if asname:
+                self._bind(asname, "import", node, qualname=full)
+            else:
+                root = full.split(".")[0]
+                self._bind(root, "import", node, qualname=root)
+        self.m.imports.append(ImportRecord(node, None, names, False, self.scope, self.top, self.statements[-1]))
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        module = dotted_name(node.module) if node.module is not None else None
+        relative = len(node.relative) > 0
+        if relative:
+            module = None
+        if module and module.split(".")[0] == "mindspore":
+            self.m.mentions_mindspore = True
+        names = []
+        star = isinstance(node.names, cst.ImportStar)
+        if not star:
+            for alias in node.names:  # type: ignore[union-attr]
+                n = dotted_name(alias.name) or ""
+                asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+                names.append((n, asname, alias))
+                self._bind(asname or n, "import", node, qualname=f"{module}.{n}" if module else None)
+        self.m.imports.append(ImportRecord(node, module if not relative else None, names, star, self.scope,
+                                           self.top, self.statements[-1]))
+        return False
+
+    # -- assignments ----------------------------------------------------------
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) and isinstance(node.value, cst.Call):
+            self.assign_target[id(node.value)] = node.targets[0].target.value
+        # self.x = ... inside a Cell's __init__
+        if self.class_stack and self.func_stack and self.func_stack[-1].name == "__init__":
+            info = self.class_info.get(id(self.class_stack[-1]))
+            if info is not None and self.func_stack[-1].scope.parent is not None \
+                    and self.func_stack[-1].scope.parent.node is self.class_stack[-1]:
+                for t in node.targets:
+                    tgt = t.target
+                    if isinstance(tgt, cst.Attribute) and isinstance(tgt.value, cst.Name) and tgt.value.value == "self":
+                        info.self_assigns.append((tgt.attr.value, node.value, node))
+
+    def leave_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            self._bind_target(t.target, "assign", value=node.value if isinstance(t.target, cst.Name) else None)
+
+    def leave_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._bind_target(node.target, "assign", value=node.value)
+
+    def leave_AugAssign(self, node: cst.AugAssign) -> None:
+        self._bind_target(node.target, "other")
+
+    def leave_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bind_target(node.target, "other")
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind_target(node.target, "loop")
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._bind_target(node.asname.name, "with")
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None and isinstance(node.name.name, cst.Name):
+            self._bind(node.name.name.value, "other", node)
+
+    # -- functions and classes --------------------------------------------------
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._bind(node.name.value, "def", node)
+        fscope = Scope("function", node.name.value, self.scope, node)
+        info = FunctionInfo(node.name.value, node, fscope)
+        if self.scope.kind == "module":
+            self.m.functions[node.name.value] = info
+        params = node.params
+        for p in [*params.posonly_params, *params.params, *params.kwonly_params]:
+            self._bind(p.name.value, "param", p, scope=fscope)
+        for p in (params.star_arg, params.star_kwarg):
+            if isinstance(p, cst.Param):
+                self._bind(p.name.value, "param", p, scope=fscope)
+        self.func_stack.append(info)
+        self.scope = fscope
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.func_stack.pop()
+        self.scope = self.scope.parent  # type: ignore[assignment]
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if self.func_stack and node.value is not None:
+            self.func_stack[-1].returns.append(node.value)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._bind(node.name.value, "class", node)
+        if self.scope.kind == "module":
+            self.m.classes[node.name.value] = node
+        info = CellClass(node.name.value, node, [], top=self.top)
+        for el in node.body.body if isinstance(node.body, cst.IndentedBlock) else ():
+            if isinstance(el, cst.FunctionDef):
+                info.methods[el.name.value] = el
+        self.class_info[id(node)] = info
+        self.raw_classes.append((node, self.scope, self.counter))
+        self.class_stack.append(node)
+        self.scope = Scope("class", node.name.value, self.scope, node)
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        self.class_stack.pop()
+        self.scope = self.scope.parent  # type: ignore[assignment]
+
+    # -- uses -------------------------------------------------------------------
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        if dotted_name(node) is not None:
+            self.raw_refs.append(DottedRef(node, "", self.scope, self.top))
+            return False  # a pure dotted chain: nothing inside it to record
+        return True
+
+    def leave_Call(self, node: cst.Call) -> None:
+        site = CallSite(node=node, scope=self.scope, order=self.counter, top=self.top,
+                        statement=self.statements[-1] if self.statements else node,
+                        target=self.assign_target.get(id(node)))
+        self.raw_calls.append(site)
+        # super().__init__() inside a class's __init__
+        f = node.func
+        if (isinstance(f, cst.Attribute) and f.attr.value == "__init__" and self.class_stack
+                and self.func_stack and self.func_stack[-1].name == "__init__"):
+            inner = f.value
+            if (isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name) and inner.func.value == "super") \
+                    or dotted_name(inner) is not None:
+                info = self.class_info.get(id(self.class_stack[-1]))
+                if info is not None:
+                    info.has_super_init = True
+
+
+def build_model(module: cst.Module, text: str) -> ScriptModel:
+    model = ScriptModel(module, text)
+    b = _Builder(model)
+    module.visit(b)
+    _resolve(model, b)
+    return model
+
+
+def _resolve(m: ScriptModel, b: _Builder) -> None:
+    # Dotted references into MindSpore.
+    for ref in b.raw_refs:
+        q = m.resolve(ref.node, ref.scope, None)
+        if q and q.startswith("mindspore"):
+            ref.qualname = q
+            m.refs.append(ref)
+
+    # Local classes: which are Cells (directly or through local bases).
+    infos = list(b.class_info.values())
+    for (node, scope, order) in b.raw_classes:
+        info = b.class_info[id(node)]
+        info.bases = [m.qualname(arg.value, scope, order) for arg in node.bases]
+    changed = True
+    cell_names: Set[str] = set()
+    while changed:
+        changed = False
+        for info in infos:
+            if info.name in cell_names:
+                continue
+            for q in info.bases:
+                if q == "mindspore.nn.Cell" or (q and q.startswith("mindspore.nn.") and q.endswith("Cell")) \
+                        or (q and q.startswith("<local>.") and q[8:] in cell_names):
+                    cell_names.add(info.name)
+                    changed = True
+                    break
+    for info in infos:
+        if info.name in cell_names:
+            m.cells[info.name] = info
+
+    # Calls in evaluation order: qualified names, instance methods, pipelines.
+    sources = facts.dataset_sources()
+    for site in sorted(b.raw_calls, key=lambda c: c.order):
+        m._call_by_node[id(site.node)] = site
+        func = site.node.func
+        q = m.qualname(func, site.scope, site.order)
+        if q is None and isinstance(func, cst.Attribute):
+            recv = func.value
+            t = m.type_of(recv, site.scope, site.order)
+            if t is not None:
+                site.receiver_type = t
+                q = f"{t}.{func.attr.value}"
+        site.qualname = q
+        m.calls.append(site)
+        if q:
+            m._by_qualname.setdefault(q, []).append(site)
+        # datasets
+        pipe: Optional[Pipeline] = None
+        if q and (q in sources or (q.startswith("mindspore.dataset.") and q.count(".") == 2
+                                   and q.endswith("Dataset") and q != "mindspore.dataset.Dataset")):
+            pipe = Pipeline("source", site, None, source_class=q)
+        elif isinstance(func, cst.Attribute) and func.attr.value in PIPELINE_OPS:
+            parent = m.pipeline_of(func.value, site.scope, site.order)
+            if parent is not None:
+                pipe = Pipeline(func.attr.value, site, parent, source_class=parent.source_class)
+        elif q and q.startswith("<local>.") and q[8:] in m.functions:
+            fn = m.functions[q[8:]]
+            for ret in reversed(fn.returns):
+                got = m.pipeline_of(ret, fn.scope, None)
+                if got is not None:
+                    m._pipe_by_node[id(site.node)] = got
+                    break
+        if pipe is not None:
+            m.pipelines.append(pipe)
+            m._pipe_by_node[id(site.node)] = pipe
+            if q and isinstance(func, cst.Attribute) and site.receiver_type is None:
+                pass
+
+    # Names a pipeline was bound to.
+    for scope_bindings in _all_bindings(m):
+        for bd in scope_bindings:
+            if bd.kind == "assign" and isinstance(bd.value, cst.Call):
+                p = m._pipe_by_node.get(id(bd.value))
+                if p is not None:
+                    p.names.add(bd.name)
+
+    # Roles from Model.train / Model.eval / Model.fit.
+    for site in m.calls_to("mindspore.train.Model.train"):
+        _mark(m, site, site.arg("train_dataset", 1), "train")
+    for site in m.calls_to("mindspore.train.Model.fit"):
+        _mark(m, site, site.arg("train_dataset", 1), "train")
+        _mark(m, site, site.arg("valid_dataset", 2), "eval")
+    for site in m.calls_to("mindspore.train.Model.eval"):
+        _mark(m, site, site.arg("valid_dataset", 0), "eval")
+
+
+def _all_bindings(m: ScriptModel):
+    seen = [m.module_scope]
+    for fn in m.functions.values():
+        seen.append(fn.scope)
+    for s in seen:
+        yield from s.bindings.values()
+
+
+def _mark(m: ScriptModel, site: CallSite, arg: Optional[cst.Arg], role: str) -> None:
+    if arg is None:
+        return
+    p = m.pipeline_of(arg.value, site.scope, site.order)
+    while p is not None:
+        p.roles.add(role)
+        p = p.parent
+
+
+def free_names(expr: cst.CSTNode, enter_lambdas: bool = False) -> List[cst.Name]:
+    """Names read by `expr` that it does not bind itself (lambda params, comprehension
+    targets), in source order. Attribute names and keyword names are not reads. Lambda
+    bodies run later, so their names are left out unless `enter_lambdas`."""
+    out: List[cst.Name] = []
+
+    def walk(node: cst.CSTNode, bound: frozenset) -> None:
+        if isinstance(node, cst.Name):
+            if node.value not in bound:
+                out.append(node)
+            return
+        if isinstance(node, cst.Attribute):
+            walk(node.value, bound)
+            return
+        if isinstance(node, cst.Arg):
+            walk(node.value, bound)
+            return
+        if isinstance(node, cst.Lambda):
+            p = node.params
+            names = {x.name.value for x in [*p.posonly_params, *p.params, *p.kwonly_params]}
+            for x in (p.star_arg, p.star_kwarg):
+                if isinstance(x, cst.Param):
+                    names.add(x.name.value)
+            for x in [*p.posonly_params, *p.params, *p.kwonly_params]:
+                if x.default is not None:
+                    walk(x.default, bound)
+            if enter_lambdas:
+                walk(node.body, bound | names)
+            return
+        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            names = set()
+            f = node.for_in
+            while f is not None:
+                names |= {n.value for n in _target_names(f.target)}
+                f = f.inner_for_in
+            inner = bound | names
+            f = node.for_in
+            first = True
+            while f is not None:
+                walk(f.iter, bound if first else inner)
+                first = False
+                for cond in f.ifs:
+                    walk(cond.test, inner)
+                f = f.inner_for_in
+            if isinstance(node, cst.DictComp):
+                walk(node.key, inner)
+                walk(node.value, inner)
+            else:
+                walk(node.elt, inner)
+            return
+        for child in node.children:
+            walk(child, bound)
+
+    walk(expr, frozenset())
+    return out
+
+
+def _target_names(t: cst.CSTNode) -> List[cst.Name]:
+    if isinstance(t, cst.Name):
+        return [t]
+    if isinstance(t, (cst.Tuple, cst.List)):
+        out: List[cst.Name] = []
+        for el in t.elements:
+            out.extend(_target_names(el.value))
+        return out
+    if isinstance(t, cst.StarredElement):
+        return _target_names(t.value)
+    return []

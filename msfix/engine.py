@@ -1,0 +1,201 @@
+"""Run msfix on one file: read, parse once, analyse once, run the rules, apply noqa,
+and in fix mode apply fixes round after round until nothing changes."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple, Type
+
+import libcst as cst
+
+from msfix.analysis.builder import build_model
+from msfix.diagnostics import Diagnostic, Edit
+from msfix.locate import Locator
+from msfix.rule import Rule, RuleContext, noqa_codes
+from msfix.source import SourceError, SourceFile, read_source
+
+MAX_FIX_ROUNDS = 10
+
+
+class ParseError(Exception):
+    """The text is not valid Python. str(err) is a one-line reason with line:col."""
+
+
+@dataclass
+class LintOutcome:
+    diagnostics: List[Diagnostic]
+    internal_errors: List[str] = field(default_factory=list)
+
+
+@dataclass
+class FileResult:
+    path: str
+    diagnostics: List[Diagnostic] = field(default_factory=list)
+    error: Optional[str] = None  # one-line reason the file could not be read or parsed
+    source: Optional[SourceFile] = None
+    fixed_text: Optional[str] = None  # fix mode: the text after all applied fixes
+    fixes_applied: int = 0
+    fix_error: Optional[str] = None  # a fix round produced unparsable code
+    notes: List[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.source is not None and self.fixed_text is not None and self.fixed_text != self.source.text
+
+
+def parse(text: str, path: str = "") -> cst.Module:
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        msg = str(exc.message).splitlines()[0] if exc.message else "invalid syntax"
+        raise ParseError(f"syntax error at {exc.raw_line}:{exc.raw_column + 1}: {msg}") from None
+    except RecursionError:
+        raise ParseError("file is nested too deeply to parse") from None
+    except Exception as exc:  # libcst raises a few other types on odd input
+        raise ParseError(f"cannot parse: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+
+
+def _quick_syntax_check(text: str) -> None:
+    try:
+        ast.parse(text)
+    except SyntaxError as exc:
+        raise ParseError(f"syntax error at {exc.lineno}:{exc.offset}: {exc.msg}") from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise ParseError(f"cannot parse: {exc}") from None
+
+
+def lint_text(text: str, rules: Sequence[Type[Rule]], path: str = "",
+              target_version: Optional[str] = None) -> LintOutcome:
+    """Diagnostics for `text` (noqa applied). Raises ParseError."""
+    if "mindspore" not in text:
+        # Every rule is about MindSpore; a file that never names it has nothing to
+        # report. A cheap C-level parse still catches syntax errors.
+        _quick_syntax_check(text)
+        return LintOutcome([])
+    module = parse(text, path)
+    model = build_model(module, text)
+    locator = Locator(module, text)
+    ctx = RuleContext(model, locator, path=path, target_version=target_version)
+    internal: List[str] = []
+    for rule_cls in rules:
+        ctx._rule = rule_cls
+        before = len(ctx.diagnostics)
+        try:
+            for _ in rule_cls().check(ctx) or ():
+                pass
+        except Exception as exc:  # a rule bug must not take the run down
+            del ctx.diagnostics[before:]
+            internal.append(f"internal error in rule {rule_cls.code}: {type(exc).__name__}: {exc}")
+    kept = []
+    for d in ctx.diagnostics:
+        codes = noqa_codes(locator.line_text(d.span.line))
+        if codes is not None and (not codes or d.code in codes):
+            continue
+        kept.append(d)
+    kept.sort(key=Diagnostic.sort_key)
+    return LintOutcome(kept, internal)
+
+
+def select_edits(diagnostics: Sequence[Diagnostic], unsafe: bool) -> Tuple[List[Edit], int]:
+    """Non-conflicting edits of the applicable fixes; a fix is taken whole or not at all
+    (a conflicting one waits for the next round)."""
+    accepted: List[Edit] = []
+    applied = 0
+    for d in diagnostics:
+        fix = d.fix
+        if fix is None or not (fix.is_safe or unsafe):
+            continue
+        if any(e.overlaps(a) for e in fix.edits for a in accepted):
+            continue
+        # fixes are applied together; two fixes with the same edit share it
+        accepted.extend(e for e in fix.edits if e not in accepted)
+        applied += 1
+    return accepted, applied
+
+
+def apply_edits(text: str, edits: Sequence[Edit]) -> str:
+    out = []
+    pos = len(text)
+    for e in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
+        out.append(text[e.end:pos])
+        out.append(e.text)
+        pos = e.start
+    out.append(text[:pos])
+    return "".join(reversed(out))
+
+
+def fix_text(text: str, rules: Sequence[Type[Rule]], unsafe: bool = False, path: str = "",
+             target_version: Optional[str] = None) -> Tuple[str, LintOutcome, int, Optional[str]]:
+    """Apply fixes until nothing changes (at most MAX_FIX_ROUNDS rounds).
+
+    Returns (text, remaining diagnostics, number of fixes applied, error). If a round
+    produces text that does not parse, the rounds stop, the text before that round is
+    kept and the error says so. Raises ParseError if the input itself does not parse."""
+    outcome = lint_text(text, rules, path, target_version)
+    applied_total = 0
+    for _ in range(MAX_FIX_ROUNDS):
+        edits, applied = select_edits(outcome.diagnostics, unsafe)
+        if not applied:
+            return text, outcome, applied_total, None
+        new_text = apply_edits(text, edits)
+        if new_text == text:
+            return text, outcome, applied_total, None
+        try:
+            new_outcome = lint_text(new_text, rules, path, target_version)
+        except ParseError as exc:
+            codes = sorted({d.code for d in outcome.diagnostics if d.fix is not None})
+            return text, outcome, applied_total, (
+                f"fixes for {', '.join(codes)} produced code that does not parse ({exc}); "
+                "those fixes were not applied")
+        text, outcome = new_text, new_outcome
+        applied_total += applied
+    return text, outcome, applied_total, None
+
+
+def lint_file(path: Path, rules: Sequence[Type[Rule]], target_version: Optional[str] = None,
+              max_bytes: Optional[int] = None, display: Optional[str] = None) -> FileResult:
+    name = display or str(path)
+    try:
+        src = read_source(path, max_bytes)
+    except SourceError as exc:
+        return FileResult(name, error=str(exc))
+    res = FileResult(name, source=src)
+    try:
+        out = lint_text(src.text, rules, name, target_version)
+    except ParseError as exc:
+        res.error = str(exc)
+        return res
+    res.diagnostics = out.diagnostics
+    res.notes.extend(out.internal_errors)
+    return res
+
+
+def fix_file(path: Path, rules: Sequence[Type[Rule]], unsafe: bool = False,
+             target_version: Optional[str] = None, max_bytes: Optional[int] = None,
+             display: Optional[str] = None) -> FileResult:
+    name = display or str(path)
+    try:
+        src = read_source(path, max_bytes)
+    except SourceError as exc:
+        return FileResult(name, error=str(exc))
+    res = FileResult(name, source=src)
+    try:
+        text, out, applied, err = fix_text(src.text, rules, unsafe, name, target_version)
+    except ParseError as exc:
+        res.error = str(exc)
+        return res
+    if applied:
+        try:
+            src.encode(text)
+        except UnicodeEncodeError:
+            err = f"fixed text cannot be encoded as {src.encoding}; file left unchanged"
+            text, applied = src.text, 0
+            out = lint_text(src.text, rules, name, target_version)
+    res.fixed_text = text
+    res.fixes_applied = applied
+    res.fix_error = err
+    res.diagnostics = out.diagnostics
+    res.notes.extend(out.internal_errors)
+    return res

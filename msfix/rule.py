@@ -1,0 +1,254 @@
+"""The Rule base class, the rule registry and the context a rule runs in.
+
+A rule is a class in `rules/` (shipped as `msfix.rules`) with a stable code, a
+name, a default severity, its documentation and its own VALID/INVALID examples
+(which become tests). It reads the ScriptModel and reports diagnostics, each with
+an optional safe or unsafe fix made of text edits at node ranges.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import pkgutil
+import re
+import textwrap
+from dataclasses import dataclass
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Type
+
+import libcst as cst
+
+from msfix.analysis.model import ScriptModel
+from msfix.diagnostics import Applicability, Diagnostic, Edit, Fix, Severity, Span
+from msfix.locate import Locator
+
+
+@dataclass(frozen=True)
+class Example:
+    """A rule's own example. For INVALID ones, `expect` lists the (line, code) pairs the
+    rule must report and `fixed` the text after applying its fixes (unsafe included)."""
+
+    code: str
+    expect: Tuple[int, ...] = ()
+    fixed: Optional[str] = None
+
+
+class Rule:
+    code: str = ""
+    name: str = ""
+    severity: Severity = Severity.ERROR
+    summary: str = ""
+    # Markdown with the sections: What it does / Why is this bad / Example / Fix safety
+    doc: str = ""
+    fix_applicability: Optional[Applicability] = None  # the kind of fix it offers, if any
+    versions: str = "MindSpore 2.x"  # which MindSpore versions the rule is about
+    valid: Sequence[Example] = ()
+    invalid: Sequence[Example] = ()
+
+    def check(self, ctx: "RuleContext") -> Iterator[Diagnostic]:  # pragma: no cover
+        raise NotImplementedError
+
+    @classmethod
+    def documentation(cls) -> str:
+        body = textwrap.dedent(cls.doc).strip()
+        fix = {None: "No automatic fix.", Applicability.SAFE: "Safe fix available.",
+               Applicability.UNSAFE: "Unsafe fix available (`--unsafe-fixes`)."}[cls.fix_applicability]
+        head = (f"# {cls.code} {cls.name}\n\n"
+                f"{cls.summary}\n\n"
+                f"Severity: {cls.severity.value}. {fix} Applies to: {cls.versions}.\n\n")
+        return head + body + "\n"
+
+
+@functools.lru_cache(maxsize=None)
+def all_rules() -> Tuple[Type[Rule], ...]:
+    """Every rule class in msfix.rules, sorted by code."""
+    import msfix.rules as pkg
+
+    found: Dict[str, Type[Rule]] = {}
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"msfix.rules.{info.name}")
+        for obj in vars(mod).values():
+            if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule and obj.code \
+                    and obj.__module__ == mod.__name__:
+                if obj.code in found:
+                    raise RuntimeError(f"duplicate rule code {obj.code}")
+                found[obj.code] = obj
+    return tuple(found[c] for c in sorted(found))
+
+
+def rule_by_code(code: str) -> Optional[Type[Rule]]:
+    for r in all_rules():
+        if r.code == code.upper():
+            return r
+    return None
+
+
+def select_rules(select: Iterable[str] = ("MS",), ignore: Iterable[str] = ()) -> List[Type[Rule]]:
+    """Rules whose code starts with a selected prefix and with no ignored prefix.
+    The longer matching prefix wins, as in ruff."""
+    select = [s.strip().upper() for s in select if s.strip()]
+    ignore = [s.strip().upper() for s in ignore if s.strip()]
+    out = []
+    for r in all_rules():
+        sel = max((len(p) for p in select if r.code.startswith(p) or p == "ALL"), default=-1)
+        ign = max((len(p) for p in ignore if r.code.startswith(p) or p == "ALL"), default=-1)
+        if sel >= 0 and sel > ign:
+            out.append(r)
+    return out
+
+
+class RuleContext:
+    """What a rule sees: the model, positions on demand, and helpers to build fixes."""
+
+    def __init__(self, model: ScriptModel, locator: Locator, path: str = "",
+                 target_version: Optional[str] = None) -> None:
+        self.model = model
+        self.locator = locator
+        self.path = path
+        self.target_version = target_version
+        self.diagnostics: List[Diagnostic] = []
+        self._rule: Optional[Type[Rule]] = None
+
+    # -- positions ----------------------------------------------------------------
+    def top_of(self, node: cst.CSTNode, hint: Optional[int] = None) -> int:
+        if hint is not None:
+            return hint
+        return self.model.top_of(node)
+
+    def span(self, node: cst.CSTNode, top: Optional[int] = None) -> Span:
+        r = self.locator.range(node, self.top_of(node, top))
+        return Span(r.start.line, r.start.column + 1, r.end.line, r.end.column + 1)
+
+    def offsets(self, node: cst.CSTNode, top: Optional[int] = None) -> Tuple[int, int]:
+        return self.locator.offsets(node, self.top_of(node, top))
+
+    def source(self, node: cst.CSTNode) -> str:
+        return self.model.module.code_for_node(node)
+
+    # -- edits --------------------------------------------------------------------
+    def replace(self, node: cst.CSTNode, new: "str | cst.CSTNode", top: Optional[int] = None) -> Edit:
+        text = new if isinstance(new, str) else self.model.module.code_for_node(new)
+        start, end = self.offsets(node, top)
+        return Edit(start, end, text)
+
+    def insert_before(self, node: cst.CSTNode, text: str, top: Optional[int] = None) -> Edit:
+        start, _ = self.offsets(node, top)
+        return Edit(start, start, text)
+
+    def insert_after(self, node: cst.CSTNode, text: str, top: Optional[int] = None) -> Edit:
+        _, end = self.offsets(node, top)
+        return Edit(end, end, text)
+
+    def statement_lines(self, stmt: cst.CSTNode, top: Optional[int] = None) -> Tuple[int, int]:
+        """Offsets of the whole lines a statement occupies (without its leading comments)."""
+        r = self.locator.range(stmt, self.top_of(stmt, top))
+        return self.locator.line_span(r.start.line, r.end.line)
+
+    def statement_indent(self, stmt: cst.CSTNode, top: Optional[int] = None) -> str:
+        r = self.locator.range(stmt, self.top_of(stmt, top))
+        line = self.locator.line_text(r.start.line)
+        return line[: len(line) - len(line.lstrip())]
+
+    def has_import(self, statement: str) -> bool:
+        module = self.model.module
+        return any(rec.scope is self.model.module_scope and module.code_for_node(rec.node).strip() == statement
+                   for rec in self.model.imports)
+
+    def imports_edit(self, statements: Sequence[Optional[str]]) -> Optional[Edit]:
+        """One edit adding the given import statements (in order, skipping None and those
+        already present) after the module's leading docstring and imports."""
+        wanted: List[str] = []
+        for st in statements:
+            if st and st not in wanted and not self.has_import(st):
+                wanted.append(st)
+        if not wanted:
+            return None
+        module = self.model.module
+        newline = module.default_newline
+        block = "".join(st + newline for st in wanted)
+        body = module.body
+        insert_at = 0
+        for i, stmt in enumerate(body):
+            if isinstance(stmt, cst.SimpleStatementLine) and stmt.body and all(
+                isinstance(s, (cst.Import, cst.ImportFrom)) or (
+                    i == 0 and isinstance(s, cst.Expr) and isinstance(s.value, (cst.SimpleString, cst.ConcatenatedString)))
+                for s in stmt.body
+            ):
+                insert_at = i + 1
+                continue
+            break
+        if insert_at == 0:
+            if not body:
+                return Edit(len(self.model.text), len(self.model.text), block)
+            r = self.locator.range(body[0], 0)
+            start = self.locator.offset(r.start.line, 0)
+            return Edit(start, start, block)
+        last = body[insert_at - 1]
+        r = self.locator.range(last, insert_at - 1)
+        _, end = self.locator.line_span(r.start.line, r.end.line)
+        text = self.model.text
+        if end == len(text) and not text.endswith(("\n", "\r")):
+            return Edit(end, end, newline + block.rstrip("\r\n"))
+        return Edit(end, end, block)
+
+    def module_alias(self, qualname: str) -> Optional[str]:
+        """A name already bound at module level to the module `qualname` (e.g. "ms"
+        for mindspore), usable in new code."""
+        for name, bindings in self.model.module_scope.bindings.items():
+            last = bindings[-1]
+            if last.kind == "import" and last.qualname == qualname and all(
+                    b.kind == "import" and b.qualname == qualname for b in bindings):
+                return name
+        return None
+
+    def ensure_module(self, qualname: str, preferred: str) -> Tuple[str, Optional[str]]:
+        """Name to reach module `qualname` by in new code, and the import statement to add
+        if one is needed (`import mindspore as ms`, `from mindspore.dataset import vision`).
+        Pass the statements to `imports_edit`."""
+        have = self.module_alias(qualname)
+        if have is not None:
+            return have, None
+        name = preferred
+        n = 1
+        while name in self.model.module_scope.bindings or name in self.model.classes:
+            n += 1
+            name = f"{preferred}{n}"
+        if "." in qualname:
+            parent, last = qualname.rsplit(".", 1)
+            stmt = f"from {parent} import {last}" + (f" as {name}" if name != last else "")
+        else:
+            stmt = f"import {qualname}" + (f" as {name}" if name != qualname else "")
+        return name, stmt
+
+    # -- reporting ----------------------------------------------------------------
+    def report(self, node: cst.CSTNode, message: str, fix: Optional[Fix] = None,
+               top: Optional[int] = None, severity: Optional[Severity] = None) -> Diagnostic:
+        rule = self._rule
+        assert rule is not None
+        d = Diagnostic(
+            code=rule.code,
+            name=rule.name,
+            severity=severity or rule.severity,
+            message=message,
+            span=self.span(node, top),
+            fix=fix,
+            path=self.path,
+        )
+        self.diagnostics.append(d)
+        return d
+
+
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*))?", re.I)
+
+
+def noqa_codes(line: str) -> Optional[frozenset]:
+    """None: no noqa on the line. Empty set: bare `# noqa` (everything). Else the codes."""
+    m = _NOQA.search(line)
+    if m is None:
+        return None
+    codes = m.group("codes")
+    if not codes:
+        return frozenset()
+    return frozenset(c.upper() for c in re.split(r"[\s,]+", codes) if c)

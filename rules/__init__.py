@@ -1,0 +1,1 @@
+"""msfix rules: one module per rule, named ms<code>_<name>.py."""

@@ -1,0 +1,83 @@
+"""MS205: evaluation pipeline batched with drop_remainder=True."""
+
+from msfix.analysis.data import BATCH_ARGS, arg_of
+from msfix.diagnostics import Applicability, Fix, Severity
+from msfix.rule import Example, Rule
+
+EVAL_WORDS = ("test", "eval", "val")
+
+
+def is_eval(pipe) -> bool:
+    roles = set()
+    names = set()
+    for st in pipe.stages():
+        roles |= st.roles
+        names |= {n.lower() for n in st.names}
+    if roles:
+        return roles == {"eval"}
+    return any(w in n for n in names for w in EVAL_WORDS) and not any("train" in n for n in names)
+
+
+class DropRemainderOnEval(Rule):
+    code = "MS205"
+    name = "drop-remainder-on-eval"
+    severity = Severity.WARNING
+    summary = "An evaluation dataset batched with `drop_remainder=True` skips its last samples."
+    fix_applicability = Applicability.UNSAFE
+    doc = """
+    ## What it does
+    Flags `batch(..., drop_remainder=True)` on a dataset that is evaluated
+    (passed to `Model.eval`, or named test/eval/val and never trained on).
+
+    ## Why is this bad?
+    `drop_remainder=True` silently drops the last partial batch. For training that is
+    a common choice; for evaluation it means the reported accuracy is computed on
+    fewer samples than the test set has (CIFAR-10 test at batch 32: 9984 of 10000),
+    and the skipped samples are always the same ones.
+
+    ## Example
+    ```python
+    test_data = test_data.batch(32, drop_remainder=True)
+    model.eval(test_data)
+    ```
+
+    Use instead:
+    ```python
+    test_data = test_data.batch(32, drop_remainder=False)
+    ```
+
+    ## Fix safety
+    Unsafe: a network with a fixed batch dimension (static shapes in graph mode) may
+    need the full batches; the fix sets `drop_remainder=False`.
+    """
+    invalid = [
+        Example(
+            "import mindspore.dataset as ds\n"
+            "test_set = ds.MnistDataset('m', usage='test').batch(64, drop_remainder=True)\n",
+            expect=(2,),
+            fixed="import mindspore.dataset as ds\n"
+                  "test_set = ds.MnistDataset('m', usage='test').batch(64, drop_remainder=False)\n",
+        ),
+    ]
+    valid = [
+        Example("import mindspore.dataset as ds\n"
+                "train_set = ds.MnistDataset('m', usage='train').batch(64, drop_remainder=True)\n"),
+        Example("import mindspore.dataset as ds\n"
+                "test_set = ds.MnistDataset('m', usage='test').batch(64)\n"),
+    ]
+
+    def check(self, ctx):
+        m = ctx.model
+        for p in m.pipelines:
+            if p.op != "batch" or not is_eval(p):
+                continue
+            arg = arg_of(p.call, "drop_remainder", BATCH_ARGS)
+            if arg is None or m.literal(arg.value, p.call.scope, p.call.order) is not True:
+                continue
+            ctx.report(
+                arg.value if arg.keyword is None else arg,
+                "evaluation data is batched with `drop_remainder=True`: the last partial batch is "
+                "silently skipped, so the metrics leave out part of the test set",
+                fix=Fix.unsafe("Set `drop_remainder=False`", ctx.replace(arg.value, "False", p.call.top)),
+                top=p.call.top,
+            )

@@ -1,0 +1,83 @@
+"""MS206: training data read with shuffle=False."""
+
+from msfix.analysis.data import SOURCE_ARGS, arg_of
+from msfix.diagnostics import Applicability, Fix, Severity
+from msfix.rule import Example, Rule
+
+
+def is_train(pipe, m) -> bool:
+    roles = set()
+    names = set()
+    for p in m.derived(pipe):
+        roles |= p.roles
+        names |= {n.lower() for n in p.names}
+    if roles:
+        return roles == {"train"}
+    return any("train" in n for n in names) and not any(w in n for n in names for w in ("test", "eval", "val"))
+
+
+class TrainingDataNotShuffled(Rule):
+    code = "MS206"
+    name = "training-data-not-shuffled"
+    severity = Severity.WARNING
+    summary = "Training data read with `shuffle=False`: every epoch sees the same batches in the same order."
+    fix_applicability = Applicability.UNSAFE
+    doc = """
+    ## What it does
+    Flags dataset sources with `shuffle=False` whose data is used for training (passed
+    to `Model.train`, or named train and never evaluated) and that have no later
+    `shuffle` stage.
+
+    ## Why is this bad?
+    Stochastic gradient descent relies on fresh random batches every epoch: the same
+    fixed batches in the same order bias the updates (data sorted by class is the worst
+    case) and generalise worse. MindSpore's readers shuffle by default; `shuffle=False`
+    turns that off for the whole run.
+
+    ## Example
+    ```python
+    train = ds.Cifar10Dataset(path, usage="train", shuffle=False)
+    ```
+
+    Use instead:
+    ```python
+    train = ds.Cifar10Dataset(path, usage="train", shuffle=True)
+    ```
+
+    ## Fix safety
+    Unsafe: a script may disable shuffling on purpose (curriculum learning, debugging a
+    reproducible run); the fix sets `shuffle=True`.
+    """
+    invalid = [
+        Example(
+            "import mindspore.dataset as ds\n"
+            "train_set = ds.MnistDataset('m', usage='train', shuffle=False).batch(64)\n",
+            expect=(2,),
+            fixed="import mindspore.dataset as ds\n"
+                  "train_set = ds.MnistDataset('m', usage='train', shuffle=True).batch(64)\n",
+        ),
+    ]
+    valid = [
+        Example("import mindspore.dataset as ds\n"
+                "test_set = ds.MnistDataset('m', usage='test', shuffle=False).batch(64)\n"),
+        Example("import mindspore.dataset as ds\n"
+                "train_set = ds.MnistDataset('m', usage='train', shuffle=False).shuffle(1000).batch(64)\n"),
+    ]
+
+    def check(self, ctx):
+        m = ctx.model
+        for p in m.pipelines:
+            if p.op != "source" or not is_train(p, m):
+                continue
+            arg = arg_of(p.call, "shuffle", SOURCE_ARGS)
+            if arg is None or m.literal(arg.value, p.call.scope, p.call.order) is not False:
+                continue
+            if any(st.op == "shuffle" for q in m.derived(p) for st in q.stages()):
+                continue
+            ctx.report(
+                arg.value if arg.keyword is None else arg,
+                "training data is read with `shuffle=False`: every epoch sees the same batches in "
+                "the same order; shuffle it so each epoch gets new batches",
+                fix=Fix.unsafe("Set `shuffle=True`", ctx.replace(arg.value, "True", p.call.top)),
+                top=p.call.top,
+            )

@@ -1,0 +1,199 @@
+"""MS501: load_checkpoint of a literal path that the script's ModelCheckpoint never writes."""
+
+import posixpath
+import re
+
+import libcst as cst
+
+from msfix.analysis.data import steps_per_epoch
+from msfix.analysis.model import UNKNOWN
+from msfix.diagnostics import Applicability, Fix, Severity
+from msfix.rule import Example, Rule
+
+
+def _norm_dir(d) -> str:
+    return posixpath.normpath(d or ".")
+
+
+def saved_checkpoints(epochs: int, spe: int, save_steps: int, keep_max: int):
+    """(epoch, step-in-epoch) of the files left on disk, oldest first. ModelCheckpoint
+    saves every `save_steps` global steps plus once at the end of training, and keeps
+    the newest `keep_max` files."""
+    total = epochs * spe
+    if total <= 0:
+        return []
+    steps = [total]
+    last_multiple = (total // save_steps) * save_steps
+    if last_multiple == total:
+        last_multiple -= save_steps
+    want = keep_max if keep_max and keep_max > 0 else total
+    g = last_multiple
+    while g > 0 and len(steps) < want:
+        steps.append(g)
+        g -= save_steps
+    steps.reverse()
+    return [((s - 1) // spe + 1, s - ((s - 1) // spe) * spe) for s in steps]
+
+
+class CheckpointNeverWritten(Rule):
+    code = "MS501"
+    name = "checkpoint-never-written"
+    severity = Severity.ERROR
+    summary = "`load_checkpoint` names a file that the script's `ModelCheckpoint` never writes."
+    fix_applicability = Applicability.SAFE
+    versions = "MindSpore 1.x and 2.x"
+    doc = """
+    ## What it does
+    Compares a literal path given to `load_checkpoint` with what the script's
+    `ModelCheckpoint` callback writes: files named
+    `<prefix>-<epoch>_<step-in-epoch>.ckpt` in its `directory`, one every
+    `save_checkpoint_steps` global steps plus one at the end of training, of which
+    only the newest `keep_checkpoint_max` are kept. Where the dataset size is known
+    (CIFAR-10 50000/10000, MNIST 60000/10000, ...), msfix computes the steps per epoch
+    and the exact names.
+
+    ## Why is this bad?
+    A guessed name such as `resnet50-200_1000.ckpt` (step 1000 is a global step, but the
+    name holds the step within the epoch) does not exist, so `load_checkpoint` raises
+    `ValueError: checkpoint file ... does not exist` after the whole training has run.
+
+    ## Example
+    ```python
+    ckpt_cb = ModelCheckpoint(prefix="resnet50", directory="./checkpoints/", config=config_ck)
+    model.train(200, train_data, callbacks=[ckpt_cb])
+    param_dict = load_checkpoint("./checkpoints/resnet50-200_1000.ckpt")
+    ```
+
+    Use instead:
+    ```python
+    param_dict = load_checkpoint(ckpt_cb.latest_ckpt_file_name)
+    ```
+
+    ## Fix safety
+    Safe: `latest_ckpt_file_name` is the full path of the last file the callback wrote,
+    which is the file written at the end of training.
+    """
+    invalid = [
+        Example(
+            "import mindspore as ms\nimport mindspore.dataset as ds\n"
+            "from mindspore.train import Model, ModelCheckpoint, CheckpointConfig\n"
+            "data = ds.MnistDataset('m', usage='train').batch(100)\n"
+            "cb = ModelCheckpoint(prefix='lenet', directory='ck', config=CheckpointConfig(save_checkpoint_steps=100))\n"
+            "Model(net, loss, opt).train(2, data, callbacks=[cb])\n"
+            "ms.load_checkpoint('ck/lenet-2_1000.ckpt')\n",
+            expect=(7,),
+            fixed="import mindspore as ms\nimport mindspore.dataset as ds\n"
+                  "from mindspore.train import Model, ModelCheckpoint, CheckpointConfig\n"
+                  "data = ds.MnistDataset('m', usage='train').batch(100)\n"
+                  "cb = ModelCheckpoint(prefix='lenet', directory='ck', config=CheckpointConfig(save_checkpoint_steps=100))\n"
+                  "Model(net, loss, opt).train(2, data, callbacks=[cb])\n"
+                  "ms.load_checkpoint(cb.latest_ckpt_file_name)\n",
+        ),
+    ]
+    valid = [
+        Example(
+            "import mindspore as ms\nimport mindspore.dataset as ds\n"
+            "from mindspore.train import Model, ModelCheckpoint, CheckpointConfig\n"
+            "data = ds.MnistDataset('m', usage='train').batch(100)\n"
+            "cb = ModelCheckpoint(prefix='lenet', directory='ck', config=CheckpointConfig(save_checkpoint_steps=100))\n"
+            "Model(net, loss, opt).train(2, data, callbacks=[cb])\n"
+            "ms.load_checkpoint('ck/lenet-2_600.ckpt')\n"),
+        Example(
+            "import mindspore as ms\n"
+            "ms.load_checkpoint('pretrained/resnet50_imagenet.ckpt')\n"),
+    ]
+
+    def check(self, ctx):
+        m = ctx.model
+        callbacks = m.calls_to("mindspore.train.ModelCheckpoint")
+        if not callbacks:
+            return
+        for load in m.calls_to("mindspore.load_checkpoint"):
+            arg = load.arg("ckpt_file_name", 0)
+            if arg is None:
+                continue
+            path = m.literal(arg.value, load.scope, load.order)
+            if not isinstance(path, str):
+                continue
+            base = posixpath.basename(path)
+            for cb in callbacks:
+                found = self._check_one(ctx, load, arg, path, base, cb)
+                if found:
+                    break
+
+    def _check_one(self, ctx, load, arg, path, base, cb) -> bool:
+        m = ctx.model
+        lit = lambda a, default=UNKNOWN: default if a is None else m.literal(a.value, cb.scope, cb.order)  # noqa: E731
+        prefix = lit(cb.arg("prefix", 0), "CKP")
+        directory = lit(cb.arg("directory", 1), None)
+        if not isinstance(prefix, str) or not (directory is None or isinstance(directory, str)):
+            return False
+        match = re.fullmatch(re.escape(prefix) + r"(?:_\d+)?-(\d+)_(\d+)\.ckpt", base)
+        if match is None or _norm_dir(directory) != _norm_dir(posixpath.dirname(path)):
+            return False
+        epoch, step = int(match.group(1)), int(match.group(2))
+        save_steps, keep_max = 1, 5
+        cfg_arg = cb.arg("config", 2)
+        if cfg_arg is not None:
+            cfg = m.instance_call(cfg_arg.value, cb.scope, cb.order)
+            if cfg is None or cfg.qualname != "mindspore.train.CheckpointConfig":
+                return False
+            if cfg.keyword("save_checkpoint_seconds") is not None or cfg.keyword("keep_checkpoint_per_n_minutes") is not None:
+                return False
+            save_steps = m.literal(cfg.arg("save_checkpoint_steps", 0).value, cfg.scope, cfg.order) \
+                if cfg.arg("save_checkpoint_steps", 0) is not None else 1
+            keep_max = m.literal(cfg.arg("keep_checkpoint_max", 2).value, cfg.scope, cfg.order) \
+                if cfg.arg("keep_checkpoint_max", 2) is not None else 5
+            if not isinstance(save_steps, int) or not isinstance(keep_max, int) or save_steps <= 0:
+                return False
+        train = self._train_call(m, cb)
+        if train is None:
+            return False
+        epochs = m.literal(train.arg("epoch", 0).value, train.scope, train.order) if train.arg("epoch", 0) else UNKNOWN
+        ds_arg = train.arg("train_dataset", 1)
+        pipe = m.pipeline_of(ds_arg.value, train.scope, train.order) if ds_arg is not None else None
+        spe = steps_per_epoch(m, pipe) if pipe is not None else UNKNOWN
+        if not isinstance(epochs, int) or not isinstance(spe, int) or spe <= 0:
+            if isinstance(epochs, int) and epoch > epochs:
+                detail = f"training runs {epochs} epochs, so no file of epoch {epoch} is written"
+            else:
+                return False
+        else:
+            kept = saved_checkpoints(epochs, spe, save_steps, keep_max)
+            if (epoch, step) in kept:
+                return True
+            names = [f"{prefix}-{e}_{s}.ckpt" for e, s in kept]
+            shown = ", ".join(names) if len(names) <= 3 else f"{names[0]} ... {names[-1]} ({len(names)} files)"
+            detail = (f"{epochs} epochs of {spe} steps with a checkpoint every {save_steps} steps"
+                      f"{'' if keep_max <= 0 else f' and the newest {keep_max} kept'} leave {shown}")
+        fix = None
+        if cb.target and self._binding_is(m, cb, load):
+            fix = Fix.safe(f"Load `{cb.target}.latest_ckpt_file_name`",
+                           ctx.replace(arg.value, f"{cb.target}.latest_ckpt_file_name", load.top))
+        ctx.report(
+            arg.value,
+            f"`{base}` is never written by `ModelCheckpoint(prefix={prefix!r})` "
+            f"(line {ctx.span(cb.node, cb.top).line}): {detail}; "
+            f"`load_checkpoint` raises ValueError after training",
+            fix=fix,
+            top=load.top,
+        )
+        return True
+
+    @staticmethod
+    def _binding_is(m, cb, load) -> bool:
+        b = m.lookup(cb.target, load.scope, load.order)
+        return b is not None and b.kind == "assign" and b.value is cb.node
+
+    @staticmethod
+    def _train_call(m, cb):
+        """The Model.train call whose callbacks include `cb`."""
+        for train in m.calls_to("mindspore.train.Model.train", "mindspore.train.Model.fit"):
+            a = train.arg("callbacks", 2)
+            if a is None:
+                continue
+            elements = [el.value for el in a.value.elements] if isinstance(a.value, (cst.List, cst.Tuple)) else [a.value]
+            for el in elements:
+                if el is cb.node or m.instance_call(el, train.scope, train.order) is cb:
+                    return train
+        return None
