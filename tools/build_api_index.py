@@ -582,13 +582,57 @@ class Extractor:
             return ("attribute", None)
         return ("attribute", None)
 
+    # ---- deprecation decorators
+    def deprecation_of(self, mod, decos, body, own_name):
+        d = deprecation_from_decorators(decos)
+        if d:
+            return d
+        for dec in decos:
+            f = dec.func if isinstance(dec, ast.Call) else dec
+            name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+            if not name.startswith("deprecat") or name == "deprecated":
+                continue
+            r = self.eval_expr(mod, f)
+            fac = self._factory_info(r) if r and r[0] == "function" else None
+            if not fac:
+                continue
+            since, new_mod = fac
+            sub = None
+            if isinstance(dec, ast.Call) and dec.args:
+                sub = const_str(dec.args[0])
+            repl = f"{new_mod}.{sub or own_name}" if new_mod else sub
+            msg = f"deprecated from version {since}" + (f", use '{repl}' instead" if repl else "")
+            return since, repl, msg
+        return deprecation_from_body(body)
+
+    def _factory_info(self, r):
+        """deprecated_c_vision() -> deprecator_factory("1.8", old_module, new_module, ...)."""
+        node = r[2]
+        for st in ast.walk(node):
+            if isinstance(st, ast.Call):
+                f = st.func
+                fname = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+                if "deprecat" in fname and st.args:
+                    since = const_str(st.args[0])
+                    if since and re.match(r"^\d+\.\d+", since):
+                        new_mod = const_str(st.args[2]) if len(st.args) > 2 else None
+                        if new_mod and not re.match(r"^[\w.]+$", new_mod):
+                            new_mod = None
+                        return since, new_mod
+            msg = _is_warning_call(st) if isinstance(st, ast.Expr) else None
+            if msg:
+                since, _ = parse_deprecation_message(msg)
+                if since:
+                    return since, None
+        return None
+
     # ---- classes
     def class_record(self, mod, node: ast.ClassDef) -> dict:
         canon = f"{mod}.{node.name}"
         if canon in self.classes and self.classes[canon].get("_node") is node:
             return self.classes[canon]
         rec = {"_node": node, "canon": canon, "bases": [], "closed": True, "methods": {}, "init": None,
-               "depr": None}
+               "depr": None, "getattr": False, "attrs": set()}
         self.classes[canon] = rec
         for bexpr in node.bases:
             if isinstance(bexpr, ast.Subscript):
@@ -602,17 +646,24 @@ class Extractor:
                 rec["closed"] = False
         if any(isinstance(k, ast.keyword) and k.arg == "metaclass" for k in node.keywords):
             pass
-        rec["depr"] = deprecation_from_decorators(node.decorator_list)
+        rec["depr"] = self.deprecation_of(mod, node.decorator_list, [], node.name)
         for st in node.body:
             if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 decos = _decorator_names(st)
                 if st.name in ("__getattr__", "__getattribute__"):
                     rec["closed"] = False
+                    rec["getattr"] = True
+                for sub in ast.walk(st):
+                    if isinstance(sub, (ast.Assign, ast.AnnAssign)):
+                        for t in (sub.targets if isinstance(sub, ast.Assign) else [sub.target]):
+                            if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) \
+                                    and t.value.id == "self" and not t.attr.startswith("_"):
+                                rec["attrs"].add(t.attr)
                 if st.name == "__init__" or (st.name == "__new__" and rec["init"] is None):
                     sig = encode_signature(st.args, drop_first=True)
                     if st.name == "__init__" or rec["init"] is None:
                         rec["init"] = sig
-                    d = deprecation_from_decorators(st.decorator_list) or deprecation_from_body(st.body)
+                    d = self.deprecation_of(mod, st.decorator_list, st.body, node.name)
                     if d and st.name == "__init__":
                         rec["depr"] = rec["depr"] or d
                     continue
@@ -623,13 +674,15 @@ class Extractor:
                     continue
                 static = "staticmethod" in decos
                 sig = encode_signature(st.args, drop_first=not static)
-                d = deprecation_from_decorators(st.decorator_list) or deprecation_from_body(st.body)
+                d = self.deprecation_of(mod, st.decorator_list, st.body, st.name)
                 rec["methods"][st.name] = {"kind": "function", "sig": sig, "depr": d}
             elif isinstance(st, (ast.Assign, ast.AnnAssign)):
                 targets = st.targets if isinstance(st, ast.Assign) else [st.target]
                 for t in targets:
                     if isinstance(t, ast.Name) and not t.id.startswith("_"):
                         rec["methods"].setdefault(t.id, {"kind": "attribute", "sig": None, "depr": None})
+        for a in sorted(rec["attrs"]):
+            rec["methods"].setdefault(a, {"kind": "attribute", "sig": None, "depr": None})
         return rec
 
     def class_init(self, canon, seen=None) -> list | None:
@@ -699,7 +752,7 @@ def extract_version(src: Source, modules: list[str] | None = None) -> dict:
                 rec["kind"] = "function"
                 rec["canon"] = f"{r[1]}.{node.name}"
                 rec["sig"] = encode_signature(node.args, drop_first=False)
-                rec["depr"] = deprecation_from_decorators(node.decorator_list) or deprecation_from_body(node.body)
+                rec["depr"] = ex.deprecation_of(r[1], node.decorator_list, node.body, node.name)
             elif k == "method":
                 rec["kind"] = "function"
                 rec["sig"] = r[1]["sig"]
@@ -712,7 +765,19 @@ def extract_version(src: Source, modules: list[str] | None = None) -> dict:
             if rec["canon"] == f"{mod}.{name}":
                 rec["canon"] = None
             members[name] = rec
-        result["modules"][mod] = {"dynamic": bool(mi.dynamic), "depr": mi.deprecation, "members": members}
+        mdepr = mi.deprecation
+        if mdepr is None:
+            # every class defined in the module is deprecated the same way -> so is the module
+            own = [r for r in members.values() if r["kind"] == "class"
+                   and (r["canon"] is None or r["canon"].rsplit(".", 1)[0] == mod)]
+            ds = [(r["depr"][0], (r["depr"][1] or "").rsplit(".", 1)[0]) if r["depr"] else None for r in own]
+            top = max(set(ds), key=lambda d: (ds.count(d), str(d))) if ds else None
+            # at least 80% of the module's own classes carry the same marker
+            if top is not None and len(own) >= 3 and ds.count(top) * 5 >= len(own) * 4:
+                since, repl_mod = top
+                mdepr = (since, repl_mod or None, f"every class of {mod} is deprecated from version {since}"
+                         + (f", use '{repl_mod}' instead" if repl_mod else ""))
+        result["modules"][mod] = {"dynamic": bool(mi.dynamic), "depr": mdepr, "members": members}
     # classes reachable through bases
     todo = sorted(wanted_classes)
     seen = set()
@@ -723,7 +788,7 @@ def extract_version(src: Source, modules: list[str] | None = None) -> dict:
         seen.add(c)
         rec = ex.classes[c]
         todo.extend(rec["bases"])
-        result["classes"][c] = {"bases": list(rec["bases"]), "closed": rec["closed"],
+        result["classes"][c] = {"bases": list(rec["bases"]), "closed": rec["closed"], "getattr": rec["getattr"],
                                 "methods": {k: dict(v) for k, v in sorted(rec["methods"].items())}}
     return result
 
@@ -845,7 +910,7 @@ def merge_introspection(ver: dict, intro: dict):
         for n, r in meths.items():
             if n not in crec["methods"]:
                 crec["methods"][n] = {"kind": r["kind"], "sig": r["sig"], "depr": None}
-        crec["closed"] = True
+        crec["closed"] = not crec.get("getattr")
         crec["bases"] = []  # dir() already holds the inherited names
 
 
@@ -947,10 +1012,16 @@ class Assembler:
 
 
 def encode_names_compact(index: dict) -> dict:
-    """names/classes entries -> JSON text per entry (decoded lazily: fast load)."""
+    """names/classes tables -> one text per table, a line per entry: ``qualname<TAB>json``.
+
+    The loader splits lines and decodes an entry's JSON only when it is asked for,
+    which keeps load_index() well under 50 ms.
+    """
     out = dict(index)
     for t in ("names", "classes"):
-        out[t] = {k: json.dumps(v, sort_keys=True, separators=(",", ":")) for k, v in index[t].items()}
+        out[t] = "\n".join(k + "\t" + json.dumps(v, sort_keys=True, separators=(",", ":"))
+                           for k, v in sorted(index[t].items()))
+    out["sigs"] = "\n".join(index["sigs"])
     return out
 
 
