@@ -1,0 +1,298 @@
+"""The `msfix` command line (click). Argument handling only; the work is elsewhere."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+import click
+
+from msfix import __version__
+
+EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
+
+
+def _split(values: Sequence[str]) -> List[str]:
+    out: List[str] = []
+    for v in values or ():
+        out.extend(x.strip() for x in v.split(",") if x.strip())
+    return out
+
+
+def _error(msg: str) -> None:
+    click.echo(f"msfix: error: {msg}", err=True)
+
+
+def selection_options(f):
+    f = click.option("--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated).")(f)
+    f = click.option("--extend-select", multiple=True, help="Codes or prefixes to enable in addition.")(f)
+    f = click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable (comma-separated).")(f)
+    f = click.option("--target-version", default=None, help="MindSpore version the script targets, e.g. 2.10.")(f)
+    f = click.option("--config", "config_overrides", multiple=True, metavar="KEY=VALUE",
+                     help="Override a configuration key, e.g. --config 'ignore=[\"MS205\"]'.")(f)
+    f = click.option("--config-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="Use this msfix.toml or pyproject.toml instead of the nearest one.")(f)
+    f = click.option("--output-format", type=click.Choice(["text", "concise", "json"]), default=None,
+                     help="How to print diagnostics.")(f)
+    f = click.option("--statistics", is_flag=True, help="Print counts per rule instead of each diagnostic.")(f)
+    f = click.option("--quiet", "-q", is_flag=True, help="Print diagnostics only, no source snippets or summary.")(f)
+    return f
+
+
+def _settings(paths, select, extend_select, ignore, target_version, config_overrides, config_file):
+    from msfix.config import ConfigError, load_settings
+
+    start = Path(paths[0]) if paths else Path.cwd()
+    try:
+        settings = load_settings(config_file, start if start.exists() else Path.cwd(), config_overrides)
+    except ConfigError as exc:
+        _error(str(exc))
+        sys.exit(EXIT_ERROR)
+    if select:
+        settings.select = _split(select)
+    if extend_select:
+        settings.extend_select = [*settings.extend_select, *_split(extend_select)]
+    if ignore:
+        settings.ignore = [*settings.ignore, *_split(ignore)]
+    if target_version:
+        settings.target_version = target_version
+    settings.target_version = _resolve_target(settings.target_version)
+    from msfix.rule import all_rules
+
+    known = {r.code for r in all_rules()}
+    for code in [*settings.select, *settings.extend_select, *settings.ignore]:
+        c = code.upper()
+        if c != "ALL" and not any(k.startswith(c) for k in known):
+            _error(f"unknown rule code or prefix `{code}` (see `msfix rules`)")
+            sys.exit(EXIT_ERROR)
+    return settings
+
+
+def _resolve_target(spec: Optional[str]) -> Optional[str]:
+    try:
+        from msfix.knowledge.api import load_index
+    except ImportError:  # the API index is not shipped in this build
+        return spec
+    try:
+        return load_index().resolve_version(spec)
+    except Exception as exc:
+        _error(f"--target-version {spec!r}: {exc}")
+        sys.exit(EXIT_ERROR)
+
+
+def _discover(paths, settings):
+    from msfix.discover import discover
+
+    found = discover(paths, settings)
+    for where, why in found.errors:
+        _error(f"{where}: {why}")
+    return found
+
+
+def _report_errors(results) -> int:
+    bad = 0
+    for r in results:
+        if r.error:
+            _error(f"{r.path}: {r.error}")
+            bad += 1
+        for note in r.notes:
+            _error(f"{r.path}: {note}")
+            bad += 1
+    return bad
+
+
+def _emit(results, output_format, statistics, quiet, fix_mode=False, unsafe=False):
+    from msfix.report import get_reporter
+    from msfix.report.text import report_statistics
+
+    out = click.get_text_stream("stdout")
+    if statistics:
+        report_statistics(results, out)
+        return
+    get_reporter(output_format or "text")(results, out, quiet=quiet, fix_mode=fix_mode, unsafe=unsafe)
+
+
+class _Group(click.Group):
+    """Loads the `smoke` command only when it is asked for."""
+
+    def list_commands(self, ctx):
+        return sorted([*super().list_commands(ctx), "smoke"])
+
+    def get_command(self, ctx, name):
+        if name == "smoke":
+            from msfix.smoke.command import smoke
+
+            return smoke
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="msfix")
+def main() -> None:
+    """msfix: a linter and autofixer for MindSpore training scripts."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@selection_options
+def check(paths, select, extend_select, ignore, target_version, config_overrides, config_file,
+          output_format, statistics, quiet):
+    """Report defects in PATHS (files or directories). Exit 1 if anything is found."""
+    settings = _settings(paths, select, extend_select, ignore, target_version, config_overrides, config_file)
+    found = _discover(paths, settings)
+    from msfix.runner import run_files
+
+    results = run_files(found.files, settings)
+    bad = _report_errors(results) + len(found.errors)
+    _emit(results, output_format or settings.output_format, statistics, quiet)
+    if bad:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_FOUND if any(r.diagnostics for r in results) else EXIT_OK)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--write", "-w", is_flag=True, help="Rewrite the files in place.")
+@click.option("--diff", is_flag=True, help="Show the changes as a unified diff (the default without --write).")
+@click.option("--unsafe-fixes", is_flag=True, default=None, help="Also apply fixes that guess intent.")
+@click.option("--smoke", "smoke_run", is_flag=True,
+              help="Run each fixed script briefly (msfix smoke) and write it only if it runs.")
+@selection_options
+def fix(paths, write, diff, unsafe_fixes, smoke_run, select, extend_select, ignore, target_version,
+        config_overrides, config_file, output_format, statistics, quiet):
+    """Fix what can be fixed in PATHS. Without --write, only show the diff."""
+    settings = _settings(paths, select, extend_select, ignore, target_version, config_overrides, config_file)
+    unsafe = settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
+    found = _discover(paths, settings)
+    from msfix.runner import run_files
+    from msfix.source import atomic_write
+
+    results = run_files(found.files, settings, fix=True, unsafe=unsafe)
+    bad = _report_errors(results) + len(found.errors)
+    pending = False
+    show_diff = diff or not write
+    out = click.get_text_stream("stdout")
+    for r in results:
+        if r.fix_error:
+            _error(f"{r.path}: {r.fix_error}")
+            bad += 1
+        if not r.changed:
+            continue
+        if smoke_run:
+            ok = _smoke_fixed(r, out, output_format)
+            if not ok:
+                bad += 1
+                r.fixed_text = r.source.text
+                r.fixes_applied = 0
+                continue
+        if show_diff:
+            out.write(_diff(r))
+        if write:
+            try:
+                atomic_write(Path(r.path), r.source.encode(r.fixed_text))
+            except OSError as exc:
+                _error(f"{r.path}: cannot write: {exc.strerror or exc}")
+                bad += 1
+        else:
+            pending = True
+    if output_format == "json":
+        _emit(results, "json", statistics, quiet, fix_mode=True, unsafe=unsafe)
+    else:
+        _emit(results, output_format or settings.output_format, statistics, quiet, fix_mode=True, unsafe=unsafe)
+    if bad:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_FOUND if pending or any(r.diagnostics for r in results) else EXIT_OK)
+
+
+def _diff(r) -> str:
+    a = r.source.text.splitlines(keepends=True)
+    b = r.fixed_text.splitlines(keepends=True)
+    lines = list(difflib.unified_diff(a, b, fromfile=f"a/{r.path}", tofile=f"b/{r.path}"))
+    return "".join(x if x.endswith(("\n", "\r")) else x + "\n" for x in lines)
+
+
+def _smoke_fixed(r, out, output_format) -> bool:
+    """Smoke-run the fixed text from a temporary copy; True if it may be written."""
+    import tempfile
+
+    from msfix.smoke.runner import run_smoke
+
+    with tempfile.TemporaryDirectory(prefix="msfix-fix-smoke-") as tmp:
+        copy = Path(tmp) / Path(r.path).name
+        copy.write_bytes(r.source.encode(r.fixed_text))
+        report = run_smoke(copy)
+    ok = report.outcome in ("passed", "diverged")
+    verdict = "fixed script runs" if ok else "fixed script does not run; file left unchanged"
+    click.echo(f"{r.path}: smoke {report.outcome}: {verdict}", err=True)
+    if not ok or report.outcome == "diverged":
+        from msfix.smoke.report import render_text
+
+        click.echo(render_text(report), err=True)
+    return ok
+
+
+@main.command("rules")
+@click.option("--output-format", type=click.Choice(["text", "json"]), default="text")
+def rules_cmd(output_format):
+    """List every rule."""
+    from msfix.rule import all_rules
+
+    rules = all_rules()
+    if output_format == "json":
+        click.echo(json.dumps([_rule_dict(r) for r in rules], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="msfix rules", show_lines=False)
+    for col in ("Code", "Name", "Severity", "Fix", "Summary"):
+        table.add_column(col, overflow="fold")
+    for r in rules:
+        fix = "" if r.fix_applicability is None else r.fix_applicability.value
+        table.add_row(r.code, r.name, r.severity.value, fix, r.summary)
+    Console().print(table)
+
+
+def _rule_dict(r) -> dict:
+    return {
+        "code": r.code,
+        "name": r.name,
+        "severity": r.severity.value,
+        "fix": None if r.fix_applicability is None else r.fix_applicability.value,
+        "summary": r.summary,
+        "versions": r.versions,
+        "documentation": r.documentation(),
+    }
+
+
+@main.command("rule")
+@click.argument("code")
+@click.option("--output-format", type=click.Choice(["text", "json", "markdown"]), default="text")
+def rule_cmd(code, output_format):
+    """Show the documentation of rule CODE (e.g. MS201)."""
+    from msfix.rule import all_rules, rule_by_code
+
+    r = rule_by_code(code)
+    if r is None:
+        for cand in all_rules():
+            if cand.name == code:
+                r = cand
+    if r is None:
+        _error(f"unknown rule `{code}` (see `msfix rules`)")
+        sys.exit(EXIT_ERROR)
+    if output_format == "json":
+        click.echo(json.dumps(_rule_dict(r), indent=2))
+    elif output_format == "markdown" or not sys.stdout.isatty():
+        click.echo(r.documentation(), nl=False)
+    else:
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(r.documentation()))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,184 @@
+"""Settings from `[tool.msfix]` in the nearest pyproject.toml, or from msfix.toml,
+overridden by command-line options."""
+
+from __future__ import annotations
+
+import fnmatch
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Dict, List, Optional, Sequence
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+
+
+class ConfigError(Exception):
+    """A configuration problem; str(err) names the file and the key."""
+
+
+@dataclass
+class Settings:
+    select: List[str] = field(default_factory=lambda: ["MS"])
+    extend_select: List[str] = field(default_factory=list)
+    ignore: List[str] = field(default_factory=list)
+    exclude: List[str] = field(default_factory=list)
+    extend_exclude: List[str] = field(default_factory=list)
+    per_file_ignores: Dict[str, List[str]] = field(default_factory=dict)
+    target_version: Optional[str] = None
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    unsafe_fixes: bool = False
+    output_format: Optional[str] = None
+    cache_dir: Optional[str] = None
+    config_path: Optional[Path] = None
+    root: Path = field(default_factory=Path.cwd)
+
+    def as_dict(self) -> dict:
+        return {
+            "config-file": str(self.config_path) if self.config_path else None,
+            "select": self.select,
+            "extend-select": self.extend_select,
+            "ignore": self.ignore,
+            "exclude": self.exclude,
+            "extend-exclude": self.extend_exclude,
+            "per-file-ignores": self.per_file_ignores,
+            "target-version": self.target_version,
+            "max-file-size": self.max_file_size,
+            "unsafe-fixes": self.unsafe_fixes,
+            "output-format": self.output_format,
+            "cache-dir": self.cache_dir,
+        }
+
+    def ignores_for(self, path: Path) -> List[str]:
+        """Codes ignored for one file through per-file-ignores."""
+        rel = _relative(path, self.root)
+        out: List[str] = []
+        for pattern, codes in self.per_file_ignores.items():
+            if _match(rel, pattern):
+                out.extend(codes)
+        return out
+
+    def is_excluded(self, path: Path) -> bool:
+        rel = _relative(path, self.root)
+        return any(_match(rel, p) for p in [*self.exclude, *self.extend_exclude])
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        rel = path.resolve().relative_to(root.resolve())
+    except (ValueError, OSError):
+        rel = path
+    return PurePosixPath(*rel.parts).as_posix() if rel.parts else "."
+
+
+def _match(rel: str, pattern: str) -> bool:
+    pattern = pattern.rstrip("/")
+    if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(rel, f"{pattern}/*"):
+        return True
+    # a bare name or glob matches any path component, as in ruff's exclude
+    if "/" not in pattern:
+        return any(fnmatch.fnmatch(part, pattern) for part in rel.split("/"))
+    return False
+
+
+_KEYS = {
+    "select": ("select", list),
+    "extend-select": ("extend_select", list),
+    "ignore": ("ignore", list),
+    "exclude": ("exclude", list),
+    "extend-exclude": ("extend_exclude", list),
+    "per-file-ignores": ("per_file_ignores", dict),
+    "target-version": ("target_version", str),
+    "max-file-size": ("max_file_size", int),
+    "unsafe-fixes": ("unsafe_fixes", bool),
+    "output-format": ("output_format", str),
+    "cache-dir": ("cache_dir", str),
+}
+
+
+def find_config(start: Path) -> Optional[Path]:
+    """The nearest msfix.toml, or pyproject.toml with a [tool.msfix] table, at or above
+    `start`."""
+    d = start.resolve()
+    if d.is_file():
+        d = d.parent
+    for folder in [d, *d.parents]:
+        own = folder / "msfix.toml"
+        if own.is_file():
+            return own
+        py = folder / "pyproject.toml"
+        if py.is_file():
+            try:
+                data = tomllib.loads(py.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue
+            if "msfix" in data.get("tool", {}):
+                return py
+    return None
+
+
+def _apply(settings: Settings, table: dict, where: str) -> None:
+    for key, value in table.items():
+        if key not in _KEYS:
+            known = ", ".join(sorted(_KEYS))
+            raise ConfigError(f"{where}: unknown key `{key}` (known keys: {known})")
+        attr, typ = _KEYS[key]
+        if typ is list:
+            if isinstance(value, str):
+                value = [v.strip() for v in value.split(",") if v.strip()]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{where}: `{key}` must be a list of strings")
+        elif typ is dict:
+            if not isinstance(value, dict) or not all(
+                    isinstance(v, list) and all(isinstance(c, str) for c in v) for v in value.values()):
+                raise ConfigError(f"{where}: `{key}` must map glob patterns to lists of codes")
+        elif typ is bool:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: `{key}` must be true or false")
+        elif typ is int:
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"{where}: `{key}` must be a positive integer")
+        elif not isinstance(value, str):
+            raise ConfigError(f"{where}: `{key}` must be a string")
+        setattr(settings, attr, value)
+
+
+def load_settings(config_path: Optional[Path] = None, start: Optional[Path] = None,
+                  overrides: Sequence[str] = ()) -> Settings:
+    settings = Settings()
+    path = config_path or find_config(start or Path.cwd())
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no such file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read: {exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        if path.name == "pyproject.toml":
+            table = data.get("tool", {}).get("msfix", {})
+            where = f"{path} [tool.msfix]"
+        else:
+            table = data
+            where = str(path)
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: must be a table")
+        _apply(settings, table, where)
+        settings.config_path = path
+        settings.root = path.parent
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"--config {item!r}: expected KEY=VALUE")
+        key, raw = item.split("=", 1)
+        key = key.strip()
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        _apply(settings, {key: value}, f"--config {key}")
+    return settings
