@@ -64,8 +64,9 @@ class _State:
             "exception": None,
             "finished": False,
         }
-        self.iter_counts: dict[int, int] = {}
-        self.iter_keep: list = []  # keep datasets alive so ids stay unique
+        self.passes: dict[int, int] = {}  # completed passes per dataset object
+        self.keep_alive: list = []
+        self.model_epochs = 0  # epochs run by Model.train/fit so far
         self.synthetic = None
         self.written: dict[str, set] = {}
         self.path_map: dict[str, str] = {}
@@ -386,23 +387,48 @@ def _lenient_workers(original):
     return check_num_parallel_workers
 
 
-class _CountingIterator:
-    """Proxy over a MindSpore iterator: counts batches, caps epochs."""
+class _SmokeStop(SystemExit):
+    """Ends the script cleanly (exit status 0) once the epoch cap is reached."""
 
-    def __init__(self, inner):
+
+def _stop_script(reason: str) -> None:
+    _STATE.result["stopped"] = reason
+    _STATE.note(f"stopped the script after the epoch cap: {reason}; code after that point did not run")
+    _STATE.flush()
+    raise _SmokeStop(0)
+
+
+def _dataset_label(dataset) -> str:
+    return f"{type(dataset).__name__} object at 0x{id(dataset):x}"
+
+
+class _CountingIterator:
+    """Proxy over a MindSpore iterator: counts batches and completed passes.
+
+    The iterator runs over ``dataset.take(steps)``, so each pass yields at most
+    ``steps`` items; when a pass would start beyond the epoch cap (an iterator
+    reused for several epochs), the script is stopped cleanly.
+    """
+
+    def __init__(self, inner, dataset):
         self._inner = inner
-        self._epochs_done = 0
+        self._dataset = dataset
+        self._pass_open = False
 
     def __iter__(self):
         return self
 
     def __next__(self):
-        if self._epochs_done >= _STATE.epochs_cap:
-            raise StopIteration
+        if not self._pass_open:
+            if _STATE.passes.get(id(self._dataset), 0) >= _STATE.epochs_cap:
+                _stop_script(f"pass {_STATE.epochs_cap + 1} over {_dataset_label(self._dataset)}")
+            self._pass_open = True
         try:
             item = next(self._inner)
         except StopIteration:
-            self._epochs_done += 1
+            self._pass_open = False
+            key = id(self._dataset)
+            _STATE.passes[key] = _STATE.passes.get(key, 0) + 1
             raise
         _STATE.result["loop_steps"] += 1
         _STATE.flush(force=False)
@@ -412,18 +438,15 @@ class _CountingIterator:
         return getattr(self._inner, name)
 
 
-class _ExhaustedIterator:
-    def __iter__(self):
-        return self
+def _detach(dataset, consumer) -> None:
+    """Forget ``consumer`` as a parent of ``dataset`` once its tree is built.
 
-    def __next__(self):
-        raise StopIteration
-
-    def stop(self):
-        return None
-
-    def get_next(self):
-        raise StopIteration
+    MindSpore refuses pipelines where one node has two consumers; the ``take``
+    node msfix adds must not count against a later ``dataset.batch(...)``.
+    """
+    parents = getattr(dataset, "parent", None)
+    if isinstance(parents, list):
+        dataset.parent = [ref for ref in parents if ref() is not consumer]
 
 
 def _patch_iterators(Dataset) -> None:
@@ -436,13 +459,17 @@ def _patch_iterators(Dataset) -> None:
                 if _STATE.in_model:
                     return original(self, *args, **kwargs)
                 key = id(self)
-                count = _STATE.iter_counts.get(key, 0) + 1
-                _STATE.iter_counts[key] = count
-                if count == 1:
-                    _STATE.iter_keep.append(self)
-                if count > _STATE.epochs_cap:
-                    return _ExhaustedIterator()
-                return _CountingIterator(original(self.take(_STATE.steps_cap), *args, **kwargs))
+                if key not in _STATE.passes:
+                    _STATE.passes[key] = 0
+                    _STATE.keep_alive.append(self)  # ids must stay unique
+                if _STATE.passes[key] >= _STATE.epochs_cap:
+                    _stop_script(f"pass {_STATE.epochs_cap + 1} over {_dataset_label(self)}")
+                taken = self.take(_STATE.steps_cap)
+                try:
+                    inner = original(taken, *args, **kwargs)
+                finally:
+                    _detach(self, taken)
+                return _CountingIterator(inner, self)
 
             return wrapper
 
@@ -471,10 +498,12 @@ def _patch_model(ms) -> None:
             return [_SmokeCallback(), *callbacks]
         return [_SmokeCallback(), callbacks]
 
-    def cap_dataset(dataset):
+    def cap_dataset(dataset, taken_pairs):
         if dataset is None or not hasattr(dataset, "take"):
             return dataset
-        return dataset.take(_STATE.steps_cap)
+        taken = dataset.take(_STATE.steps_cap)
+        taken_pairs.append((dataset, taken))
+        return taken
 
     def cap_epoch(epoch, initial_epoch):
         try:
@@ -492,31 +521,43 @@ def _patch_model(ms) -> None:
                 return original(self, *args, **kwargs)
             bound = signature.bind(self, *args, **kwargs)
             bound.apply_defaults()
-            adjust(bound.arguments)
+            if name != "eval":
+                if _STATE.model_epochs >= _STATE.epochs_cap:
+                    _stop_script(f"Model.{name} call after {_STATE.model_epochs} epoch(s)")
+                first = int(bound.arguments.get("initial_epoch") or 0)
+            taken_pairs = []
+            adjust(bound.arguments, taken_pairs)
             _STATE.result[f"{'eval' if name == 'eval' else 'train'}_calls"] += 1
             _STATE.in_model += 1
             try:
                 result = original(*bound.args, **bound.kwargs)
             finally:
                 _STATE.in_model -= 1
+                for dataset, taken in taken_pairs:
+                    _detach(dataset, taken)
                 _STATE.flush()
             if name == "eval":
                 _STATE.result["eval_metrics"] = _metrics(result)
+            else:
+                try:
+                    _STATE.model_epochs += max(1, int(bound.arguments["epoch"]) - first)
+                except (TypeError, ValueError):
+                    _STATE.model_epochs += 1
             return result
 
         setattr(Model, name, wrapper)
 
-    def adjust_train(arguments):
+    def adjust_train(arguments, taken_pairs):
         arguments["epoch"] = cap_epoch(arguments["epoch"], arguments.get("initial_epoch"))
-        arguments["train_dataset"] = cap_dataset(arguments["train_dataset"])
+        arguments["train_dataset"] = cap_dataset(arguments["train_dataset"], taken_pairs)
         arguments["callbacks"] = with_callback(arguments.get("callbacks"))
 
-    def adjust_fit(arguments):
-        adjust_train(arguments)
-        arguments["valid_dataset"] = cap_dataset(arguments.get("valid_dataset"))
+    def adjust_fit(arguments, taken_pairs):
+        adjust_train(arguments, taken_pairs)
+        arguments["valid_dataset"] = cap_dataset(arguments.get("valid_dataset"), taken_pairs)
 
-    def adjust_eval(arguments):
-        arguments["valid_dataset"] = cap_dataset(arguments["valid_dataset"])
+    def adjust_eval(arguments, taken_pairs):
+        arguments["valid_dataset"] = cap_dataset(arguments["valid_dataset"], taken_pairs)
 
     wrap("train", adjust_train)
     wrap("fit", adjust_fit)
