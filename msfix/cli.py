@@ -210,7 +210,9 @@ def fix(paths, write, diff, unsafe_fixes, smoke_run, select, extend_select, igno
 def _diff(r) -> str:
     a = r.source.text.splitlines(keepends=True)
     b = r.fixed_text.splitlines(keepends=True)
-    lines = list(difflib.unified_diff(a, b, fromfile=f"a/{r.path}", tofile=f"b/{r.path}"))
+    name = r.path.replace("\\", "/")
+    src, dst = (name, name) if name.startswith("/") else (f"a/{name}", f"b/{name}")
+    lines = list(difflib.unified_diff(a, b, fromfile=src, tofile=dst))
     return "".join(x if x.endswith(("\n", "\r")) else x + "\n" for x in lines)
 
 

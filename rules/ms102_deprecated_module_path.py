@@ -1,0 +1,183 @@
+"""MS102: a 1.x module path that still imports, with its 2.x home."""
+
+import functools
+import json
+from importlib import resources
+
+import libcst as cst
+
+from msfix.analysis.builder import dotted_name
+from msfix.diagnostics import Applicability, Fix, Severity
+from msfix.knowledge.api import load_index
+from msfix.rule import Example, Rule
+
+
+@functools.lru_cache(maxsize=None)
+def deprecated_paths() -> dict:
+    with resources.files("msfix.knowledge").joinpath("data", "deprecated_paths.json").open(encoding="utf-8") as fh:
+        return json.load(fh)["paths"]
+
+
+def _names_exist(idx, version, new, names) -> bool:
+    return all(idx.exists(f"{new}.{n}", version) is True for n in names)
+
+
+def _uses_of(m, local_name, old):
+    """Refs reached through the local name bound to module `old`: (ref, attribute)."""
+    out = []
+    for ref in m.refs:
+        node = ref.node
+        chain = []
+        while isinstance(node, cst.Attribute):
+            chain.append(node)
+            node = node.value
+        if isinstance(node, cst.Name) and node.value == local_name and ref.qualname.startswith(old + ".") and chain:
+            out.append((ref, node, chain[-1].attr.value))
+    return out
+
+
+class DeprecatedModulePath(Rule):
+    code = "MS102"
+    name = "deprecated-module-path"
+    severity = Severity.WARNING
+    summary = "A 1.x module path (`mindspore.train.callback`, `mindspore.nn.metrics`, ...) with a 2.x home."
+    fix_applicability = Applicability.SAFE
+    versions = "MindSpore 2.0 and later"
+    doc = """
+    ## What it does
+    Flags imports and uses of the 1.x module paths `mindspore.train.callback`,
+    `mindspore.nn.metrics`, `mindspore.train.serialization` and `mindspore.context`,
+    whose contents moved to `mindspore.train` and `mindspore` in 2.0.
+
+    ## Why is this bad?
+    The old paths still import in 2.10, but they are the 1.x layout: MindSpore's 2.x
+    documentation and examples use the new homes, old submodules are removed over time
+    (`vision.c_transforms` went this way), and mixing both layouts makes a script
+    harder to keep working across releases.
+
+    ## Example
+    ```python
+    from mindspore.train.callback import ModelCheckpoint, LossMonitor
+    from mindspore.train.serialization import load_checkpoint
+    from mindspore import context
+    context.set_context(mode=context.GRAPH_MODE)
+    ```
+
+    Use instead:
+    ```python
+    from mindspore.train import ModelCheckpoint, LossMonitor
+    from mindspore import load_checkpoint
+    import mindspore as ms
+    ms.set_context(mode=ms.GRAPH_MODE)
+    ```
+
+    ## Fix safety
+    Safe: the fix is offered only when every name the script takes from the old path
+    exists under the new one in the target version (msfix's API index); there they are
+    the same objects.
+    """
+    invalid = [
+        Example("from mindspore.train.callback import ModelCheckpoint, LossMonitor\n", expect=(1,),
+                fixed="from mindspore.train import ModelCheckpoint, LossMonitor\n"),
+        Example("from mindspore import context\ncontext.set_context(mode=context.GRAPH_MODE)\n",
+                expect=(1,),
+                fixed="import mindspore as ms\nms.set_context(mode=ms.GRAPH_MODE)\n"),
+        Example("import mindspore.nn.metrics as metrics\nacc = metrics.Accuracy()\n", expect=(1,),
+                fixed="import mindspore.train as metrics\nacc = metrics.Accuracy()\n"),
+        Example("import mindspore\nmindspore.context.set_context(mode=0)\n", expect=(2,),
+                fixed="import mindspore\nmindspore.set_context(mode=0)\n"),
+    ]
+    valid = [
+        Example("from mindspore.train import ModelCheckpoint\nfrom mindspore import load_checkpoint\n"),
+        Example("import mindspore as ms\nms.set_context(mode=ms.GRAPH_MODE)\n"),
+    ]
+
+    def check(self, ctx):
+        m = ctx.model
+        idx = load_index()
+        version = idx.resolve_version(ctx.target_version)
+        paths = deprecated_paths()
+        handled_roots = set()
+        for rec in m.imports:
+            if rec.scope is not m.module_scope and rec.module is None and not rec.names:
+                continue
+            if rec.module in paths and not rec.star:
+                # from OLD import a, b
+                new = paths[rec.module]["new"]
+                names = [n for n, _, _ in rec.names]
+                fix = None
+                if _names_exist(idx, version, new, names):
+                    fix = Fix.safe(f"Import from `{new}`", ctx.replace(rec.node.module, new, rec.top))
+                self._report(ctx, rec.node.module, rec.module, fix, rec.top)
+                continue
+            for name, asname, alias in rec.names:
+                full = f"{rec.module}.{name}" if rec.module else name
+                if full not in paths:
+                    continue
+                new = paths[full]["new"]
+                local = asname or (name if rec.module else None)
+                if rec.module is None and asname is None:
+                    # `import OLD` binds the root package; uses are handled as refs below
+                    fix = Fix.safe(f"Import `{new}`", ctx.replace(alias.name, new, rec.top)) \
+                        if not _uses_of(m, full.split(".")[0], full) else None
+                    self._report(ctx, alias.name, full, fix, rec.top)
+                    continue
+                handled_roots.add(local)
+                uses = _uses_of(m, local, full)
+                attrs = {a for _, _, a in uses}
+                fix = None
+                if _names_exist(idx, version, new, attrs):
+                    if rec.module is None:
+                        # import OLD as X  ->  import NEW as X
+                        fix = Fix.safe(f"Import `{new}` as `{local}`", ctx.replace(alias.name, new, rec.top))
+                    else:
+                        fix = self._rebind_fix(ctx, rec, alias, local, new, uses)
+                self._report(ctx, alias, full, fix, rec.top)
+        # uses through a parent package: mindspore.context.set_context, ms.train.callback.X
+        for ref in m.refs:
+            node = ref.node
+            sub = None
+            while isinstance(node, cst.Attribute):
+                q = m.resolve(node, ref.scope, None)
+                if q in paths:
+                    sub = (node, q)
+                node = node.value
+            if sub is None or not isinstance(node, cst.Name) or node.value in handled_roots:
+                continue
+            sub_node, old = sub
+            new = paths[old]["new"]
+            root_q = m.resolve(node, ref.scope, None) or ""
+            attr = ref.qualname[len(old) + 1:].split(".")[0]
+            fix = None
+            if new.startswith(root_q) and _names_exist(idx, version, new, [attr] if attr else []):
+                text = node.value + new[len(root_q):]
+                fix = Fix.safe(f"Use `{new}`", ctx.replace(sub_node, text, ref.top))
+            self._report(ctx, sub_node, old, fix, ref.top)
+
+    def _rebind_fix(self, ctx, rec, alias, local, new, uses):
+        """`from PARENT import OLD_LEAF`: point the uses at NEW and drop the import."""
+        new_name, new_import = ctx.ensure_module(new, "ms" if new == "mindspore" else new.rsplit(".", 1)[-1])
+        edits = [ctx.replace(name_node, new_name, ref.top) for ref, name_node, _ in uses]
+        node = rec.node
+        if len(rec.names) == 1:
+            stmt = rec.statement
+            if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+                start, end = ctx.statement_lines(stmt, rec.top)
+                replacement = "" if new_import is None or not uses else new_import + ctx.model.module.default_newline
+                from msfix.diagnostics import Edit
+
+                edits.append(Edit(start, end, replacement))
+                return Fix.safe(f"Use `{new}` directly", *edits)
+            return None
+        kept = [a for a in node.names if a is not alias]
+        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        edits.append(ctx.replace(node, node.with_changes(names=kept), rec.top))
+        imp = ctx.imports_edit([new_import])
+        if imp is not None:
+            edits.append(imp)
+        return Fix.safe(f"Use `{new}` directly", *edits)
+
+    def _report(self, ctx, node, old, fix, top):
+        info = deprecated_paths()[old]
+        ctx.report(node, f"`{old}` is the 1.x path: {info['note']}; import from `{info['new']}`",
+                   fix=fix, top=top)
