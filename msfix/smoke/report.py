@@ -45,7 +45,24 @@ def render_json(report: "SmokeReport") -> str:
     return json.dumps(report.to_dict(), indent=2, default=str)
 
 
-def render_text(report: "SmokeReport", console: "Console", *, verbose: bool = False) -> None:
+def render_text(report: "SmokeReport", console: "Console | None" = None, *, verbose: bool = False) -> str:
+    """Print the report to ``console``; without one, return it as plain text.
+
+    With a console, the rendered text is printed there and "" is returned.
+    """
+    if console is None:
+        import io
+
+        from rich.console import Console
+
+        buffer = io.StringIO()
+        _render(report, Console(file=buffer, width=100, no_color=True, highlight=False), verbose)
+        return buffer.getvalue().rstrip("\n")
+    _render(report, console, verbose)
+    return ""
+
+
+def _render(report: "SmokeReport", console: "Console", verbose: bool) -> None:
     from rich.markup import escape
     from rich.panel import Panel
     from rich.text import Text

@@ -193,6 +193,7 @@ def run_smoke(
     script_args: Sequence[str] = (),
     allow_host_workers: bool = True,
     env: dict[str, str] | None = None,
+    extra_path: Sequence[os.PathLike | str] = (),
 ) -> SmokeReport:
     """Smoke-test ``script`` and return a :class:`SmokeReport`.
 
@@ -200,6 +201,9 @@ def run_smoke(
     CPU count is let through (with a note, MS202) instead of raising, since the
     script is usually meant for a bigger training host.
     ``env``: extra environment variables for the child.
+    ``extra_path``: directories put on the child's ``PYTHONPATH`` (after the
+    bootstrap), e.g. the original script's directory when smoking a fixed
+    copy elsewhere, so its sibling imports still resolve.
     Raises :class:`SmokeUnavailable` when the interpreter lacks MindSpore,
     ``FileNotFoundError`` when the script does not exist.
     """
@@ -241,7 +245,10 @@ def run_smoke(
             child_env.pop(key, None)
         child_env.update(env or {})
         old_path = child_env.get("PYTHONPATH")
-        child_env["PYTHONPATH"] = str(BOOTSTRAP_DIR) + (os.pathsep + old_path if old_path else "")
+        path_entries = [str(BOOTSTRAP_DIR), *(os.fspath(p) for p in extra_path)]
+        if old_path:
+            path_entries.append(old_path)
+        child_env["PYTHONPATH"] = os.pathsep.join(path_entries)
         child_env["MSFIX_SMOKE_CONFIG"] = str(config_path)
         child_env["PYTHONDONTWRITEBYTECODE"] = "1"  # no __pycache__ next to the user's files
         child_env["PYTHONUNBUFFERED"] = "1"
