@@ -31,9 +31,11 @@ class Edit:
 
     def overlaps(self, other: "Edit") -> bool:
         """Two edits conflict when their ranges intersect, or two different insertions
-        share a point (their order would be a guess). Identical edits never conflict."""
+        share a point (their order would be a guess). Two fixes may share an identical
+        insertion (the same import); identical deletions or replacements conflict, since
+        they can belong to different moves of the same code."""
         if self == other:
-            return False
+            return self.start != self.end
         a, b = self, other
         if a.start == a.end and b.start == b.end:
             return a.start == b.start

@@ -109,7 +109,7 @@ def select_edits(diagnostics: Sequence[Diagnostic], unsafe: bool) -> Tuple[List[
             continue
         if any(e.overlaps(a) for e in fix.edits for a in accepted):
             continue
-        # fixes are applied together; two fixes with the same edit share it
+        # fixes are applied together; two fixes may share one insertion (an import)
         accepted.extend(e for e in fix.edits if e not in accepted)
         applied += 1
     return accepted, applied
