@@ -233,13 +233,29 @@ def test_user_directory_untouched_and_temp_dir_empty(tmp_path, monkeypatch, smok
     script = user / "train.py"
     shutil.copy(FIXTURES / "writes_files.py", script)
     (user / "helper.txt").write_text("keep\n")
+    helpers = tmp_path / "helpers"
+    helpers.mkdir()
+    (helpers / "smoke_helper.py").write_text("VALUE = 'from extra_path'\n")
+    other_site = tmp_path / "other-site"
+    other_site.mkdir()
+    (other_site / "sitecustomize.py").write_text("import sys; print('OTHER_SITECUSTOMIZE_RAN', file=sys.stderr)\n")
     monkeypatch.chdir(user)
     before = _snapshot(user)
+    helpers_before = _snapshot(helpers)
 
-    report = run_smoke(script, script_args=["--out", str(user / "out")])
+    report = run_smoke(
+        script,
+        script_args=["--out", str(user / "out"), "--helper"],
+        extra_path=[helpers],
+        env={"PYTHONPATH": str(other_site)},
+    )
 
     assert report.outcome == "passed", report.stderr[-3000:]
-    assert "ARGV=['--out', '" + str(user / "out") + "']" in report.stdout
+    assert "ARGV=['--out', '" + str(user / "out") + "', '--helper']" in report.stdout
+    assert "HELPER=from extra_path" in report.stdout
+    assert _snapshot(helpers) == helpers_before  # no __pycache__ there either
+    # the interpreter's own sitecustomize still runs, after which msfix patches are active
+    assert "OTHER_SITECUSTOMIZE_RAN" in report.stderr
     assert _snapshot(user) == before  # no notes.txt, no out/, no __pycache__
     assert report.checkpoints == sorted(report.checkpoints)
     names = [Path(c).name for c in report.checkpoints]
