@@ -8,21 +8,22 @@ from msfix.rule import Example, Rule
 
 
 def api_targets(m):
-    """(qualname, node, top) for every MindSpore path the script names: dotted uses,
-    `import a.b.c` and `from a.b import c`."""
+    """(qualname, node, top, group) for every MindSpore path the script names: dotted
+    uses, `import a.b.c` and `from a.b import c`. Paths of one import statement share a
+    group, so a missing module is reported once per statement."""
     for ref in m.refs:
-        yield ref.qualname, ref.node, ref.top
+        yield ref.qualname, ref.node, ref.top, id(ref.node)
     for rec in m.imports:
-        if rec.star:
-            continue
-        for name, _asname, alias in rec.names:
-            if rec.module is None:
-                if name.startswith("mindspore"):
-                    yield name, alias.name, rec.top
-            elif rec.module.startswith("mindspore") and (rec.module == "mindspore" or rec.module.startswith("mindspore.")):
-                yield f"{rec.module}.{name}", alias.name, rec.top
+        group = id(rec.node)
         if rec.module is not None and (rec.module == "mindspore" or rec.module.startswith("mindspore.")):
-            yield rec.module, rec.node.module, rec.top
+            yield rec.module, rec.node.module, rec.top, group
+            if not rec.star:
+                for name, _asname, alias in rec.names:
+                    yield f"{rec.module}.{name}", alias.name, rec.top, group
+        elif rec.module is None and not rec.star:
+            for name, _asname, alias in rec.names:
+                if name == "mindspore" or name.startswith("mindspore."):
+                    yield name, alias.name, rec.top, id(alias)
 
 
 def first_missing(idx, qualname: str, version: str):
@@ -117,14 +118,14 @@ class UnknownMindSporeName(Rule):
         idx = load_index()
         version = idx.resolve_version(ctx.target_version)
         seen = set()
-        for qualname, node, top in api_targets(ctx.model):
+        span = f"{idx.versions[0]} to {idx.versions[-1]}"
+        for qualname, node, top, group in api_targets(ctx.model):
             missing = first_missing(idx, qualname, version)
-            if missing is None or idx.versions_of(missing):
+            if missing is None or idx.versions_of(missing) or (missing, group) in seen:
                 continue
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
+            seen.add((missing, group))
             parent, name = missing.rsplit(".", 1)
             extra = hint(idx, missing, version)
-            ctx.report(node, f"`{parent}` has no attribute `{name}` in any MindSpore release"
+            ctx.report(node, f"`{parent}` has no attribute `{name}` in MindSpore {version} "
+                             f"nor in any indexed release ({span})"
                              + (f": {extra}" if extra else ""), top=top)
