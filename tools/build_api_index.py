@@ -802,7 +802,7 @@ def slice_digest(ver: dict, module: str) -> str:
 
 # --------------------------------------------------------------------------- introspection
 INTROSPECT_CODE = r'''
-import importlib, inspect, json, sys, io, os, contextlib
+import importlib, inspect, json, re, sys
 mods, classes = json.loads(sys.stdin.read())
 PK = {"POSITIONAL_ONLY": "po", "POSITIONAL_OR_KEYWORD": "pk", "VAR_POSITIONAL": "vp",
       "KEYWORD_ONLY": "ko", "VAR_KEYWORD": "vk"}
@@ -815,7 +815,7 @@ def sig(obj):
     for p in s.parameters.values():
         e = [p.name, PK[p.kind.name]]
         if p.default is not inspect.Parameter.empty:
-            e.append(repr(p.default))
+            e.append(re.sub(r" at 0x[0-9a-fA-F]+", "", repr(p.default)))  # no addresses: deterministic
         out.append(e)
     return out
 def kind(o):
