@@ -190,6 +190,15 @@ def test_image_folder_script_passes(smoke_run):
     assert set(report.eval_metrics) == {"acc"}
 
 
+def test_imagenet_style_pipeline_with_more_workers_than_cpus(smoke_run):
+    report = smoke_run("imagenet_style")
+    assert report.outcome == "passed", report.stderr[-3000:]
+    assert report.train_steps == 3
+    if (os.cpu_count() or 1) < 16:
+        assert [n["rule"] for n in report.notes] == ["MS202"]
+        assert "num_parallel_workers=16" in report.notes[0]["text"]
+
+
 def test_small_mlp_under_15_seconds_and_ascend_script_runs_on_cpu(smoke_temp_root):
     result = CliRunner().invoke(smoke, [str(FIXTURES / "mlp.py"), "--output-format", "json"])
     assert result.exit_code == 0, result.output

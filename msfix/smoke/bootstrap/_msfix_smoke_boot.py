@@ -376,11 +376,7 @@ def _lenient_workers(original):
             return original(value)
         except ValueError:
             if isinstance(value, int) and value > (os.cpu_count() or 1):
-                _STATE.note(
-                    f"num_parallel_workers={value} exceeds this host's {os.cpu_count()} CPUs; "
-                    "allowed for the smoke run (it raises ValueError on such a host)",
-                    "MS202",
-                )
+                _note_workers(value)
                 return None
             raise
 
@@ -438,6 +434,37 @@ class _CountingIterator:
         return getattr(self._inner, name)
 
 
+def _note_workers(value: int) -> None:
+    cpus = os.cpu_count() or 1
+    _STATE.note(
+        f"num_parallel_workers={value} exceeds this host's {cpus} CPUs (MindSpore raises ValueError "
+        f"on such a host); the smoke run used {cpus}",
+        "MS202",
+    )
+
+
+def _clamp_workers(dataset) -> None:
+    """Lower ``num_parallel_workers`` above this host's CPU count, in the whole tree.
+
+    MindSpore checks the count again in C++ when the pipeline is built, so the
+    value itself must fit this host; the script's value is kept in a note.
+    """
+    if not _STATE.config.get("allow_host_workers", True):
+        return
+    cpus = os.cpu_count() or 1
+    stack, seen = [dataset], set()
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        workers = getattr(node, "num_parallel_workers", None)
+        if isinstance(workers, int) and not isinstance(workers, bool) and workers > cpus:
+            node.num_parallel_workers = cpus
+            _note_workers(workers)
+        stack.extend(getattr(node, "children", None) or [])
+
+
 def _detach(dataset, consumer) -> None:
     """Forget ``consumer`` as a parent of ``dataset`` once its tree is built.
 
@@ -464,6 +491,7 @@ def _patch_iterators(Dataset) -> None:
                     _STATE.keep_alive.append(self)  # ids must stay unique
                 if _STATE.passes[key] >= _STATE.epochs_cap:
                     _stop_script(f"pass {_STATE.epochs_cap + 1} over {_dataset_label(self)}")
+                _clamp_workers(self)
                 taken = self.take(_STATE.steps_cap)
                 try:
                     inner = original(taken, *args, **kwargs)
@@ -501,6 +529,7 @@ def _patch_model(ms) -> None:
     def cap_dataset(dataset, taken_pairs):
         if dataset is None or not hasattr(dataset, "take"):
             return dataset
+        _clamp_workers(dataset)
         taken = dataset.take(_STATE.steps_cap)
         taken_pairs.append((dataset, taken))
         return taken
