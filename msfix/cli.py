@@ -108,7 +108,7 @@ def _emit(results, output_format, statistics, quiet, fix_mode=False, unsafe=Fals
     from msfix.report import get_reporter
     from msfix.report.text import report_statistics
 
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     if statistics:
         report_statistics(results, out)
         return
@@ -174,7 +174,7 @@ def fix(paths, write, diff, unsafe_fixes, smoke_run, select, extend_select, igno
     bad = _report_errors(results) + len(found.errors)
     pending = False
     show_diff = diff or not write
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     for r in results:
         if r.fix_error:
             _error(f"{r.path}: {r.fix_error}")
