@@ -9,8 +9,14 @@ What it does, without editing the script:
   requests into records;
 - points the dataset readers (CIFAR-10/100, MNIST, Fashion-MNIST, KMNIST,
   ImageFolder) at synthetic data in their real on-disk formats;
-- caps epochs and steps of ``Model.train``/``Model.eval``/``Model.fit`` and of
-  custom loops over ``create_tuple_iterator``/``create_dict_iterator``;
+- caps epochs and steps of ``Model.train``/``Model.eval``/``Model.fit`` (fewer
+  epochs, ``dataset.take(steps)``) and of custom loops over
+  ``create_tuple_iterator``/``create_dict_iterator`` (each pass over a dataset
+  yields at most ``steps`` items; when a pass beyond ``epochs`` starts, or a
+  ``Model.train`` call beyond ``epochs`` epochs, the script is ended cleanly
+  with exit status 0 and a note, since empty passes would make the script's
+  own averages divide by zero);
+- lowers ``num_parallel_workers`` above this host's CPU count (noted, MS202);
 - redirects checkpoint paths outside the smoke working directory into it;
 - records per-step losses, eval metrics, notes and the uncaught exception, and
   writes them as JSON to the result file the parent reads.
