@@ -500,6 +500,11 @@ class Extractor:
                 if ev[0] == "bind" and ev[1] == expr.id and ev[2][0] == "expr":
                     return self._eval_strlist(mod, ev[2][1])
             return []
+        if isinstance(expr, ast.ListComp) and len(expr.generators) == 1:
+            it = expr.generators[0].iter
+            if isinstance(it, ast.Call) and getattr(it.func, "id", None) == "dir" and not it.args:
+                # __all__ = [name for name in dir() if name[0] != "_"]: the public names bound so far
+                return sorted(n for n in self.namespace(mod) if not n.startswith("_"))
         if isinstance(expr, ast.Call) and getattr(expr.func, "id", None) in ("list", "tuple", "sorted") \
                 and expr.args:
             return self._eval_strlist(mod, expr.args[0])
@@ -707,7 +712,8 @@ def covered_modules(src: Source) -> list[str]:
     out = set(m for m in ROOT_MODULES if m in src.modules)
     for root in RECURSIVE_ROOTS:
         for m in src.modules:
-            if m.startswith(root + ".") and is_public_path(m) and not m.startswith(RECURSIVE_EXCLUDE):
+            if m.startswith(root + ".") and is_public_path(m) and not m.startswith(RECURSIVE_EXCLUDE) \
+                    and not m.endswith("_pb2"):  # protobuf modules build their names at run time
                 out.add(m)
     return sorted(out)
 
