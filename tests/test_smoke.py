@@ -116,13 +116,24 @@ def test_unfixed_seed_crashes_with_nameerror_on_its_line(smoke_run):
 
 def test_conv2d_padding_without_pad_mode_maps_to_ms304():
     script = FIXTURES / "conv_pad.py"
-    result = CliRunner().invoke(smoke, [str(script)])
+    result = CliRunner().invoke(smoke, [str(script), "--verbose"])
     assert result.exit_code == 1, result.output
+    # --verbose shows the child's output: the script's traceback is on its stderr
+    assert "script stderr" in result.output and "Traceback" in result.output
     line = _line_of(script, "nn.Conv2d(3, 16, 3, padding=1)")
     assert f"conv_pad.py:{line}" in result.output
     assert "ValueError" in result.output and "pad_mode" in result.output
     assert "MS304" in result.output
     assert "CRASHED" in result.output
+
+
+@pytest.mark.parametrize("args,rule,dtype", [((), "MS203", "UInt8"), (("--labels",), "MS204", "UInt32")])
+def test_raw_cifar_dtypes_map_to_their_rules(smoke_run, args, rule, dtype):
+    report = smoke_run("raw_cifar", *args)
+    assert report.outcome == "crashed"
+    assert report.exception_type == "TypeError" and dtype in report.message
+    assert report.rule_code == rule
+    assert report.script_line == _line_of(FIXTURES / "raw_cifar.py", ".train(1, data)")
 
 
 def test_batch_larger_than_dataset_is_no_steps(smoke_run):
@@ -276,7 +287,7 @@ def test_user_directory_untouched_and_temp_dir_empty(tmp_path, monkeypatch, smok
 
 def test_timeout_kills_the_process_group(smoke_temp_root):
     start = time.monotonic()
-    report = run_smoke(FIXTURES / "sleeper.py", timeout=8)
+    report = run_smoke(FIXTURES / "sleeper.py", timeout=10)
     assert time.monotonic() - start < 30
     assert report.outcome == "timed-out"
     match = re.search(r"grandchild (\d+)", report.stdout)
