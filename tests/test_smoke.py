@@ -110,6 +110,16 @@ def test_unfixed_seed_crashes_with_nameerror_on_its_line(smoke_run):
         assert any(n["rule"] == "MS202" for n in report.notes)
 
 
+@pytest.mark.skipif((os.cpu_count() or 1) >= 8, reason="needs a host with fewer than 8 CPUs")
+def test_unfixed_seed_on_this_host_without_worker_lowering_is_ms202(smoke_run):
+    report = smoke_run("seed_unfixed", allow_host_workers=False)
+    assert report.outcome == "crashed"
+    assert report.exception_type == "ValueError"
+    assert "num_parallel_workers exceeds the boundary" in report.message
+    assert report.rule_code == "MS202"
+    assert report.script_line == _line_of(FIXTURES / "seed_unfixed.py", "train_data = ds.Cifar10Dataset(")
+
+
 # ---------------------------------------------------------------------------
 # outcomes
 
