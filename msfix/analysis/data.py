@@ -2,91 +2,451 @@
 
 Unknown stays unknown: every function returns UNKNOWN when the answer does not
 follow from literals and shipped dataset facts.
+
+Datasets built by helper functions (`def create_dataset(path, usage, batch_size):
+... return data`) are one Pipeline inside the function, shared by all its call
+sites. An *environment* (`env`, a dict {function Scope: CallSite}) gives a
+per-call-site view of it: a parameter of a function in `env` takes the value of the
+call's argument (or the parameter's default). Without an entry, a parameter has a
+value only when every call site of the function in the script agrees on it.
+`dataset_view(m, expr, scope, order)` returns the pipeline an expression holds with
+the environment of the helper calls it went through; `contexts(m, pipe)` lists one
+environment per call site of the helpers a pipeline was built in. Every query takes
+an optional `env`.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-from dataclasses import dataclass
-from typing import List, Optional, Tuple, Union
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple, Union
 
 import libcst as cst
 
-from msfix.analysis.model import UNKNOWN, CallSite, Pipeline, ScriptModel
+from msfix.analysis.model import UNKNOWN, CallSite, Pipeline, Scope, ScriptModel
+from msfix.knowledge import facts
 
-# Parameter positions of the MindSpore 2.x signatures used here.
+Env = Dict[Scope, CallSite]
+
+# Parameter positions of the MindSpore 2.x signatures used here (the Cifar/Mnist
+# readers; per-source orders are in datasets.json "params").
 SOURCE_ARGS = {"dataset_dir": 0, "usage": 1, "num_samples": 2, "num_parallel_workers": 3, "shuffle": 4}
 MAP_ARGS = {"operations": 0, "input_columns": 1, "output_columns": 2}
 BATCH_ARGS = {"batch_size": 0, "drop_remainder": 1}
 
+INT_DTYPES = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
+FLOAT_DTYPES = {"float16", "float32", "float64", "bfloat16"}
 
+
+def _cache(m: ScriptModel) -> dict:
+    c = getattr(m, "_data_cache", None)
+    if c is None:
+        c = {}
+        m._data_cache = c  # type: ignore[attr-defined]
+    return c
+
+
+# -- values with parameters ------------------------------------------------------------
+def value(m: ScriptModel, expr: Optional[cst.BaseExpression], scope: Scope, order: Optional[int] = None,
+          env: Optional[Env] = None, _depth: int = 0):
+    """The literal value of `expr`, reading function parameters from `env` (see module doc)."""
+    if expr is None or _depth > 12:
+        return UNKNOWN
+    ev = lambda e: value(m, e, scope, order, env, _depth + 1)  # noqa: E731
+    if isinstance(expr, cst.Name):
+        if expr.value in ("True", "False", "None"):
+            return m.literal(expr, scope, order)
+        b = m.lookup(expr.value, scope, order)
+        if b is None:
+            return UNKNOWN
+        if b.kind == "param":
+            return _param_value(m, b, env, _depth + 1)
+        if b.kind != "assign" or b.value is None:
+            return UNKNOWN
+        if len(b.scope.bindings.get(expr.value, ())) != 1:
+            if b.scope is not scope or order is None:
+                return UNKNOWN
+        return value(m, b.value, b.scope, b.order, env, _depth + 1)
+    if isinstance(expr, cst.UnaryOperation):
+        v = ev(expr.expression)
+        if v is UNKNOWN or isinstance(v, (str, bytes)) or v is None:
+            return UNKNOWN
+        try:
+            if isinstance(expr.operator, cst.Minus):
+                return -v
+            if isinstance(expr.operator, cst.Plus):
+                return +v
+            if isinstance(expr.operator, cst.Not):
+                return not v
+        except TypeError:
+            return UNKNOWN
+        return UNKNOWN
+    if isinstance(expr, cst.BinaryOperation):
+        from msfix.analysis.values import _BINOPS
+
+        fn = _BINOPS.get(type(expr.operator))
+        if fn is None:
+            return UNKNOWN
+        a, b2 = ev(expr.left), ev(expr.right)
+        if a is UNKNOWN or b2 is UNKNOWN:
+            return UNKNOWN
+        try:
+            return fn(a, b2)
+        except Exception:
+            return UNKNOWN
+    if isinstance(expr, (cst.Tuple, cst.List)):
+        out = []
+        for el in expr.elements:
+            if isinstance(el, cst.StarredElement):
+                return UNKNOWN
+            v = ev(el.value)
+            if v is UNKNOWN:
+                return UNKNOWN
+            out.append(v)
+        return tuple(out) if isinstance(expr, cst.Tuple) else out
+    if isinstance(expr, cst.Call) and env:
+        q = m.qualname(expr.func, scope, order)
+        if q in ("os.path.join", "posixpath.join"):
+            import posixpath
+
+            parts = [ev(a.value) for a in expr.args]
+            if parts and all(isinstance(p, str) for p in parts) and not any(a.star or a.keyword for a in expr.args):
+                return posixpath.join(*parts)
+            return UNKNOWN
+    return m.literal(expr, scope, order)
+
+
+def _function_of(m: ScriptModel, scope: Scope):
+    """(name, FunctionInfo) of a module-level function scope, else None."""
+    if scope.kind != "function" or not isinstance(scope.node, cst.FunctionDef):
+        return None
+    info = m.functions.get(scope.node.name.value)
+    if info is None or info.scope is not scope:
+        return None
+    return info
+
+
+def call_sites(m: ScriptModel, scope: Scope) -> List[CallSite]:
+    """Direct calls, in the script, of the module-level function whose scope is `scope`."""
+    info = _function_of(m, scope)
+    if info is None:
+        return []
+    return list(m.calls_to(f"<local>.{info.name}"))
+
+
+def param_arg(site: CallSite, fn: cst.FunctionDef, pname: str):
+    """(expr given for parameter `pname` at `site`, or None when not given) or UNKNOWN
+    when it cannot be told (*args/**kwargs at the call)."""
+    if site.has_star_args:
+        return UNKNOWN
+    kw = site.keyword(pname)
+    if kw is not None:
+        return kw.value
+    params = [*fn.params.posonly_params, *fn.params.params]
+    for i, p in enumerate(params):
+        if p.name.value == pname:
+            a = site.positional(i)
+            return a.value if a is not None else None
+    return None
+
+
+def _param_value(m: ScriptModel, b, env: Optional[Env], depth: int):
+    fscope = b.scope
+    fn = fscope.node
+    if not isinstance(fn, cst.FunctionDef) or not isinstance(b.node, cst.Param):
+        return UNKNOWN
+    param: cst.Param = b.node
+    if env and fscope in env:
+        sites = [env[fscope]]
+    else:
+        sites = call_sites(m, fscope)
+    if not sites:
+        return UNKNOWN
+    found = []
+    for site in sites:
+        given = param_arg(site, fn, param.name.value)
+        if given is UNKNOWN:
+            return UNKNOWN
+        if given is None:
+            if param.default is None:
+                return UNKNOWN
+            v = value(m, param.default, fscope.parent or m.module_scope, None, env, depth + 1)
+        else:
+            v = value(m, given, site.scope, site.order, env, depth + 1)
+        if v is UNKNOWN:
+            return UNKNOWN
+        found.append(v)
+    first = found[0]
+    if all(type(v) is type(first) and v == first for v in found):
+        return first
+    return UNKNOWN
+
+
+# -- datasets reached through helper functions -----------------------------------------
+@dataclass
+class DatasetView:
+    """A pipeline seen from one use: its last stage and the helper calls it went through."""
+
+    pipe: Pipeline
+    env: Env = field(default_factory=dict)
+
+    @property
+    def source(self) -> Pipeline:
+        return self.pipe.source
+
+
+def _follow(m: ScriptModel, expr: cst.BaseExpression, scope: Scope, order: Optional[int], env: Env,
+            depth: int = 0) -> Optional[Pipeline]:
+    if depth > 8:
+        return None
+    call = m.instance_call(expr, scope, order)
+    if call is None:
+        return None
+    q = call.qualname
+    if q and q.startswith("<local>.") and q[8:] in m.functions:
+        fn = m.functions[q[8:]]
+        env.setdefault(fn.scope, call)
+        for ret in reversed(fn.returns):
+            p = _follow(m, ret, fn.scope, None, env, depth + 1)
+            if p is not None:
+                return p
+        return None
+    return m.pipeline_of(call.node, call.scope, call.order)
+
+
+def _stage_env(m: ScriptModel, pipe: Pipeline, env: Env) -> None:
+    for st in pipe.stages()[1:]:
+        func = st.call.node.func
+        if isinstance(func, cst.Attribute):
+            _follow(m, func.value, st.call.scope, st.call.order, env)
+
+
+def dataset_view(m: ScriptModel, expr: Optional[cst.BaseExpression], scope: Scope,
+                 order: Optional[int] = None) -> Optional[DatasetView]:
+    """The pipeline `expr` holds, with the environment of the helper calls that built it
+    (`train = create_dataset(path, usage="train")` -> env {create_dataset: that call})."""
+    if expr is None:
+        return None
+    env: Env = {}
+    pipe = _follow(m, expr, scope, order, env)
+    if pipe is None:
+        pipe = m.pipeline_of(expr, scope, order)
+        if pipe is None:
+            return None
+    _stage_env(m, pipe, env)
+    return DatasetView(pipe, env)
+
+
+def contexts(m: ScriptModel, pipe: Pipeline, limit: int = 16) -> List[Env]:
+    """One environment per combination of call sites of the helper functions the stages
+    of `pipe` live in ([{}] when it is built at module level or never called)."""
+    scopes: List[Scope] = []
+    for st in pipe.stages():
+        s = st.call.scope
+        if s.kind == "function" and s not in scopes:
+            scopes.append(s)
+    choices = []
+    for s in scopes:
+        sites = call_sites(m, s)
+        if sites:
+            choices.append([(s, c) for c in sites])
+    if not choices:
+        return [{}]
+    out = []
+    for combo in itertools.product(*choices):
+        out.append(dict(combo))
+        if len(out) >= limit:
+            break
+    return out
+
+
+@dataclass
+class DatasetUse:
+    """A dataset passed to Model.train / Model.fit / Model.eval."""
+
+    view: DatasetView
+    role: str  # "train" | "eval"
+    site: CallSite  # the Model.train/fit/eval call
+    model_call: Optional[CallSite]  # the Model(...) constructor call
+
+
+def dataset_uses(m: ScriptModel) -> List[DatasetUse]:
+    c = _cache(m)
+    if "uses" in c:
+        return c["uses"]
+    out: List[DatasetUse] = []
+    for site in m.calls_to("mindspore.train.Model.train", "mindspore.train.Model.fit",
+                           "mindspore.train.Model.eval"):
+        if site.method in ("train", "fit"):
+            args = [(site.arg("train_dataset", 1), "train")]
+            if site.method == "fit":
+                args.append((site.arg("valid_dataset", 2), "eval"))
+        else:
+            args = [(site.arg("valid_dataset", 0), "eval")]
+        recv = site.node.func.value if isinstance(site.node.func, cst.Attribute) else None
+        mc = m.instance_call(recv, site.scope, site.order) if recv is not None else None
+        if mc is not None and mc.qualname != "mindspore.train.Model":
+            mc = None
+        for a, role in args:
+            if a is None:
+                continue
+            v = dataset_view(m, a.value, site.scope, site.order)
+            if v is not None:
+                out.append(DatasetUse(v, role, site, mc))
+    c["uses"] = out
+    return out
+
+
+def loss_of_model(m: ScriptModel, model_call: Optional[CallSite]) -> Optional[CallSite]:
+    """The call that built the loss passed to a `Model(...)` call."""
+    if model_call is None:
+        return None
+    arg = model_call.arg("loss_fn", 1)
+    if arg is None:
+        return None
+    return m.instance_call(arg.value, model_call.scope, model_call.order)
+
+
+# -- arguments -----------------------------------------------------------------------
 def arg_of(site: CallSite, name: str, table: dict) -> Optional[cst.Arg]:
     return site.arg(name, table.get(name))
 
 
-def literal_arg(m: ScriptModel, site: CallSite, name: str, table: dict, default=UNKNOWN):
+def literal_arg(m: ScriptModel, site: CallSite, name: str, table: dict, default=UNKNOWN,
+                env: Optional[Env] = None):
     if site.has_star_args and site.keyword(name) is None:
+        return UNKNOWN
+    if any(a.star == "**" for a in site.node.args) and site.keyword(name) is None:
         return UNKNOWN
     a = arg_of(site, name, table)
     if a is None:
         return default
-    return m.literal(a.value, site.scope, site.order)
+    return value(m, a.value, site.scope, site.order, env)
 
 
+def source_params(source: Pipeline) -> dict:
+    """{parameter: position} of a source class's signature."""
+    info = source.facts or {}
+    params = info.get("params")
+    if params:
+        return {p: i for i, p in enumerate(params)}
+    return SOURCE_ARGS
+
+
+def source_arg(source: Pipeline, name: str) -> Optional[cst.Arg]:
+    return arg_of(source.call, name, source_params(source))
+
+
+def source_value(m: ScriptModel, source: Pipeline, name: str, default=UNKNOWN, env: Optional[Env] = None):
+    return literal_arg(m, source.call, name, source_params(source), default=default, env=env)
+
+
+# -- map operations -----------------------------------------------------------------------
 @dataclass
 class MapOp:
-    qualname: Optional[str]  # canonical callee, e.g. "mindspore.dataset.vision.Rescale"
+    qualname: Optional[str]  # canonical callee, e.g. "mindspore.dataset.vision.Rescale"; None: unknown
     node: cst.BaseExpression
     call: Optional[cst.Call]
+    top: Optional[int] = None  # top-level statement holding `node`
+    container: Optional[cst.BaseExpression] = None  # the list/tuple literal holding it, if any
+    index: int = 0  # position in `container`
+    scope: Optional[Scope] = None
+    order: Optional[int] = None
 
     @property
     def short(self) -> str:
         return (self.qualname or "").rsplit(".", 1)[-1]
 
+    @property
+    def known(self) -> bool:
+        return self.qualname is not None
 
-def map_ops(m: ScriptModel, stage: Pipeline) -> Union[List[MapOp], object]:
-    """The transforms of a `map` stage, or UNKNOWN."""
+    @property
+    def is_vision(self) -> bool:
+        return bool(self.qualname) and self.qualname.startswith("mindspore.dataset.vision.")  # type: ignore[union-attr]
+
+
+def _mutated(m: ScriptModel, scope: Scope, name: str) -> bool:
+    """Is a list bound to `name` in `scope` changed in place (append/extend/insert/...)?"""
+    c = _cache(m)
+    idx = c.get("mutated")
+    if idx is None:
+        idx = set()
+        for site in m.calls:
+            f = site.node.func
+            if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.attr.value in (
+                    "append", "extend", "insert", "pop", "remove", "clear", "reverse", "sort", "__setitem__"):
+                idx.add((id(site.scope), f.value.value))
+        c["mutated"] = idx
+    return (id(scope), name) in idx
+
+
+def _list_expr(m: ScriptModel, expr: cst.BaseExpression, scope: Scope, order: Optional[int]):
+    """Follow names bound once to an unchanged expression: (expr, scope, order, top)."""
+    top = None
+    for _ in range(6):
+        if not isinstance(expr, cst.Name):
+            break
+        b = m.lookup(expr.value, scope, order)
+        if b is None or b.kind != "assign" or b.value is None:
+            return None
+        if len(b.scope.bindings.get(expr.value, ())) != 1 or _mutated(m, b.scope, expr.value):
+            return None
+        expr, scope, order, top = b.value, b.scope, b.order, b.top
+    return expr, scope, order, top
+
+
+def _flatten_ops(m: ScriptModel, expr, scope, order, top, out: List[MapOp], depth: int = 0) -> bool:
+    """Append the transforms of an operations expression to `out`; False when the list
+    itself cannot be read (its elements may still be unknown callables)."""
+    got = _list_expr(m, expr, scope, order)
+    if got is None or depth > 4:
+        return False
+    expr, scope, order, t = got
+    top = t if t is not None else top
+    if isinstance(expr, (cst.List, cst.Tuple)):
+        if any(isinstance(el, cst.StarredElement) for el in expr.elements):
+            return False
+        items = [(el.value, expr, i) for i, el in enumerate(expr.elements)]
+    else:
+        items = [(expr, None, 0)]
+    for el, container, i in items:
+        call = el if isinstance(el, cst.Call) else None
+        q = m.qualname(call.func if call is not None else el, scope, order)
+        if q == "mindspore.dataset.transforms.Compose" and call is not None and call.args \
+                and call.args[0].keyword is None and not call.args[0].star:
+            if not _flatten_ops(m, call.args[0].value, scope, order, top, out, depth + 1):
+                out.append(MapOp(None, el, call, top, container, i, scope, order))
+            continue
+        if not q or not q.startswith("mindspore."):
+            q = None  # a Python callable or an unknown object can do anything
+        out.append(MapOp(q, el, call, top, container, i, scope, order))
+    return True
+
+
+def map_ops_partial(m: ScriptModel, stage: Pipeline) -> Union[List[MapOp], object]:
+    """The transforms of a `map` stage in order (Compose flattened); unknown callables
+    have qualname None. UNKNOWN when the operations list cannot be read."""
     site = stage.call
     a = arg_of(site, "operations", MAP_ARGS)
     if a is None:
         return UNKNOWN
-    expr = a.value
-    # follow a name bound to a list
-    for _ in range(4):
-        if isinstance(expr, cst.Name):
-            b = m.lookup(expr.value, site.scope, site.order)
-            if b is None or b.kind != "assign" or b.value is None:
-                return UNKNOWN
-            expr = b.value
-        else:
-            break
-    elements: List[cst.BaseExpression]
-    if isinstance(expr, (cst.List, cst.Tuple)):
-        if any(isinstance(el, cst.StarredElement) for el in expr.elements):
-            return UNKNOWN
-        elements = [el.value for el in expr.elements]
-    else:
-        elements = [expr]
-    out = []
-    for el in elements:
-        call = el if isinstance(el, cst.Call) else None
-        q = m.qualname(call.func if call is not None else el, site.scope, site.order)
-        if not q or not q.startswith("mindspore."):
-            return UNKNOWN  # a Python callable or an unknown object can do anything
-        out.append(MapOp(q, el, call))
+    out: List[MapOp] = []
+    if not _flatten_ops(m, a.value, site.scope, site.order, site.top, out):
+        return UNKNOWN
     return out
 
 
-def map_columns(m: ScriptModel, stage: Pipeline) -> Union[List[str], object]:
-    """Input columns of a `map` stage (None means the first column), or UNKNOWN."""
-    site = stage.call
-    a = arg_of(site, "input_columns", MAP_ARGS)
-    if a is None:
-        cols = stage_columns(m, stage.parent) if stage.parent is not None else UNKNOWN
-        if isinstance(cols, list) and cols:
-            return [cols[0]]
+def map_ops(m: ScriptModel, stage: Pipeline) -> Union[List[MapOp], object]:
+    """The transforms of a `map` stage, or UNKNOWN (also when one is not a MindSpore op)."""
+    ops = map_ops_partial(m, stage)
+    if ops is UNKNOWN or any(not op.known for op in ops):  # type: ignore[union-attr]
         return UNKNOWN
-    v = m.literal(a.value, site.scope, site.order)
+    return ops
+
+
+def _names(v) -> Union[List[str], object]:
     if isinstance(v, str):
         return [v]
     if isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v):
@@ -94,65 +454,393 @@ def map_columns(m: ScriptModel, stage: Pipeline) -> Union[List[str], object]:
     return UNKNOWN
 
 
-def stage_columns(m: ScriptModel, pipe: Optional[Pipeline]) -> Union[List[str], object]:
+def map_columns(m: ScriptModel, stage: Pipeline, env: Optional[Env] = None) -> Union[List[str], object]:
+    """Input columns of a `map` stage (None means the first column), or UNKNOWN."""
+    site = stage.call
+    a = arg_of(site, "input_columns", MAP_ARGS)
+    if a is None:
+        if site.has_star_args:
+            return UNKNOWN
+        cols = stage_columns(m, stage.parent, env) if stage.parent is not None else UNKNOWN
+        if isinstance(cols, list) and cols:
+            return [cols[0]]
+        return UNKNOWN
+    v = value(m, a.value, site.scope, site.order, env)
+    if v is None:
+        cols = stage_columns(m, stage.parent, env) if stage.parent is not None else UNKNOWN
+        if isinstance(cols, list) and cols:
+            return [cols[0]]
+        return UNKNOWN
+    return _names(v)
+
+
+# -- arrays (numpy sources) -----------------------------------------------------------------
+@dataclass
+class ArrayInfo:
+    shape: Optional[Tuple[int, ...]]  # None: unknown
+    dtype: Optional[str]  # numpy dtype name, None: unknown
+    node: Optional[cst.BaseExpression] = None  # the expression that made it
+    top: Optional[int] = None
+    random: bool = False  # made by np.random.* / np.zeros/ones (synthetic data)
+
+    @property
+    def rows(self) -> Optional[int]:
+        return self.shape[0] if self.shape else None
+
+
+_FLOAT_MAKERS = {"rand", "randn", "random", "random_sample", "uniform", "normal", "standard_normal", "ranf", "sample"}
+_DTYPE_NAMES = {
+    "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "bool_", "bool", "float_", "double", "single", "half", "int_", "intc", "longlong",
+}
+_DTYPE_ALIASES = {"float_": "float64", "double": "float64", "single": "float32", "half": "float16",
+                  "int_": "int64", "longlong": "int64", "intc": "int32", "bool_": "bool", "float": "float64",
+                  "int": "int64"}
+
+
+def dtype_name(m: ScriptModel, expr: Optional[cst.BaseExpression], scope: Scope, order: Optional[int],
+               env: Optional[Env] = None) -> Optional[str]:
+    """`np.float32` / `"float32"` / `ms.int32` / `float` -> "float32"...; None when unknown."""
+    if expr is None:
+        return None
+    if isinstance(expr, cst.Name) and expr.value in ("float", "int", "bool"):
+        b = m.lookup(expr.value, scope, order)
+        if b is None:
+            return _DTYPE_ALIASES.get(expr.value, expr.value)
+    q = m.qualname(expr, scope, order)
+    if q:
+        root, _, last = q.rpartition(".")
+        if root in ("numpy", "mindspore", "mindspore.common.dtype", "mindspore.dtype") and last in _DTYPE_NAMES:
+            return _DTYPE_ALIASES.get(last, last)
+        return None
+    v = value(m, expr, scope, order, env)
+    if isinstance(v, str) and v in _DTYPE_NAMES | {"float", "int"}:
+        return _DTYPE_ALIASES.get(v, v)
+    return None
+
+
+def _shape_of(v) -> Optional[Tuple[int, ...]]:
+    if isinstance(v, int) and not isinstance(v, bool):
+        return (v,)
+    if isinstance(v, (list, tuple)) and all(isinstance(x, int) and not isinstance(x, bool) for x in v):
+        return tuple(v)
+    return None
+
+
+def _nested_shape(v) -> Optional[Tuple[int, ...]]:
+    if isinstance(v, (list, tuple)):
+        if not v:
+            return (0,)
+        inner = [_nested_shape(x) for x in v]
+        if any(s is None for s in inner) or len(set(inner)) != 1:
+            return None
+        return (len(v),) + inner[0]  # type: ignore[operator]
+    if isinstance(v, (int, float, bool)):
+        return ()
+    return None
+
+
+def _flat(v):
+    if isinstance(v, (list, tuple)):
+        for x in v:
+            yield from _flat(x)
+    else:
+        yield v
+
+
+def array_info(m: ScriptModel, expr: Optional[cst.BaseExpression], scope: Scope, order: Optional[int] = None,
+               env: Optional[Env] = None, _depth: int = 0) -> Optional[ArrayInfo]:
+    """Shape and dtype of a numpy array built from literals (np.random.rand(100, 3),
+    np.zeros((n, 4), dtype=np.float32), np.array([...]), x.astype(np.float32)); None when
+    the expression is not recognised as one."""
+    if expr is None or _depth > 8:
+        return None
+    if isinstance(expr, cst.Name):
+        b = m.lookup(expr.value, scope, order)
+        if b is None or b.kind != "assign" or b.value is None:
+            return None
+        if len(b.scope.bindings.get(expr.value, ())) != 1 and (b.scope is not scope or order is None):
+            return None
+        got = array_info(m, b.value, b.scope, b.order, env, _depth + 1)
+        if got is not None and got.top is None:
+            got.top = b.top
+        return got
+    if not isinstance(expr, cst.Call):
+        return None
+    func = expr.func
+    site_scope, site_order = scope, order
+    # x.astype(dtype) / x.reshape(...)
+    if isinstance(func, cst.Attribute) and func.attr.value in ("astype", "reshape"):
+        q = m.qualname(func, scope, order)
+        if q is None or not q.startswith("numpy."):
+            inner = array_info(m, func.value, scope, order, env, _depth + 1)
+            if inner is None:
+                return None
+            if func.attr.value == "astype":
+                if not expr.args:
+                    return None
+                dt = dtype_name(m, expr.args[0].value, scope, order, env)
+                return ArrayInfo(inner.shape, dt, expr, inner.top, inner.random)
+            vals = [value(m, a.value, scope, order, env) for a in expr.args if a.keyword is None]
+            shape = _shape_of(vals[0]) if len(vals) == 1 else _shape_of(vals)
+            if shape is not None and -1 in shape and inner.shape is not None:
+                total = math.prod(inner.shape)
+                known = math.prod(x for x in shape if x != -1)
+                if known and total % known == 0 and shape.count(-1) == 1:
+                    shape = tuple(total // known if x == -1 else x for x in shape)
+            return ArrayInfo(shape, inner.dtype, expr, inner.top, inner.random)
+    q = m.qualname(func, site_scope, site_order)
+    if not q or not q.startswith("numpy."):
+        return None
+    name = q[len("numpy."):]
+    kw = {a.keyword.value: a.value for a in expr.args if a.keyword is not None}
+    pos = [a.value for a in expr.args if a.keyword is None and not a.star]
+    if any(a.star for a in expr.args):
+        return None
+    ev = lambda e: value(m, e, scope, order, env)  # noqa: E731
+    dt_kw = dtype_name(m, kw["dtype"], scope, order, env) if "dtype" in kw else None
+    if name in ("random.rand", "random.randn"):
+        vals = [ev(p) for p in pos]
+        shape = tuple(vals) if all(isinstance(v, int) and not isinstance(v, bool) for v in vals) else None
+        return ArrayInfo(shape, "float64", expr, None, True)
+    if name.startswith("random.") and name[7:] in _FLOAT_MAKERS:
+        size = kw.get("size")
+        if size is None:
+            idx = {"random": 0, "random_sample": 0, "ranf": 0, "sample": 0, "standard_normal": 0}.get(name[7:], 2)
+            size = pos[idx] if len(pos) > idx else None
+        shape = _shape_of(ev(size)) if size is not None else ()
+        return ArrayInfo(shape, "float64", expr, None, True)
+    if name == "random.randint":
+        size = kw.get("size", pos[2] if len(pos) > 2 else None)
+        shape = _shape_of(ev(size)) if size is not None else ()
+        return ArrayInfo(shape, dt_kw or "int64", expr, None, True)
+    if name in ("zeros", "ones", "empty", "full"):
+        arg = kw.get("shape", pos[0] if pos else None)
+        shape = _shape_of(ev(arg)) if arg is not None else None
+        dt = dt_kw
+        if "dtype" not in kw:
+            dpos = 2 if name == "full" else 1
+            if len(pos) > dpos:
+                dt = dtype_name(m, pos[dpos], scope, order, env)
+            elif name == "full":
+                fill = ev(pos[1]) if len(pos) > 1 else UNKNOWN
+                dt = "int64" if isinstance(fill, int) and not isinstance(fill, bool) else \
+                    "float64" if isinstance(fill, float) else None
+            else:
+                dt = "float64"
+        return ArrayInfo(shape, dt, expr, None, True)
+    if name == "arange":
+        vals = [ev(p) for p in pos]
+        if len(vals) == 1 and isinstance(vals[0], int):
+            return ArrayInfo((vals[0],), dt_kw or "int64", expr, None, True)
+        return ArrayInfo(None, dt_kw, expr, None, True)
+    if name in ("array", "asarray"):
+        if not pos:
+            return None
+        inner = array_info(m, pos[0], scope, order, env, _depth + 1)
+        if inner is not None:
+            return ArrayInfo(inner.shape, dt_kw or inner.dtype, expr, inner.top, inner.random)
+        v = ev(pos[0])
+        if v is UNKNOWN:
+            return ArrayInfo(None, dt_kw, expr, None, False) if dt_kw else None
+        shape = _nested_shape(v)
+        dt = dt_kw
+        if dt is None and shape is not None:
+            flat = list(_flat(v))
+            if flat and all(isinstance(x, bool) for x in flat):
+                dt = "bool"
+            elif flat and all(isinstance(x, int) and not isinstance(x, bool) for x in flat):
+                dt = "int64"
+            elif flat and all(isinstance(x, (int, float)) for x in flat):
+                dt = "float64"
+        return ArrayInfo(shape, dt, expr, None, False)
+    return None
+
+
+# -- sources: columns and sizes ---------------------------------------------------------------
+def _array_spec(a: Optional[ArrayInfo]) -> dict:
+    if a is None:
+        return {"dtype": None, "layout": None, "shape": None, "kind": None}
+    row = list(a.shape[1:]) if a.shape else None
+    layout = None
+    if row is not None and len(row) >= 2:
+        layout = "HWC" if len(row) == 3 and row[-1] in (1, 3, 4) else "array"
+    return {"dtype": a.dtype, "layout": layout, "shape": row, "kind": None, "array": a}
+
+
+def _numpy_data(m: ScriptModel, source: Pipeline, env: Optional[Env]):
+    """[(column name or None, ArrayInfo|None)] of NumpySlicesDataset's `data`, or UNKNOWN."""
+    a = source_arg(source, "data")
+    if a is None:
+        return UNKNOWN
+    got = _list_expr(m, a.value, source.call.scope, source.call.order)
+    if got is None:
+        return UNKNOWN
+    expr, scope, order, _ = got
+    if isinstance(expr, cst.Dict):
+        out = []
+        for el in expr.elements:
+            if not isinstance(el, cst.DictElement):
+                return UNKNOWN
+            k = value(m, el.key, scope, order, env)
+            if not isinstance(k, str):
+                return UNKNOWN
+            out.append((k, array_info(m, el.value, scope, order, env)))
+        return out
+    if isinstance(expr, cst.Tuple):
+        if any(isinstance(el, cst.StarredElement) for el in expr.elements):
+            return UNKNOWN
+        return [(None, array_info(m, el.value, scope, order, env)) for el in expr.elements]
+    if isinstance(expr, cst.List):
+        v = value(m, expr, scope, order, env)
+        if v is not UNKNOWN:
+            shape = _nested_shape(v)
+            return [(None, ArrayInfo(shape, None, expr))]
+        return [(None, None)]
+    info = array_info(m, expr, scope, order, env)
+    if info is None:
+        return UNKNOWN
+    return [(None, info)]
+
+
+def source_columns(m: ScriptModel, source: Pipeline, env: Optional[Env] = None) -> Union[Dict[str, dict], object]:
+    """{column: spec} as the source yields them, in order, or UNKNOWN. A spec has dtype
+    ("uint8", ...), layout ("HWC", "encoded", "array", None), shape (per row), kind
+    ("image", "label", None); None values are unknown."""
+    info = source.facts
+    if info is None:
+        return UNKNOWN
+    names = None
+    if "from_arrays" in info or "from_generator" in info:
+        cn = source_arg(source, "column_names")
+        if cn is not None:
+            names = _names(value(m, cn.value, source.call.scope, source.call.order, env))
+            if names is UNKNOWN:
+                return UNKNOWN
+    if "from_arrays" in info:
+        data = _numpy_data(m, source, env)
+        if data is UNKNOWN:
+            if names is None:
+                return UNKNOWN
+            return {n: _array_spec(None) for n in names}  # type: ignore[union-attr]
+        keys = [k for k, _ in data]  # type: ignore[union-attr]
+        if names is None:
+            names = [k if k is not None else f"column_{i}" for i, k in enumerate(keys)]
+        if len(names) != len(data):  # type: ignore[arg-type]
+            return {n: _array_spec(None) for n in names}  # type: ignore[union-attr]
+        return {n: _array_spec(arr) for n, (_, arr) in zip(names, data)}  # type: ignore[arg-type]
+    if "from_generator" in info:
+        if names is None:
+            return UNKNOWN
+        return {n: {"dtype": None, "layout": None, "shape": None, "kind": None} for n in names}  # type: ignore
+    cols = {k: dict(v) for k, v in info["columns"].items()}
+    if not cols:
+        return UNKNOWN
+    dec = info.get("decode_arg")
+    if dec:
+        d = source_value(m, source, dec, default=False, env=env)
+        for spec in cols.values():
+            if spec.get("layout") == "encoded":
+                if d is True:
+                    spec["layout"] = "HWC"
+                elif d is not False:
+                    spec["layout"] = None
+    return cols
+
+
+def _rename(cols: List[str], a, b) -> Union[List[str], object]:
+    a, b = _names(a), _names(b)
+    if a is UNKNOWN or b is UNKNOWN or len(a) != len(b):  # type: ignore[arg-type]
+        return UNKNOWN
+    return [b[a.index(c)] if c in a else c for c in cols]  # type: ignore[union-attr]
+
+
+def stage_columns(m: ScriptModel, pipe: Optional[Pipeline], env: Optional[Env] = None) -> Union[List[str], object]:
     """Column names after `pipe` (following project/rename and map output_columns)."""
     if pipe is None:
         return UNKNOWN
-    facts = pipe.facts
-    if facts is None:
+    src = source_columns(m, pipe.source, env)
+    if src is UNKNOWN:
         return UNKNOWN
-    cols: List[str] = list(facts["columns"].keys())
+    cols: List[str] = list(src.keys())  # type: ignore[union-attr]
     for st in pipe.stages()[1:]:
-        if st.op in ("batch", "shuffle", "repeat", "take", "skip"):
+        if st.call.has_star_args:
+            return UNKNOWN
+        if st.op in ("shuffle", "repeat", "take", "skip", "filter", "concat"):
+            continue
+        if st.op == "batch":
+            if st.call.keyword("output_columns") is not None or st.call.keyword("column_order") is not None:
+                return UNKNOWN
             continue
         if st.op == "map":
-            if arg_of(st.call, "output_columns", MAP_ARGS) is not None:
+            out = arg_of(st.call, "output_columns", MAP_ARGS)
+            if st.call.keyword("column_order") is not None:
                 return UNKNOWN
+            if out is not None:
+                ins = map_columns(m, st, env)
+                outs = value(m, out.value, st.call.scope, st.call.order, env)
+                if outs is None:
+                    continue
+                got = _rename(cols, ins, outs) if ins is not UNKNOWN else UNKNOWN
+                if got is UNKNOWN:
+                    return UNKNOWN
+                cols = got  # type: ignore[assignment]
             continue
         if st.op == "project":
-            v = literal_arg(m, st.call, "columns", {"columns": 0})
-            if isinstance(v, str):
-                v = [v]
-            if not (isinstance(v, list) and all(isinstance(x, str) for x in v)):
+            v = _names(literal_arg(m, st.call, "columns", {"columns": 0}, env=env))
+            if v is UNKNOWN:
                 return UNKNOWN
-            cols = list(v)
+            cols = list(v)  # type: ignore[arg-type]
             continue
         if st.op == "rename":
-            a = literal_arg(m, st.call, "input_columns", {"input_columns": 0, "output_columns": 1})
-            b = literal_arg(m, st.call, "output_columns", {"input_columns": 0, "output_columns": 1})
-            if isinstance(a, str):
-                a, b = [a], [b]
-            if not (isinstance(a, list) and isinstance(b, list) and len(a) == len(b)):
+            t = {"input_columns": 0, "output_columns": 1}
+            got = _rename(cols, literal_arg(m, st.call, "input_columns", t, env=env),
+                          literal_arg(m, st.call, "output_columns", t, env=env))
+            if got is UNKNOWN:
                 return UNKNOWN
-            cols = [b[a.index(c)] if c in a else c for c in cols]
+            cols = got  # type: ignore[assignment]
             continue
         return UNKNOWN
     return cols
 
 
-def source_usage(m: ScriptModel, source: Pipeline):
+def source_usage(m: ScriptModel, source: Pipeline, env: Optional[Env] = None):
     """The literal `usage` of a source (None when not given), or UNKNOWN."""
-    return literal_arg(m, source.call, "usage", SOURCE_ARGS, default=None)
+    return source_value(m, source, "usage", default=None, env=env)
 
 
-def source_size(m: ScriptModel, source: Pipeline):
-    facts = source.facts
-    if facts is None or "sizes" not in facts:
+def source_size(m: ScriptModel, source: Pipeline, env: Optional[Env] = None):
+    """Number of rows a source yields, or UNKNOWN."""
+    facts_ = source.facts
+    if facts_ is None:
         return UNKNOWN
-    usage = source_usage(m, source)
-    if usage is UNKNOWN:
+    for name in ("num_shards", "sampler"):
+        if source.call.keyword(name) is not None:
+            return UNKNOWN
+    if source.call.has_star_args:
         return UNKNOWN
-    size = facts["sizes"].get(usage or "all", UNKNOWN)
+    if "sizes" in facts_:
+        usage = source_usage(m, source, env)
+        if usage is UNKNOWN:
+            return UNKNOWN
+        size = facts_["sizes"].get(usage or "all", UNKNOWN)
+    elif "from_arrays" in facts_:
+        data = _numpy_data(m, source, env)
+        if data is UNKNOWN:
+            return UNKNOWN
+        rows = {arr.rows if arr is not None else None for _, arr in data}  # type: ignore[union-attr]
+        if len(rows) != 1 or None in rows:
+            return UNKNOWN
+        size = rows.pop()
+    else:
+        return UNKNOWN
     if size is UNKNOWN:
         return UNKNOWN
-    n = literal_arg(m, source.call, "num_samples", SOURCE_ARGS, default=None)
+    n = source_value(m, source, "num_samples", default=None, env=env)
     if n is UNKNOWN:
         return UNKNOWN
     if isinstance(n, int) and n > 0:
         size = min(size, n)
-    for name in ("num_shards", "sampler"):
-        if source.call.keyword(name) is not None:
-            return UNKNOWN
     return size
 
 
@@ -160,42 +848,56 @@ def batches(pipe: Pipeline) -> List[Pipeline]:
     return [st for st in pipe.stages() if st.op == "batch"]
 
 
-def steps_per_epoch(m: ScriptModel, pipe: Pipeline):
-    """Number of rows (batches, after a batch stage) one epoch of `pipe` yields."""
-    size = source_size(m, pipe.source)
+def batch_size(m: ScriptModel, stage: Pipeline, env: Optional[Env] = None):
+    return literal_arg(m, stage.call, "batch_size", BATCH_ARGS, env=env)
+
+
+def drop_remainder(m: ScriptModel, stage: Pipeline, env: Optional[Env] = None):
+    return literal_arg(m, stage.call, "drop_remainder", BATCH_ARGS, default=False, env=env)
+
+
+def rows_after(m: ScriptModel, pipe: Pipeline, env: Optional[Env] = None):
+    """Number of rows (batches, after a batch stage) one pass over `pipe` yields."""
+    size = source_size(m, pipe.source, env)
     if size is UNKNOWN:
         return UNKNOWN
     for st in pipe.stages()[1:]:
         if st.op in ("map", "shuffle", "project", "rename"):
             continue
         if st.op == "batch":
-            bs = literal_arg(m, st.call, "batch_size", BATCH_ARGS)
-            drop = literal_arg(m, st.call, "drop_remainder", BATCH_ARGS, default=False)
-            if not isinstance(bs, int) or bs <= 0 or not isinstance(drop, bool):
+            bs = batch_size(m, st, env)
+            drop = drop_remainder(m, st, env)
+            if not isinstance(bs, int) or isinstance(bs, bool) or bs <= 0 or not isinstance(drop, bool):
                 return UNKNOWN
             size = size // bs if drop else math.ceil(size / bs)
             continue
         if st.op == "repeat":
-            n = literal_arg(m, st.call, "count", {"count": 0}, default=None)
+            n = literal_arg(m, st.call, "count", {"count": 0}, default=None, env=env)
             if not isinstance(n, int) or n <= 0:
                 return UNKNOWN
             size *= n
             continue
         if st.op == "take":
-            n = literal_arg(m, st.call, "count", {"count": 0}, default=-1)
+            n = literal_arg(m, st.call, "count", {"count": 0}, default=-1, env=env)
             if not isinstance(n, int):
                 return UNKNOWN
             if n >= 0:
                 size = min(size, n)
             continue
         if st.op == "skip":
-            n = literal_arg(m, st.call, "count", {"count": 0})
+            n = literal_arg(m, st.call, "count", {"count": 0}, env=env)
             if not isinstance(n, int):
                 return UNKNOWN
             size = max(0, size - n)
             continue
         return UNKNOWN
     return size
+
+
+def steps_per_epoch(m: ScriptModel, pipe: Pipeline, env: Optional[Env] = None):
+    """Number of rows (batches, after a batch stage) one epoch of `pipe` yields. Pass the
+    `env` of a DatasetView for datasets built by helper functions."""
+    return rows_after(m, pipe, env)
 
 
 def describe_source(m: ScriptModel, source: Pipeline) -> str:
@@ -209,7 +911,8 @@ def first_batch(pipe: Pipeline) -> Optional[Pipeline]:
     return None
 
 
-def maps_on_column(m: ScriptModel, pipe: Pipeline, column: str, before: Optional[Pipeline] = None):
+def maps_on_column(m: ScriptModel, pipe: Pipeline, column: str, before: Optional[Pipeline] = None,
+                   env: Optional[Env] = None):
     """[(stage, ops)] of the map stages that touch `column` (before stage `before`), or
     UNKNOWN if some map's columns or ops cannot be read."""
     out: List[Tuple[Pipeline, list]] = []
@@ -218,7 +921,7 @@ def maps_on_column(m: ScriptModel, pipe: Pipeline, column: str, before: Optional
             break
         if st.op != "map":
             continue
-        cols = map_columns(m, st)
+        cols = map_columns(m, st, env)
         if cols is UNKNOWN:
             return UNKNOWN
         if column in cols:  # type: ignore[operator]
@@ -227,3 +930,98 @@ def maps_on_column(m: ScriptModel, pipe: Pipeline, column: str, before: Optional
                 return UNKNOWN
             out.append((st, ops))
     return out
+
+
+# -- what happens to one column ------------------------------------------------------------
+@dataclass
+class Event:
+    kind: str  # "op" (a transform), "batch", "unknown" (a map that may touch the column)
+    stage: Pipeline
+    op: Optional[MapOp] = None
+    batched: bool = False  # after a batch stage
+
+
+def column_events(m: ScriptModel, pipe: Pipeline, column: str, env: Optional[Env] = None) -> List[Event]:
+    """The transforms applied to `column` along `pipe`, in order, with the batch stages.
+    An "unknown" event stands for a map that may change the column in unknown ways (an
+    unreadable ops list or columns); readers should stop there."""
+    out: List[Event] = []
+    name = column
+    batched = False
+    for st in pipe.stages()[1:]:
+        if st.op == "batch":
+            out.append(Event("batch", st, batched=batched))
+            batched = True
+            if st.call.keyword("per_batch_map") is not None:
+                out.append(Event("unknown", st, batched=True))
+                return out
+            continue
+        if st.op == "rename":
+            t = {"input_columns": 0, "output_columns": 1}
+            got = _rename([name], literal_arg(m, st.call, "input_columns", t, env=env),
+                          literal_arg(m, st.call, "output_columns", t, env=env))
+            if got is UNKNOWN:
+                out.append(Event("unknown", st, batched=batched))
+                return out
+            name = got[0]  # type: ignore[index]
+            continue
+        if st.op != "map":
+            continue
+        cols = map_columns(m, st, env)
+        if cols is UNKNOWN:
+            out.append(Event("unknown", st, batched=batched))
+            continue
+        if name not in cols:  # type: ignore[operator]
+            continue
+        ops = map_ops_partial(m, st)
+        if ops is UNKNOWN or len(cols) != 1:  # type: ignore[arg-type]
+            out.append(Event("unknown", st, batched=batched))
+        else:
+            for op in ops:  # type: ignore[union-attr]
+                out.append(Event("op" if op.known else "unknown", st, op, batched))
+        outc = arg_of(st.call, "output_columns", MAP_ARGS)
+        if outc is not None:
+            got = _rename([name], cols, value(m, outc.value, st.call.scope, st.call.order, env))
+            if got is UNKNOWN:
+                out.append(Event("unknown", st, batched=batched))
+                return out
+            name = got[0]  # type: ignore[index]
+    return out
+
+
+def label_column(m: ScriptModel, pipe: Pipeline, env: Optional[Env] = None) -> Optional[str]:
+    """The column a `Model` with a loss reads labels from: the last of two columns."""
+    cols = stage_columns(m, pipe, env)
+    if isinstance(cols, list) and len(cols) == 2:
+        return cols[1]
+    return None
+
+
+def column_dtype(m: ScriptModel, pipe: Pipeline, column: str, env: Optional[Env] = None) -> Optional[str]:
+    """dtype of `column` at the end of `pipe` when casts and sources tell it, else None."""
+    src = source_columns(m, pipe.source, env)
+    if src is UNKNOWN:
+        return None
+    # follow renames backwards is complex; only plain pipelines whose column keeps its name
+    spec = src.get(column)  # type: ignore[union-attr]
+    if spec is None:
+        return None
+    dt = spec.get("dtype")
+    for ev in column_events(m, pipe, column, env):
+        if ev.kind == "unknown":
+            return None
+        if ev.kind != "op":
+            continue
+        short = ev.op.short
+        if short in ("TypeCast", "ToType"):
+            call = ev.op.call
+            if call is None or not call.args:
+                return None
+            dt = dtype_name(m, call.args[0].value, ev.op.scope, ev.op.order, env)
+        elif short == "OneHot":
+            dt = "onehot"
+        elif short in ("Rescale", "Normalize", "ToTensor"):
+            dt = "float32"
+        elif not ev.op.is_vision and not short.startswith(("Random", "Resize", "Crop", "Center")):
+            return None
+    return dt

@@ -1,0 +1,201 @@
+"""The dataset pipeline model: sizes, columns, dtypes and steps per epoch, also for
+datasets built by helper functions (per-call-site views)."""
+
+import libcst as cst
+
+from msfix.analysis import data
+from msfix.analysis.builder import build_model
+from msfix.analysis.model import UNKNOWN
+
+
+def model(text):
+    return build_model(cst.parse_module(text), text)
+
+
+def view_of(m, name):
+    b = m.module_scope.bindings[name][-1]
+    return data.dataset_view(m, cst.Name(name), m.module_scope, b.order + 1)
+
+
+HELPER = """
+import mindspore.dataset as ds
+import mindspore.dataset.vision as vision
+from mindspore import Model
+
+def create_dataset(path, usage="train", batch_size=32, drop=True):
+    data = ds.Cifar10Dataset(path, usage=usage)
+    data = data.map([vision.Rescale(1 / 255, 0), vision.HWC2CHW()], "image")
+    return data.batch(batch_size, drop_remainder=drop)
+
+train = create_dataset("/c10", batch_size=64)
+test = create_dataset("/c10", usage="test", batch_size=100, drop=False)
+model = Model(net, loss, opt)
+model.train(10, train)
+model.eval(test)
+"""
+
+
+def test_steps_through_helper_per_call_site():
+    m = model(HELPER)
+    train, test = view_of(m, "train"), view_of(m, "test")
+    assert train.pipe is test.pipe  # one Pipeline inside the function
+    assert data.steps_per_epoch(m, train.pipe, train.env) == 50000 // 64
+    assert data.steps_per_epoch(m, test.pipe, test.env) == 100
+    # without an environment the call sites disagree: unknown
+    assert data.steps_per_epoch(m, train.pipe) is UNKNOWN
+
+
+def test_single_call_site_is_used_without_env():
+    m = model(HELPER.replace('test = create_dataset("/c10", usage="test", batch_size=100, drop=False)\n', "")
+              .replace("model.eval(test)\n", ""))
+    v = view_of(m, "train")
+    assert data.steps_per_epoch(m, v.pipe) == 781
+
+
+def test_contexts_one_per_call_site():
+    m = model(HELPER)
+    v = view_of(m, "train")
+    envs = data.contexts(m, v.pipe)
+    assert sorted(data.steps_per_epoch(m, v.pipe, e) for e in envs) == [100, 781]
+
+
+def test_dataset_uses_roles_and_envs():
+    m = model(HELPER)
+    uses = data.dataset_uses(m)
+    assert [(u.role, data.steps_per_epoch(m, u.view.pipe, u.view.env)) for u in uses] == [("train", 781),
+                                                                                          ("eval", 100)]
+    assert all(u.model_call is not None for u in uses)
+
+
+def test_nested_helpers_and_chained_batch():
+    m = model("""
+import mindspore.dataset as ds
+def base(root, split):
+    return ds.MnistDataset(root, usage=split)
+def make(root, split, bs):
+    d = base(root, split)
+    return d
+train = make("/m", "train", 8).batch(128)
+""")
+    v = view_of(m, "train")
+    assert data.steps_per_epoch(m, v.pipe, v.env) == 469
+
+
+def test_numpy_slices_sizes_columns_dtypes():
+    m = model("""
+import numpy as np
+import mindspore.dataset as ds
+x = np.random.rand(100, 32, 32, 3)
+y = np.random.randint(0, 10, size=(100,))
+d = ds.NumpySlicesDataset((x, y), column_names=["image", "label"], shuffle=False).batch(16, drop_remainder=True)
+e = ds.NumpySlicesDataset({"a": np.zeros((50, 4), dtype=np.float32), "b": np.array([1, 2] * 25)})
+f = ds.NumpySlicesDataset(np.ones((7, 2)).astype(np.float32))
+""")
+    d, e, f = (view_of(m, n) for n in "def")
+    assert data.steps_per_epoch(m, d.pipe) == 6
+    cols = data.source_columns(m, d.source)
+    assert list(cols) == ["image", "label"]
+    assert cols["image"]["dtype"] == "float64" and cols["image"]["shape"] == [32, 32, 3]
+    assert cols["image"]["layout"] == "HWC"
+    assert cols["label"]["dtype"] == "int64"
+    assert data.column_dtype(m, d.pipe, "label") == "int64"
+    ecols = data.source_columns(m, e.source)
+    assert list(ecols) == ["a", "b"] and ecols["a"]["dtype"] == "float32"
+    assert data.source_size(m, e.source) == 50
+    assert data.stage_columns(m, f.pipe) == ["column_0"]
+    assert data.source_columns(m, f.source)["column_0"]["dtype"] == "float32"
+
+
+def test_generator_columns_and_unknown_size():
+    m = model("""
+import mindspore.dataset as ds
+g = ds.GeneratorDataset(gen, ["data", "label"]).batch(4)
+h = ds.GeneratorDataset(gen)
+""")
+    g, h = view_of(m, "g"), view_of(m, "h")
+    assert data.stage_columns(m, g.pipe) == ["data", "label"]
+    assert data.steps_per_epoch(m, g.pipe) is UNKNOWN
+    assert data.stage_columns(m, h.pipe) is UNKNOWN
+
+
+def test_image_folder_decode_and_columns():
+    m = model("""
+import mindspore.dataset as ds
+a = ds.ImageFolderDataset("/imgs")
+b = ds.ImageFolderDataset("/imgs", decode=True)
+c = ds.ImageFolderDataset("/imgs", 4)
+""")
+    a, b, c = (view_of(m, n) for n in "abc")
+    assert data.source_columns(m, a.source)["image"]["layout"] == "encoded"
+    assert data.source_columns(m, b.source)["image"]["layout"] == "HWC"
+    assert data.source_columns(m, a.source)["label"]["dtype"] == "int32"
+    assert data.source_size(m, c.source) is UNKNOWN  # 4 is num_samples, not usage
+
+
+def test_columns_follow_rename_project_map_outputs():
+    m = model("""
+import mindspore.dataset as ds
+d = ds.Cifar10Dataset("/c", usage="test").rename("image", "img").map(f, "img", ["x", "y"]).project(["label"])
+e = ds.Cifar10Dataset("/c", usage="test").rename(["image"], ["img"]).map(op, input_columns="img", output_columns="pic")
+""")
+    d, e = view_of(m, "d"), view_of(m, "e")
+    assert data.stage_columns(m, d.pipe.parent.parent) == ["img", "label"]
+    assert data.stage_columns(m, d.pipe.parent) is UNKNOWN  # one column becomes two
+    assert data.stage_columns(m, e.pipe) == ["pic", "label"]
+
+
+def test_map_ops_lists_compose_and_mutation():
+    m = model("""
+import mindspore.dataset as ds
+import mindspore.dataset.vision as vision
+import mindspore.dataset.transforms as T
+ops = [vision.Decode(), vision.Resize(32)]
+a = ds.ImageFolderDataset("/i").map(ops, "image")
+b = ds.ImageFolderDataset("/i").map(T.Compose([vision.Decode(), my_fn, vision.HWC2CHW()]), "image")
+grow = [vision.Decode()]
+grow.append(vision.HWC2CHW())
+c = ds.ImageFolderDataset("/i").map(grow, "image")
+""")
+    a, b, c = (view_of(m, n) for n in "abc")
+    assert [o.short for o in data.map_ops(m, a.pipe)] == ["Decode", "Resize"]
+    part = data.map_ops_partial(m, b.pipe)
+    assert [o.short for o in part] == ["Decode", "", "HWC2CHW"]
+    assert data.map_ops(m, b.pipe) is UNKNOWN
+    assert data.map_ops_partial(m, c.pipe) is UNKNOWN
+
+
+def test_column_events_and_dtypes():
+    m = model("""
+import mindspore as ms
+import mindspore.dataset as ds
+import mindspore.dataset.vision as vision
+import mindspore.dataset.transforms as T
+d = ds.MnistDataset("/m", usage="train")
+d = d.map(T.TypeCast(ms.int32), "label")
+d = d.map([vision.Rescale(1 / 255, 0)], "image").batch(32)
+d = d.map(vision.HWC2CHW(), "image")
+""")
+    v = view_of(m, "d")
+    ev = data.column_events(m, v.pipe, "image")
+    assert [(e.kind, e.op.short if e.op else None, e.batched) for e in ev] == [
+        ("op", "Rescale", False), ("batch", None, False), ("op", "HWC2CHW", True)]
+    assert data.column_dtype(m, v.pipe, "label") == "int32"
+    assert data.label_column(m, v.pipe) == "label"
+
+
+def test_array_info():
+    m = model("""
+import numpy as np
+n = 10
+a = np.random.randn(n, 3).astype("float32")
+b = np.random.uniform(0, 1, (4, 2))
+c = np.full((3, 3), 7)
+e = np.arange(12).reshape(3, -1)
+""")
+    def info(name):
+        b = m.module_scope.bindings[name][-1]
+        return data.array_info(m, b.value, m.module_scope, b.order)
+    assert (info("a").shape, info("a").dtype) == ((10, 3), "float32")
+    assert (info("b").shape, info("b").dtype) == ((4, 2), "float64")
+    assert info("c").dtype == "int64"
+    assert info("e").shape == (3, 4)
