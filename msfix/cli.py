@@ -137,8 +137,9 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems are found (errors reading files still exit 2).")
 @selection_options
-def check(paths, select, extend_select, ignore, target_version, config_overrides, config_file,
+def check(paths, exit_zero, select, extend_select, ignore, target_version, config_overrides, config_file,
           output_format, statistics, quiet):
     """Report defects in PATHS (files or directories). Exit 1 if anything is found."""
     settings = _settings(paths, select, extend_select, ignore, target_version, config_overrides, config_file)
@@ -150,7 +151,7 @@ def check(paths, select, extend_select, ignore, target_version, config_overrides
     _emit(results, output_format or settings.output_format, statistics, quiet)
     if bad:
         sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_FOUND if any(r.diagnostics for r in results) else EXIT_OK)
+    sys.exit(EXIT_FOUND if any(r.diagnostics for r in results) and not exit_zero else EXIT_OK)
 
 
 @main.command()
@@ -160,8 +161,9 @@ def check(paths, select, extend_select, ignore, target_version, config_overrides
 @click.option("--unsafe-fixes", is_flag=True, default=None, help="Also apply fixes that guess intent.")
 @click.option("--smoke", "smoke_run", is_flag=True,
               help="Run each fixed script briefly (msfix smoke) and write it only if it runs.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems remain (errors still exit 2).")
 @selection_options
-def fix(paths, write, diff, unsafe_fixes, smoke_run, select, extend_select, ignore, target_version,
+def fix(paths, write, diff, unsafe_fixes, smoke_run, exit_zero, select, extend_select, ignore, target_version,
         config_overrides, config_file, output_format, statistics, quiet):
     """Fix what can be fixed in PATHS. Without --write, only show the diff."""
     settings = _settings(paths, select, extend_select, ignore, target_version, config_overrides, config_file)
@@ -204,7 +206,7 @@ def fix(paths, write, diff, unsafe_fixes, smoke_run, select, extend_select, igno
         _emit(results, output_format or settings.output_format, statistics, quiet, fix_mode=True, unsafe=unsafe)
     if bad:
         sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_FOUND if pending or any(r.diagnostics for r in results) else EXIT_OK)
+    sys.exit(EXIT_FOUND if (pending or any(r.diagnostics for r in results)) and not exit_zero else EXIT_OK)
 
 
 def _diff(r) -> str:

@@ -261,3 +261,10 @@ def test_check_never_imports_mindspore_or_runs_the_script(tmp_path):
 def test_version_and_help():
     assert run("--version").output.startswith("msfix, version")
     assert "check" in run("--help").output
+
+
+def test_exit_zero(tmp_path):
+    f = write(tmp_path / "bad.py", BAD)
+    r = run("check", "--exit-zero", str(f))
+    assert r.exit_code == 0
+    assert "MS202" in r.output
