@@ -8,6 +8,7 @@ and dataset pipelines. No whole-tree metadata provider is used.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Dict, List, Optional, Set
 
 import libcst as cst
@@ -26,7 +27,6 @@ from msfix.analysis.model import (
 )
 from msfix.knowledge import facts
 
-_STATEMENT_TYPES = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
 
 
 def dotted_name(expr: cst.CSTNode) -> Optional[str]:
@@ -41,9 +41,48 @@ def dotted_name(expr: cst.CSTNode) -> Optional[str]:
     return None
 
 
-class _Builder(cst.CSTVisitor):
+# Fields that hold only whitespace, punctuation or tokens: never walked.
+_SKIP_FIELDS = frozenset({
+    "lpar", "rpar", "comma", "semicolon", "equal", "colon", "leading_lines", "lines_after_decorators",
+    "header", "footer", "dot", "operator", "newline", "trailing_whitespace", "relative", "keyword",
+    "asynchronous", "star", "encoding", "default_indent", "default_newline", "has_trailing_newline",
+    "value_lpar", "value_rpar", "first_line", "empty_lines", "indent", "lbracket", "rbracket",
+    "lbrace", "rbrace", "arrow", "walrus", "whitespace", "star_tok",
+})
+# Fields walked in evaluation order where dataclass order differs.
+_ORDER = {
+    cst.FunctionDef: ("decorators", "params", "returns", "body"),
+    cst.ClassDef: ("decorators", "bases", "keywords", "body"),
+    cst.For: ("iter", "target", "body", "orelse"),
+    cst.CompFor: ("iter", "target", "ifs", "inner_for_in"),
+}
+_FIELDS: Dict[type, tuple] = {}
+_STATEMENT_SET = frozenset({
+    cst.SimpleStatementLine, cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar,
+    cst.FunctionDef, cst.ClassDef, cst.Match,
+})
+
+
+def _fields_of(t: type) -> tuple:
+    f = _FIELDS.get(t)
+    if f is None:
+        if t in _ORDER:
+            f = _ORDER[t]
+        else:
+            f = tuple(fl.name for fl in dataclasses.fields(t)
+                      if fl.name not in _SKIP_FIELDS and not fl.name.startswith("whitespace"))
+        _FIELDS[t] = f
+    return f
+
+
+class _Builder:
+    """The single visit. A hand-rolled walk over the semantic fields of each node: no
+    node is rebuilt and whitespace/token nodes are never entered, which makes it
+    several times faster than a LibCST CSTVisitor over the same tree."""
+
+    _handlers: Dict[type, tuple] = {}
+
     def __init__(self, model: ScriptModel) -> None:
-        super().__init__()
         self.m = model
         self.scope: Scope = model.module_scope
         self.counter = 0
@@ -58,21 +97,37 @@ class _Builder(cst.CSTVisitor):
         self.raw_classes: List[tuple] = []  # (ClassDef, scope, top)
         self.class_info: Dict[int, CellClass] = {}
 
-    # -- generic hooks --------------------------------------------------------
-    def on_visit(self, node: cst.CSTNode) -> bool:
+    def _handler(self, t: type):
+        h = self._handlers.get(t)
+        if h is None:
+            name = t.__name__
+            h = (getattr(type(self), f"visit_{name}", None), getattr(type(self), f"leave_{name}", None),
+                 _fields_of(t), t in _STATEMENT_SET)
+            self._handlers[t] = h
+        return h
+
+    def walk(self, node: cst.CSTNode) -> None:
+        visit, leave, fields, is_stmt = self._handler(type(node))
         self.counter += 1
         i = self.top_index.get(id(node))
         if i is not None:
             self.top = i
         self.m.owner[id(node)] = self.top
-        if isinstance(node, _STATEMENT_TYPES):
+        if is_stmt:
             self.statements.append(node)
-        return super().on_visit(node)
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        super().on_leave(original_node)
+        if visit is None or visit(self, node) is not False:
+            for name in fields:
+                v = getattr(node, name)
+                if isinstance(v, cst.CSTNode):
+                    self.walk(v)
+                elif type(v) in (list, tuple):
+                    for x in v:
+                        if isinstance(x, cst.CSTNode):
+                            self.walk(x)
+        if leave is not None:
+            leave(self, node)
         self.counter += 1
-        if isinstance(original_node, _STATEMENT_TYPES):
+        if is_stmt:
             self.statements.pop()
 
     def _bind(self, name: str, kind: str, node: cst.CSTNode, value=None, qualname=None,
@@ -238,7 +293,7 @@ class _Builder(cst.CSTVisitor):
 def build_model(module: cst.Module, text: str) -> ScriptModel:
     model = ScriptModel(module, text)
     b = _Builder(model)
-    module.visit(b)
+    b.walk(module)
     _resolve(model, b)
     return model
 
