@@ -1,0 +1,112 @@
+"""MS208: integer labels with SoftmaxCrossEntropyWithLogits left at sparse=False."""
+
+from msfix.analysis import data
+from msfix.diagnostics import Applicability, Fix, Severity
+from msfix.rule import Example, Rule
+
+SCE = "mindspore.nn.SoftmaxCrossEntropyWithLogits"
+
+
+class SparseFlagMissing(Rule):
+    code = "MS208"
+    name = "sparse-flag-missing"
+    severity = Severity.ERROR
+    summary = "Integer class labels with `SoftmaxCrossEntropyWithLogits()`, whose `sparse` defaults to False."
+    fix_applicability = Applicability.UNSAFE
+    versions = "MindSpore 1.x and 2.x (verified on 2.10)"
+    doc = """
+    ## What it does
+    Flags a `Model` whose loss is `nn.SoftmaxCrossEntropyWithLogits` without
+    `sparse=True` when the dataset it trains or evaluates on yields integer labels
+    (the CIFAR/MNIST/ImageFolder readers, integer NumPy arrays, a `TypeCast` to an
+    integer type) with no `OneHot` on them.
+
+    ## Why is this bad?
+    `sparse` defaults to False: the loss then expects one-hot float labels of the same
+    shape as the logits. Integer class indices fail at the first step with `TypeError:
+    ... input type must be same ... label_type Tensor[Int32] ... logits_type
+    Tensor[Float32]` (MindSpore 2.10). PyTorch's `CrossEntropyLoss` takes class
+    indices by default, so ports often miss the flag.
+
+    ## Example
+    ```python
+    loss = nn.SoftmaxCrossEntropyWithLogits()
+    model = Model(net, loss, opt)
+    model.train(10, cifar_train)  # labels are class indices
+    ```
+
+    Use instead:
+    ```python
+    loss = nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean")
+    ```
+
+    ## Fix safety
+    Unsafe: the fix sets `sparse=True`, the reading that matches integer labels; a
+    pipeline that one-hot encodes the labels in a Python function msfix cannot read
+    would need `sparse=False`. With uint32 labels the loss then also needs a cast
+    (MS204).
+    """
+    invalid = [
+        Example(
+            "import mindspore.dataset as ds\nimport mindspore.nn as nn\nfrom mindspore import Model\n"
+            "data = ds.MnistDataset('m', usage='train').batch(32)\n"
+            "model = Model(net, nn.SoftmaxCrossEntropyWithLogits(), opt)\n"
+            "model.train(1, data)\n",
+            expect=(5,),
+            fixed="import mindspore.dataset as ds\nimport mindspore.nn as nn\nfrom mindspore import Model\n"
+                  "data = ds.MnistDataset('m', usage='train').batch(32)\n"
+                  "model = Model(net, nn.SoftmaxCrossEntropyWithLogits(sparse=True), opt)\n"
+                  "model.train(1, data)\n",
+        ),
+    ]
+    valid = [
+        Example(
+            "import mindspore.dataset as ds\nimport mindspore.nn as nn\nfrom mindspore import Model\n"
+            "data = ds.MnistDataset('m', usage='train').batch(32)\n"
+            "model = Model(net, nn.SoftmaxCrossEntropyWithLogits(sparse=True), opt)\n"
+            "model.train(1, data)\n"),
+        Example(
+            "import mindspore.dataset as ds\nimport mindspore.nn as nn\nfrom mindspore import Model\n"
+            "import mindspore.dataset.transforms as T\n"
+            "data = ds.MnistDataset('m', usage='train').map(T.OneHot(10), 'label').batch(32)\n"
+            "model = Model(net, nn.SoftmaxCrossEntropyWithLogits(), opt)\n"
+            "model.train(1, data)\n"),
+    ]
+
+    def check(self, ctx):
+        m = ctx.model
+        seen = set()
+        for use in data.dataset_uses(m):
+            loss = data.loss_of_model(m, use.model_call)
+            if loss is None or loss.qualname != SCE or id(loss.node) in seen or loss.has_star_args:
+                continue
+            sparse = loss.arg("sparse", 0)
+            if sparse is not None and m.literal(sparse.value, loss.scope, loss.order) is not False:
+                continue
+            pipe, env = use.view.pipe, use.view.env
+            col = data.label_column(m, pipe, env)
+            if col is None:
+                continue
+            dt = data.column_dtype(m, pipe, col, env)
+            if dt not in data.INT_DTYPES:
+                continue
+            seen.add(id(loss.node))
+            if sparse is not None:
+                edit = ctx.replace(sparse.value, "True", loss.top)
+            elif loss.node.args:
+                edit = ctx.insert_before(loss.node.args[0], "sparse=True, ", loss.top)
+            else:
+                end = ctx.offsets(loss.node, loss.top)[1]
+                from msfix.diagnostics import Edit
+
+                edit = Edit(end - 1, end - 1, "sparse=True")
+            src = pipe.source.source_class.rsplit(".", 1)[-1]
+            ctx.report(
+                loss.node,
+                f"`SoftmaxCrossEntropyWithLogits` has `sparse=False` (the default), but column \"{col}\" of "
+                f"`{src}` (line {ctx.span(pipe.source.call.node, pipe.source.call.top).line}) holds {dt} class "
+                f"indices: the loss expects one-hot float labels and raises TypeError at the first step; "
+                f"pass `sparse=True`",
+                fix=Fix.unsafe("Set `sparse=True`", edit),
+                top=loss.top,
+            )
