@@ -39,6 +39,7 @@ def selection_options(f):
                      help="How to print diagnostics.")(f)
     f = click.option("--statistics", is_flag=True, help="Print counts per rule instead of each diagnostic.")(f)
     f = click.option("--quiet", "-q", is_flag=True, help="Print diagnostics only, no source snippets or summary.")(f)
+    f = click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")(f)
     return f
 
 
@@ -140,13 +141,13 @@ def main() -> None:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems are found (errors reading files still exit 2).")
 @selection_options
 def check(paths, exit_zero, select, extend_select, ignore, target_version, config_overrides, config_file,
-          output_format, statistics, quiet):
+          output_format, statistics, quiet, no_cache):
     """Report defects in PATHS (files or directories). Exit 1 if anything is found."""
     settings = _settings(paths, select, extend_select, ignore, target_version, config_overrides, config_file)
     found = _discover(paths, settings)
     from msfix.runner import run_files
 
-    results = run_files(found.files, settings)
+    results = run_files(found.files, settings, use_cache=not no_cache)
     bad = _report_errors(results) + len(found.errors)
     _emit(results, output_format or settings.output_format, statistics, quiet)
     if bad:
@@ -164,7 +165,7 @@ def check(paths, exit_zero, select, extend_select, ignore, target_version, confi
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems remain (errors still exit 2).")
 @selection_options
 def fix(paths, write, diff, unsafe_fixes, smoke_run, exit_zero, select, extend_select, ignore, target_version,
-        config_overrides, config_file, output_format, statistics, quiet):
+        config_overrides, config_file, output_format, statistics, quiet, no_cache):
     """Fix what can be fixed in PATHS. Without --write, only show the diff."""
     settings = _settings(paths, select, extend_select, ignore, target_version, config_overrides, config_file)
     unsafe = settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
@@ -222,12 +223,16 @@ def _smoke_fixed(r, out, output_format) -> bool:
     """Smoke-run the fixed text from a temporary copy; True if it may be written."""
     import tempfile
 
-    from msfix.smoke.runner import run_smoke
+    from msfix.smoke.runner import SmokeUnavailable, run_smoke
 
     with tempfile.TemporaryDirectory(prefix="msfix-fix-smoke-") as tmp:
         copy = Path(tmp) / Path(r.path).name
         copy.write_bytes(r.source.encode(r.fixed_text))
-        report = run_smoke(copy)
+        try:
+            report = run_smoke(copy, extra_path=[Path(r.path).resolve().parent])
+        except SmokeUnavailable as exc:
+            _error(f"{r.path}: --smoke: {exc}")
+            return False
     ok = report.outcome in ("passed", "diverged")
     verdict = "fixed script runs" if ok else "fixed script does not run; file left unchanged"
     click.echo(f"{r.path}: smoke {report.outcome}: {verdict}", err=True)
@@ -236,6 +241,22 @@ def _smoke_fixed(r, out, output_format) -> bool:
 
         click.echo(render_text(report), err=True)
     return ok
+
+
+@main.command("clean")
+@click.option("--config-file", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def clean_cmd(config_file):
+    """Remove the result cache (.msfix_cache or `cache-dir`)."""
+    from msfix.cache import clean
+    from msfix.config import ConfigError, load_settings
+
+    try:
+        settings = load_settings(config_file)
+    except ConfigError as exc:
+        _error(str(exc))
+        sys.exit(EXIT_ERROR)
+    removed = clean(settings)
+    click.echo(f"removed {removed}" if removed else "no cache to remove")
 
 
 @main.command("rules")

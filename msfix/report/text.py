@@ -16,6 +16,21 @@ def _marker(d, line_text: str) -> str:
     return " " * start + "^" * width
 
 
+def _lines(r) -> List[str]:
+    if r.fixed_text is not None:
+        return r.fixed_text.splitlines()
+    if r.source is not None:
+        return r.source.text.splitlines()
+    from pathlib import Path
+
+    from msfix.source import SourceError, read_source
+
+    try:  # a cached result: read the file again for the snippets
+        return read_source(Path(r.path)).text.splitlines()
+    except SourceError:
+        return []
+
+
 def diagnostic_line(d) -> str:
     mark = " [*]" if d.fix is not None and d.fix.is_safe else ""
     return f"{d.path}:{d.span.line}:{d.span.column}: {d.code}{mark} {d.message}"
@@ -32,8 +47,7 @@ def report_concise(results, out, **kw) -> None:
 def report(results, out, **kw) -> None:
     quiet = kw.get("quiet", False)
     for r in results:
-        lines: List[str] = r.fixed_text.splitlines() if r.fixed_text is not None else (
-            r.source.text.splitlines() if r.source is not None else [])
+        lines: List[str] = _lines(r) if r.diagnostics and not quiet else []
         for d in r.diagnostics:
             out.write(diagnostic_line(d) + "\n")
             if not quiet and 0 < d.span.line <= len(lines):

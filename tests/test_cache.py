@@ -1,0 +1,79 @@
+"""The result cache: reused when nothing changed, invalidated by content and by the
+rule selection, bypassed with --no-cache, removed by `msfix clean`."""
+
+import json
+import os
+
+from click.testing import CliRunner
+
+from msfix.cli import main
+
+BAD = "import mindspore.dataset as ds\nd = ds.MnistDataset('m', num_parallel_workers=16)\n"
+
+
+def _check(tmp_path, *args):
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        return CliRunner().invoke(main, ["check", ".", "--output-format", "json", *args], catch_exceptions=False)
+    finally:
+        os.chdir(old)
+
+
+def test_cache_hit_miss_and_invalidation(tmp_path, monkeypatch):
+    monkeypatch.delenv("MSFIX_CACHE_DIR")
+    f = tmp_path / "a.py"
+    f.write_text(BAD)
+    first = _check(tmp_path)
+    assert [d["code"] for d in json.loads(first.output)] == ["MS202"]
+    cache_files = list((tmp_path / ".msfix_cache").glob("check-*.json"))
+    assert len(cache_files) == 1
+
+    # a hit does not run the engine at all
+    from msfix import runner
+
+    real_run = runner._run
+
+    def boom(job):
+        raise AssertionError(f"engine ran for {job.path}")
+
+    monkeypatch.setattr(runner, "_run", boom)
+    again = _check(tmp_path)
+    assert again.output == first.output
+
+    # touching without changing content is still a hit (content hash)
+    os.utime(f, ns=(1, 1))
+    assert _check(tmp_path).output == first.output
+
+    # a changed file is a miss
+    monkeypatch.setattr(runner, "_run", real_run)
+    f.write_text(BAD.replace("16", "32"))
+    changed = _check(tmp_path)
+    assert "num_parallel_workers=32" in json.loads(changed.output)[0]["message"]
+
+    # another rule selection uses another cache entry
+    assert json.loads(_check(tmp_path, "--select", "MS1").output) == []
+
+
+def test_no_cache_and_clean(tmp_path, monkeypatch):
+    monkeypatch.delenv("MSFIX_CACHE_DIR")
+    (tmp_path / "a.py").write_text(BAD)
+    _check(tmp_path, "--no-cache")
+    assert not (tmp_path / ".msfix_cache").exists()
+    _check(tmp_path)
+    assert (tmp_path / ".msfix_cache").exists()
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        r = CliRunner().invoke(main, ["clean"])
+    finally:
+        os.chdir(old)
+    assert r.exit_code == 0 and "removed" in r.output
+    assert not (tmp_path / ".msfix_cache").exists()
+
+
+def test_syntax_errors_are_cached_and_still_reported(tmp_path):
+    (tmp_path / "bad.py").write_text("import mindspore\ndef f(:\n")
+    r1 = _check(tmp_path)
+    r2 = _check(tmp_path)
+    assert r1.exit_code == r2.exit_code == 2

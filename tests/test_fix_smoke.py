@@ -1,0 +1,31 @@
+"""`msfix fix --write --smoke`: the fixed text is smoke-run from a temporary copy on the
+real MindSpore 2.10 CPU wheel and written only if it runs."""
+
+import subprocess
+import sys
+
+SMALL_NET = ("nn.SequentialCell([nn.Conv2d(3, 8, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), "
+             "nn.Flatten(), nn.Dense(8, num_classes)])")
+
+
+def _msfix(*args):
+    return subprocess.run([sys.executable, "-m", "msfix", *args], capture_output=True, text=True)
+
+
+def test_fix_smoke_writes_the_seed_when_the_fix_runs(seed_copy):
+    # nn.ResNet50 has no automatic replacement (MS101); the test swaps in a network first
+    seed_copy.write_text(seed_copy.read_text().replace("nn.ResNet50(num_classes=num_classes)", SMALL_NET))
+    proc = _msfix("fix", "--write", "--unsafe-fixes", "--smoke", str(seed_copy))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "smoke passed: fixed script runs" in proc.stderr
+    text = seed_copy.read_text()
+    assert 'usage="train"' in text and "net.trainable_params()" in text
+
+
+def test_fix_smoke_leaves_a_file_whose_fix_cannot_run_byte_identical(seed_copy):
+    before = seed_copy.read_bytes()
+    proc = _msfix("fix", "--write", "--unsafe-fixes", "--smoke", str(seed_copy))
+    assert proc.returncode == 2
+    assert "smoke crashed: fixed script does not run; file left unchanged" in proc.stderr
+    assert "AttributeError" in proc.stderr  # nn.ResNet50 does not exist
+    assert seed_copy.read_bytes() == before
