@@ -299,3 +299,13 @@ def envs_lines(ctx, env: Dict) -> str:
     name = sites[0].node.func
     fname = name.value if isinstance(name, cst.Name) else "the helper"
     return f" (for the call `{fname}(...)` at line {lines})"
+
+
+def append_kwarg(ctx, call: cst.Call, kw: str, top: Optional[int]) -> Edit:
+    """An edit adding `kw` (e.g. "is_hwc=False") as the last argument of `call`."""
+    _, end = ctx.offsets(call, top)
+    close = end - 1
+    before = ctx.model.text[:close].rstrip()
+    if not call.args or before.endswith((",", "(")):
+        return Edit(close, close, kw)
+    return Edit(len(before), len(before), f", {kw}")
