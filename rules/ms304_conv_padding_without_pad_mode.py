@@ -4,6 +4,7 @@ from msfix.analysis.model import UNKNOWN
 from msfix.analysis.network import nn_class
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
+from msfix.rules._network import insert_after_expr
 
 CONVS = frozenset({"Conv1d", "Conv2d", "Conv3d", "Conv1dTranspose", "Conv2dTranspose", "Conv3dTranspose"})
 
@@ -87,7 +88,7 @@ class ConvPaddingWithoutPadMode(Rule):
             mode_arg = site.arg("pad_mode", 4)
             callee = ctx.source(site.node.func)
             if mode_arg is None:
-                fix = Fix.safe('Add `pad_mode="pad"`', ctx.insert_after(pad.value, ', pad_mode="pad"', site.top))
+                fix = Fix.safe('Add `pad_mode="pad"`', insert_after_expr(ctx, pad.value, ', pad_mode="pad"', site.top))
                 ctx.report(
                     pad,
                     f"`{callee}(..., padding={ctx.source(pad.value)})` without `pad_mode=\"pad\"` raises "
