@@ -27,6 +27,8 @@ Usage::
     python tools/build_api_index.py                 # download (if needed) + build
     python tools/build_api_index.py --check         # rebuild, compare with shipped
     python tools/build_api_index.py --no-introspect # static only
+    python tools/build_api_index.py --validate 2.0.0=/tmp/ms20/bin/python   # check the static
+                                                # reading against dir() of another release
 
 The static extractor is importable (``extract_version``/``DirSource``) so the test
 suite can re-run it over the installed 2.10 package for a slice and compare the
@@ -58,14 +60,14 @@ FORMAT = 1
 # (index version label, pip requirement, python version, platform tag)
 RELEASES = [
     ("1.10.0", "mindspore-gpu==1.10.0", "3.9", "manylinux1_x86_64"),
-    ("2.0.0", "mindspore==2.0.0", "3.9", "manylinux_2_17_x86_64"),
-    ("2.5.0.dev20250202", "mindspore-dev==2.5.0.dev20250202", "3.9", "manylinux_2_17_x86_64"),
-    ("2.6.0.dev20250323", "mindspore-dev==2.6.0.dev20250323", "3.9", "manylinux_2_17_x86_64"),
-    ("2.7.0", "mindspore==2.7.0", "3.11", "manylinux_2_17_x86_64"),
-    ("2.7.2", "mindspore==2.7.2", "3.11", "manylinux_2_17_x86_64"),
-    ("2.8.0", "mindspore==2.8.0", "3.11", "manylinux_2_17_x86_64"),
-    ("2.9.0", "mindspore==2.9.0", "3.11", "manylinux_2_17_x86_64"),
-    ("2.10.0", "mindspore==2.10.0", "3.11", "manylinux_2_17_x86_64"),
+    ("2.0.0", "mindspore==2.0.0", "3.9", "manylinux1_x86_64"),
+    ("2.5.0.dev20250202", "mindspore-dev==2.5.0.dev20250202", "3.9", "manylinux1_x86_64"),
+    ("2.6.0.dev20250323", "mindspore-dev==2.6.0.dev20250323", "3.9", "manylinux1_x86_64"),
+    ("2.7.0", "mindspore==2.7.0", "3.11", "manylinux1_x86_64"),
+    ("2.7.2", "mindspore==2.7.2", "3.11", "manylinux1_x86_64"),
+    ("2.8.0", "mindspore==2.8.0", "3.11", "manylinux1_x86_64"),
+    ("2.9.0", "mindspore==2.9.0", "3.11", "manylinux1_x86_64"),
+    ("2.10.0", "mindspore==2.10.0", "3.11", "manylinux1_x86_64"),
 ]
 NOT_SERVED = {
     "1.10.0 (mindspore CPU)": "PyPI serves 1.x only as mindspore-gpu / mindspore-ascend; "
@@ -1053,7 +1055,9 @@ def download(cache: Path) -> dict[str, Path]:
     for label, req, py, plat in RELEASES:
         dist, ver = req.split("==")
         stem = dist.replace("-", "_")
-        hits = sorted(p for p in cache.glob(f"{stem}-{ver}-*.whl"))
+        # the x86_64 wheels (MindSpore also uploads aarch64 builds tagged "none-any")
+        pattern = f"{stem}-{ver}-*-{plat}.whl"
+        hits = sorted(cache.glob(pattern))
         if not hits:
             cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
                    "--python-version", py, "--platform", plat, req, "-d", str(cache)]
@@ -1061,7 +1065,7 @@ def download(cache: Path) -> dict[str, Path]:
                 cmd.insert(4, "--pre")
             print("+", " ".join(cmd), file=sys.stderr)
             r = subprocess.run(cmd)
-            hits = sorted(p for p in cache.glob(f"{stem}-{ver}-*.whl"))
+            hits = sorted(cache.glob(pattern))
             if r.returncode or not hits:
                 print(f"!! {req}: not served", file=sys.stderr)
                 continue
@@ -1130,13 +1134,46 @@ def build(cache: Path, introspect_python: str | None, verbose=True):
     return data, mtext
 
 
+def validate(cache: Path, label: str, python: str) -> dict:
+    """Compare the static reading of one wheel with dir() in an interpreter that has that
+    release installed (a developer check: it does not change the shipped data)."""
+    wheels = download(cache)
+    src = ZipSource(wheels[label])
+    ver = extract_version(src)
+    intro = introspect(python, sorted(ver["modules"]), [])
+    if intro is None:
+        raise SystemExit(f"introspection with {python} failed")
+    report = {"version": label, "runtime_version": intro["version"], "modules": {}, "runtime_only": 0,
+              "static_only": 0}
+    for mod, md in sorted(ver["modules"].items()):
+        rt = intro["modules"].get(mod)
+        if rt is None:
+            report["modules"][mod] = "not importable"
+            continue
+        st = md["members"]
+        ro = sorted(set(rt) - set(st))
+        so = sorted(n for n in set(st) - set(rt) if st[n]["kind"] != "module")
+        if ro or so:
+            report["modules"][mod] = {"runtime_only": ro, "static_only": so, "dynamic": md["dynamic"]}
+        if not md["dynamic"]:
+            report["runtime_only"] += len(ro)
+        report["static_only"] += len(so)
+    return report
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     ap.add_argument("--introspect-python", default=sys.executable)
     ap.add_argument("--no-introspect", action="store_true")
     ap.add_argument("--check", action="store_true", help="rebuild and compare with the shipped files")
+    ap.add_argument("--validate", metavar="VERSION=PYTHON",
+                    help="compare the static reading of VERSION with dir() under PYTHON (no data written)")
     args = ap.parse_args(argv)
+    if args.validate:
+        label, python = args.validate.split("=", 1)
+        print(json.dumps(validate(args.cache, label, python), indent=1, sort_keys=True))
+        return 0
     py = None if args.no_introspect else args.introspect_python
     data, mtext = build(args.cache, py)
     if args.check:
