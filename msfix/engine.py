@@ -78,7 +78,24 @@ def lint_text(text: str, rules: Sequence[Type[Rule]], path: str = "",
     model = build_model(module, text)
     locator = Locator(module, text)
     ctx = RuleContext(model, locator, path=path, target_version=target_version)
+    # noqa bookkeeping for rules that run after noqa (`after_noqa = True`, e.g. MS001
+    # unused-noqa): line -> codes that a noqa comment on it suppressed, and the codes
+    # of every rule that ran.
+    ctx.noqa_used = {}
+    ctx.enabled_codes = frozenset(r.code for r in rules)
     internal: List[str] = []
+    late = [r for r in rules if getattr(r, "after_noqa", False)]
+    _run_rules(ctx, [r for r in rules if r not in late], internal)
+    kept = _apply_noqa(ctx, ctx.diagnostics)
+    if late:
+        ctx.diagnostics = []
+        _run_rules(ctx, late, internal)
+        kept.extend(_apply_noqa(ctx, ctx.diagnostics))
+    kept.sort(key=Diagnostic.sort_key)
+    return LintOutcome(kept, internal)
+
+
+def _run_rules(ctx: RuleContext, rules: Sequence[Type[Rule]], internal: List[str]) -> None:
     for rule_cls in rules:
         ctx._rule = rule_cls
         before = len(ctx.diagnostics)
@@ -88,14 +105,17 @@ def lint_text(text: str, rules: Sequence[Type[Rule]], path: str = "",
         except Exception as exc:  # a rule bug must not take the run down
             del ctx.diagnostics[before:]
             internal.append(f"internal error in rule {rule_cls.code}: {type(exc).__name__}: {exc}")
+
+
+def _apply_noqa(ctx: RuleContext, diagnostics: Sequence[Diagnostic]) -> List[Diagnostic]:
     kept = []
-    for d in ctx.diagnostics:
-        codes = noqa_codes(locator.line_text(d.span.line))
+    for d in diagnostics:
+        codes = noqa_codes(ctx.locator.line_text(d.span.line))
         if codes is not None and (not codes or d.code in codes):
+            ctx.noqa_used.setdefault(d.span.line, set()).add(d.code)
             continue
         kept.append(d)
-    kept.sort(key=Diagnostic.sort_key)
-    return LintOutcome(kept, internal)
+    return kept
 
 
 def select_edits(diagnostics: Sequence[Diagnostic], unsafe: bool) -> Tuple[List[Edit], int]:
