@@ -4,6 +4,7 @@ overridden by command-line options."""
 from __future__ import annotations
 
 import fnmatch
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -69,8 +70,8 @@ class Settings:
 
 def _relative(path: Path, root: Path) -> str:
     try:
-        rel = path.resolve().relative_to(root.resolve())
-    except (ValueError, OSError):
+        rel = Path(os.path.abspath(path)).relative_to(Path(os.path.abspath(root)))
+    except ValueError:
         rel = path
     return PurePosixPath(*rel.parts).as_posix() if rel.parts else "."
 
