@@ -92,6 +92,14 @@ def test_known_names(ix):
     # unknown: the parent is not an indexed module
     assert ix.exists("numpy.zeros", V10) is None
     assert ix.exists("mindspore.nn._private_thing", V10) is None
+    assert ix.exists("mindspore.no_such_module.Thing", V10) is False
+    assert ix.exists("mindspore.hub.load", V10) is False
+    # a module that exists but whose members are not indexed: unknown
+    assert ix.is_module("mindspore.ops.auto_generate.gen_ops_def", V10)
+    assert ix.exists("mindspore.ops.auto_generate.gen_ops_def.whatever", V10) is None
+    # nn submodules are indexed too
+    assert ix.exists("mindspore.nn.layer.basic.Dense", V10) is True
+    assert ix.exists("mindspore.nn.layer.basic.Whatever", V10) is False
 
 
 def test_c_transforms_removed(ix):

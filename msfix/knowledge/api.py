@@ -301,8 +301,8 @@ class ApiIndex:
             if canon is not None and self._class_closed(canon, bit):
                 return False
             return None
-        if pk is None and pe is not None:
-            # the parent itself does not exist in this version
+        if pk is None:
+            # the parent is not there in this version (or never was): so is the child
             gp = self.exists(parent, version)
             return False if gp is False else None
         return None
