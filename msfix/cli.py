@@ -11,6 +11,7 @@ from typing import List, Optional, Sequence
 import click
 
 from msfix import __version__
+from msfix.report import FORMATS
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 
@@ -35,8 +36,8 @@ def selection_options(f):
                      help="Override a configuration key, e.g. --config 'ignore=[\"MS205\"]'.")(f)
     f = click.option("--config-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
                      help="Use this msfix.toml or pyproject.toml instead of the nearest one.")(f)
-    f = click.option("--output-format", type=click.Choice(["text", "concise", "json"]), default=None,
-                     help="How to print diagnostics.")(f)
+    f = click.option("--output-format", type=click.Choice(list(FORMATS)), default=None,
+                     help="How to print diagnostics (text, concise, json, json-lines, sarif, github, junit).")(f)
     f = click.option("--statistics", is_flag=True, help="Print counts per rule instead of each diagnostic.")(f)
     f = click.option("--quiet", "-q", is_flag=True, help="Print diagnostics only, no source snippets or summary.")(f)
     f = click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")(f)
@@ -61,6 +62,9 @@ def _settings(paths, select, extend_select, ignore, target_version, config_overr
     if target_version:
         settings.target_version = target_version
     settings.target_version = _resolve_target(settings.target_version)
+    if settings.output_format is not None and settings.output_format not in FORMATS:
+        _error(f"output-format {settings.output_format!r}: expected one of {', '.join(FORMATS)}")
+        sys.exit(EXIT_ERROR)
     from msfix.rule import all_rules
 
     known = {r.code for r in all_rules()}

@@ -32,8 +32,10 @@ def _lines(r) -> List[str]:
 
 
 def diagnostic_line(d) -> str:
+    from msfix.report import location
+
     mark = " [*]" if d.fix is not None and d.fix.is_safe else ""
-    return f"{d.path}:{d.span.line}:{d.span.column}: {d.code}{mark} {d.message}"
+    return f"{d.path}:{location(d)}: {d.code}{mark} {d.message}"
 
 
 def report_concise(results, out, **kw) -> None:
@@ -47,9 +49,11 @@ def report_concise(results, out, **kw) -> None:
 def report(results, out, **kw) -> None:
     quiet = kw.get("quiet", False)
     for r in results:
-        lines: List[str] = _lines(r) if r.diagnostics and not quiet else []
+        lines: List[str] = _lines(r) if r.diagnostics and not quiet and not hasattr(r, "cell_lines") else []
         for d in r.diagnostics:
             out.write(diagnostic_line(d) + "\n")
+            if hasattr(r, "cell_lines") and not quiet:  # a notebook: the lines of the diagnostic's cell
+                lines = r.cell_lines(getattr(d, "cell", None))
             if not quiet and 0 < d.span.line <= len(lines):
                 text = lines[d.span.line - 1].expandtabs(1)
                 gutter = len(str(d.span.line))
