@@ -1,6 +1,6 @@
 """MS206: training data read with shuffle=False."""
 
-from msfix.analysis.data import SOURCE_ARGS, arg_of
+from msfix.analysis.data import source_arg
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 
@@ -69,7 +69,7 @@ class TrainingDataNotShuffled(Rule):
         for p in m.pipelines:
             if p.op != "source" or not is_train(p, m):
                 continue
-            arg = arg_of(p.call, "shuffle", SOURCE_ARGS)
+            arg = source_arg(p, "shuffle")
             if arg is None or m.literal(arg.value, p.call.scope, p.call.order) is not False:
                 continue
             if any(st.op == "shuffle" for q in m.derived(p) for st in q.stages()):
