@@ -77,6 +77,13 @@ class DeprecatedModulePath(Rule):
     the same objects.
     """
     invalid = [
+        Example("def info():\n    from mindspore import context\n    return context.get_context('mode')\n",
+                expect=(2,),
+                fixed="def info():\n    import mindspore as ms\n    return ms.get_context('mode')\n"),
+        Example("def info():\n    import mindspore\n    from mindspore import context\n"
+                "    return context.get_context('mode')\n",
+                expect=(3,),
+                fixed="def info():\n    import mindspore\n    return mindspore.get_context('mode')\n"),
         Example("from mindspore.train.callback import ModelCheckpoint, LossMonitor\n", expect=(1,),
                 fixed="from mindspore.train import ModelCheckpoint, LossMonitor\n"),
         Example("from mindspore import context\ncontext.set_context(mode=context.GRAPH_MODE)\n",
@@ -156,14 +163,21 @@ class DeprecatedModulePath(Rule):
 
     def _rebind_fix(self, ctx, rec, alias, local, new, uses):
         """`from PARENT import OLD_LEAF`: point the uses at NEW and drop the import."""
-        new_name, new_import = ctx.ensure_module(new, "ms" if new == "mindspore" else new.rsplit(".", 1)[-1])
+        local = [n for n, bs in rec.scope.bindings.items()
+                 if rec.scope is not ctx.model.module_scope and bs[-1].kind == "import" and bs[-1].qualname == new]
+        if local:  # `import mindspore` in the same function
+            new_name, new_import = local[0], None
+        else:
+            new_name, new_import = ctx.ensure_module(new, "ms" if new == "mindspore" else new.rsplit(".", 1)[-1])
         edits = [ctx.replace(name_node, new_name, ref.top) for ref, name_node, _ in uses]
         node = rec.node
         if len(rec.names) == 1:
             stmt = rec.statement
             if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
                 start, end = ctx.statement_lines(stmt, rec.top)
-                replacement = "" if new_import is None or not uses else new_import + ctx.model.module.default_newline
+                indent = ctx.statement_indent(stmt, rec.top)
+                replacement = "" if new_import is None or not uses else \
+                    indent + new_import + ctx.model.module.default_newline
                 from msfix.diagnostics import Edit
 
                 edits.append(Edit(start, end, replacement))
