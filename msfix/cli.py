@@ -109,6 +109,47 @@ def _report_errors(results) -> int:
     return bad
 
 
+def _want_progress(n_files: int) -> bool:
+    from msfix.runner import show_progress
+
+    return show_progress(n_files, sys.stderr)
+
+
+def _add_noqa(results) -> int:
+    """Write the noqa directives; returns the number of files that failed."""
+    from msfix.add_noqa import add_noqa
+    from msfix.source import atomic_write
+
+    bad = added = files = 0
+    for r in results:
+        wanted = {}
+        for d in r.diagnostics:
+            if d.code != "MS001":  # an unused noqa is removed, never suppressed
+                wanted.setdefault((getattr(d, "cell", None), d.span.line), set()).add(d.code)
+        if not wanted or r.source is None:
+            continue
+        if hasattr(r, "apply_to_cells"):  # a notebook: edit each cell's code
+            new, n, skipped = r.apply_to_cells(lambda text, w: add_noqa(text, w), wanted)
+        else:
+            new, n, skipped = add_noqa(r.source.text, {line: c for (_, line), c in wanted.items()})
+        for line in skipped:
+            _error(f"{r.path}:{line}: cannot add a noqa comment (the line ends inside a string or "
+                   "continues with a backslash)")
+        if not n:
+            continue
+        try:
+            atomic_write(Path(r.path), r.source.encode(new))
+        except OSError as exc:
+            _error(f"{r.path}: cannot write: {exc.strerror or exc}")
+            bad += 1
+            continue
+        added += n
+        files += 1
+    click.echo(f"Added {added} noqa directive{'s' if added != 1 else ''} to {files} file{'s' if files != 1 else ''}.",
+               err=True)
+    return bad
+
+
 def _emit(results, output_format, statistics, quiet, fix_mode=False, unsafe=False):
     from msfix.report import get_reporter
     from msfix.report.text import report_statistics
@@ -143,16 +184,22 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems are found (errors reading files still exit 2).")
+@click.option("--add-noqa", is_flag=True,
+              help="Add `# noqa: CODE` to every reported line (merging with existing noqa comments), then exit.")
 @selection_options
-def check(paths, exit_zero, select, extend_select, ignore, target_version, config_overrides, config_file,
+def check(paths, exit_zero, add_noqa, select, extend_select, ignore, target_version, config_overrides, config_file,
           output_format, statistics, quiet, no_cache):
     """Report defects in PATHS (files or directories). Exit 1 if anything is found."""
     settings = _settings(paths, select, extend_select, ignore, target_version, config_overrides, config_file)
     found = _discover(paths, settings)
     from msfix.runner import run_files
 
-    results = run_files(found.files, settings, use_cache=not no_cache)
+    results = run_files(found.files, settings, use_cache=not (no_cache or add_noqa),
+                        progress=_want_progress(len(found.files)))
     bad = _report_errors(results) + len(found.errors)
+    if add_noqa:
+        bad += _add_noqa(results)
+        sys.exit(EXIT_ERROR if bad else EXIT_OK)
     _emit(results, output_format or settings.output_format, statistics, quiet)
     if bad:
         sys.exit(EXIT_ERROR)
@@ -177,7 +224,7 @@ def fix(paths, write, diff, unsafe_fixes, smoke_run, exit_zero, select, extend_s
     from msfix.runner import run_files
     from msfix.source import atomic_write
 
-    results = run_files(found.files, settings, fix=True, unsafe=unsafe)
+    results = run_files(found.files, settings, fix=True, unsafe=unsafe, progress=_want_progress(len(found.files)))
     bad = _report_errors(results) + len(found.errors)
     pending = False
     show_diff = diff or not write

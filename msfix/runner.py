@@ -14,6 +14,40 @@ from msfix.engine import FileResult
 from msfix.rule import Rule, select_rules
 
 PARALLEL_THRESHOLD = 8
+PROGRESS_THRESHOLD = 50  # a progress bar when checking more files than this
+
+
+def show_progress(n_files: int, stream, env=None) -> bool:
+    """A progress bar on `stream` (stderr) only for more than 50 files, when it is a
+    terminal, and not in CI (`CI`/`GITHUB_ACTIONS` set) or on a dumb terminal."""
+    env = os.environ if env is None else env
+    if n_files <= PROGRESS_THRESHOLD:
+        return False
+    if env.get("CI", "").lower() not in ("", "0", "false") or env.get("GITHUB_ACTIONS") or env.get("TERM") == "dumb":
+        return False
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+class _Progress:
+    """A rich progress bar on stderr (transient: it disappears when done)."""
+
+    def __init__(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("msfix"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            console=Console(stderr=True), transient=True)
+        self.task = self.bar.add_task("checking", total=total)
+        self.bar.start()
+
+    def advance(self, n: int = 1) -> None:
+        self.bar.advance(self.task, n)
+
+    def close(self) -> None:
+        self.bar.stop()
 
 
 @dataclass(frozen=True)
@@ -51,7 +85,7 @@ def _run(job: Job) -> FileResult:
 
 
 def run_files(files: Sequence[Path], settings: Settings, fix: bool = False, unsafe: bool = False,
-              jobs: Optional[int] = None, use_cache: bool = False) -> List[FileResult]:
+              jobs: Optional[int] = None, use_cache: bool = False, progress: bool = False) -> List[FileResult]:
     cache = None
     if use_cache and not fix:
         from msfix.cache import ResultCache
@@ -69,11 +103,25 @@ def run_files(files: Sequence[Path], settings: Settings, fix: bool = False, unsa
         work.append((i, Job(str(f), tuple(r.code for r in rules_for(settings, f)), fix, unsafe,
                             settings.target_version, settings.max_file_size)))
     workers = jobs or os.cpu_count() or 1
-    if len(work) < PARALLEL_THRESHOLD or workers <= 1:
-        done = [_run(j) for _, j in work]
-    else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(work))) as pool:
-            done = list(pool.map(_run, [j for _, j in work], chunksize=max(1, len(work) // (workers * 8))))
+    bar = _Progress(len(files)) if progress else None
+    try:
+        if bar is not None:
+            bar.advance(len(files) - len(work))  # cache hits
+        done: List[FileResult] = []
+        if len(work) < PARALLEL_THRESHOLD or workers <= 1:
+            for _, j in work:
+                done.append(_run(j))
+                if bar is not None:
+                    bar.advance()
+        else:
+            with ProcessPoolExecutor(max_workers=min(workers, len(work))) as pool:
+                for res in pool.map(_run, [j for _, j in work], chunksize=max(1, len(work) // (workers * 8))):
+                    done.append(res)
+                    if bar is not None:
+                        bar.advance()
+    finally:
+        if bar is not None:
+            bar.close()
     for (i, _), res in zip(work, done):
         results[i] = res
         if cache is not None and not res.notes:
