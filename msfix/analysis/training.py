@@ -1,0 +1,339 @@
+"""Training-side queries on the ScriptModel: optimizers, Models, train/eval calls,
+what kind of MindSpore object an expression holds (Cell, Tensor, optimizer, loss).
+
+Computed lazily from `model.calls` and cached on the model; unknown stays unknown
+(None / UNKNOWN) whenever the answer does not follow from the script's literals.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Dict, List, Optional
+
+import libcst as cst
+
+from msfix.analysis.model import UNKNOWN, CallSite, Pipeline, Scope, ScriptModel
+
+_VERSION = "2.10.0"
+
+OPTIMIZER_NAMES = frozenset({
+    "Momentum", "SGD", "Adam", "AdamWeightDecay", "AdamOffload", "Lamb", "LARS", "RMSProp",
+    "Adagrad", "Adadelta", "Adamax", "FTRL", "ProximalAdagrad", "LazyAdam", "ASGD", "Rprop",
+    "AdamW", "Optimizer", "ThorGpu", "ThorAscend",
+})
+
+# Parameter positions (MindSpore 2.x signatures).
+MODEL_ARGS = {"network": 0, "loss_fn": 1, "optimizer": 2, "metrics": 3, "eval_network": 4, "eval_indexes": 5,
+              "amp_level": 6, "boost_level": 7}
+TRAIN_ARGS = {"epoch": 0, "train_dataset": 1, "callbacks": 2, "dataset_sink_mode": 3, "sink_size": 4}
+EVAL_ARGS = {"valid_dataset": 0, "callbacks": 1, "dataset_sink_mode": 2}
+# learning rate / momentum positions per optimizer class
+OPT_ARGS = {
+    "Momentum": {"params": 0, "learning_rate": 1, "momentum": 2, "weight_decay": 3},
+    "SGD": {"params": 0, "learning_rate": 1, "momentum": 2, "dampening": 3, "weight_decay": 4},
+    "RMSProp": {"params": 0, "learning_rate": 1, "decay": 2, "momentum": 3},
+    "LARS": {},
+}
+MODEL_QUALNAMES = ("mindspore.train.Model",)
+TRAIN_QUALNAMES = ("mindspore.train.Model.train",)
+EVAL_QUALNAMES = ("mindspore.train.Model.eval",)
+TORCH_ROOTS = frozenset({"torch", "paddle", "tensorflow", "jax", "oneflow", "flax", "keras", "mxnet"})
+PASSTHROUGH = frozenset({"cuda", "cpu", "to", "set_train", "to_float", "half", "eval", "train"})
+TENSOR_FUNCS = frozenset({"ones", "zeros", "ones_like", "zeros_like", "randn", "rand", "randint", "arange",
+                          "linspace", "eye", "full", "fill", "normal", "uniform", "stack", "concat", "cat"})
+
+
+@functools.lru_cache(maxsize=1)
+def _index():
+    from msfix.knowledge.api import load_index
+
+    return load_index()
+
+
+def member_exists(qualname: str, member: str) -> Optional[bool]:
+    try:
+        return _index().exists(f"{qualname}.{member}", _VERSION)
+    except Exception:  # pragma: no cover - index problems must not crash rules
+        return None
+
+
+def short(q: Optional[str]) -> str:
+    return (q or "").rsplit(".", 1)[-1]
+
+
+def is_optimizer_class(q: Optional[str]) -> bool:
+    if not q:
+        return False
+    if q.startswith(("mindspore.experimental.optim.", "mindspore.mint.optim.")):
+        return short(q)[:1].isupper() and "lr_scheduler" not in q
+    return q.startswith("mindspore.nn.") and short(q) in OPTIMIZER_NAMES
+
+
+def is_ms_cell_class(q: Optional[str]) -> bool:
+    """A MindSpore class whose instances are Cells (nn layers, losses, wrappers)."""
+    if not q or not q.startswith("mindspore.") or not short(q)[:1].isupper():
+        return False
+    if q.startswith("mindspore.nn.") and short(q) == "Cell":
+        return True
+    return member_exists(q, "set_train") is True and member_exists(q, "trainable_params") is True
+
+
+def is_loss_class(q: Optional[str]) -> bool:
+    if not q or not q.startswith("mindspore.nn."):
+        return False
+    s = short(q)
+    return "Loss" in s or s in {"SoftmaxCrossEntropyWithLogits", "WithLossCell"}
+
+
+def imports_other_framework(m: ScriptModel) -> bool:
+    def compute():
+        for rec in m.imports:
+            if rec.module is not None and rec.module.split(".")[0] in TORCH_ROOTS:
+                return True
+            if rec.module is None:
+                for full, _, _ in rec.names:
+                    if full.split(".")[0] in TORCH_ROOTS:
+                        return True
+        return False
+    return _cached(m, "other_framework", compute)
+
+
+def _cached(m: ScriptModel, key: str, compute):
+    cache: Dict[str, object] = m.__dict__.setdefault("_training_cache", {})
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
+# --------------------------------------------------------------------------- kinds
+def _local_cell_lacks(m: ScriptModel, name: str, method: str, _depth: int = 0) -> bool:
+    """True when local Cell class `name` (and its local bases) does not define `method`
+    and all its non-local bases are MindSpore Cells without it."""
+    info = m.cells.get(name)
+    if info is None or _depth > 8:
+        return False
+    if method in info.methods:
+        return False
+    for q in info.bases:
+        if q is None:
+            return False
+        if q.startswith("<local>."):
+            if not _local_cell_lacks(m, q[8:], method, _depth + 1):
+                return False
+        elif not (q.startswith("mindspore.") and is_ms_cell_class(q)):
+            return False
+        elif member_exists(q, method) is True:
+            return False
+    # class-level assignments like `parameters = ...`
+    for el in info.node.body.body if isinstance(info.node.body, cst.IndentedBlock) else ():
+        if isinstance(el, cst.SimpleStatementLine):
+            for s in el.body:
+                if isinstance(s, (cst.Assign, cst.AnnAssign)):
+                    targets = [t.target for t in s.targets] if isinstance(s, cst.Assign) else [s.target]
+                    if any(isinstance(t, cst.Name) and t.value == method for t in targets):
+                        return False
+    return True
+
+
+def _enclosing_cell(m: ScriptModel, scope: Scope):
+    """The local Cell class whose method body `scope` is (for `self`)."""
+    s = scope
+    while s is not None and s.kind == "function":
+        if s.parent is not None and s.parent.kind == "class":
+            return m.cells.get(s.parent.name)
+        s = s.parent
+    return None
+
+
+def value_call(m: ScriptModel, expr: cst.BaseExpression, scope: Scope, order: Optional[int]) -> Optional[CallSite]:
+    """The call whose result `expr` holds (following simple name bindings and
+    `self.x = call(...)` in a local Cell's `__init__`)."""
+    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
+        cell = _enclosing_cell(m, scope)
+        if cell is None:
+            return None
+        values = [v for (n, v, _) in cell.self_assigns if n == expr.attr.value]
+        if len(values) != 1 or not isinstance(values[0], cst.Call):
+            return None
+        site = m.call_of(values[0])
+    else:
+        site = m.instance_call(expr, scope, order)
+    # `Net().cuda()`, `net.to(device)`, `net.set_train()` return the object itself
+    for _ in range(4):
+        if site is None or not isinstance(site.node.func, cst.Attribute) \
+                or site.node.func.attr.value not in PASSTHROUGH:
+            break
+        inner = site.node.func.value
+        site = m.call_of(inner) if isinstance(inner, cst.Call) else m.instance_call(inner, site.scope, site.order)
+    return site
+
+
+def cell_type(m: ScriptModel, expr: cst.BaseExpression, scope: Scope, order: Optional[int]) -> Optional[str]:
+    """Qualname of the Cell class `expr` is an instance of ("<local>.Net" or a
+    mindspore.nn class), or None when not known to be a MindSpore Cell."""
+    if isinstance(expr, cst.Name) and expr.value == "self":
+        b = m.lookup("self", scope, order)
+        if b is None or b.kind != "param":
+            return None
+        cell = _enclosing_cell(m, scope)
+        return cell.qualname if cell is not None else None
+    site = value_call(m, expr, scope, order)
+    if site is None or not site.qualname:
+        return None
+    q = site.qualname
+    if q.startswith("<local>.") and q[8:] in m.cells:
+        return q
+    if is_ms_cell_class(q) and not is_optimizer_class(q):
+        return q
+    return None
+
+
+def cell_lacks(m: ScriptModel, cell_q: str, method: str) -> bool:
+    if cell_q.startswith("<local>."):
+        return _local_cell_lacks(m, cell_q[8:], method)
+    return member_exists(cell_q, method) is not True
+
+
+def is_tensor(m: ScriptModel, expr: cst.BaseExpression, scope: Scope, order: Optional[int]) -> bool:
+    site = value_call(m, expr, scope, order) if not isinstance(expr, cst.Call) else m.call_of(expr)
+    if site is None:
+        return False
+    if not site.qualname:
+        # the output of a MindSpore Cell (`logits = net(x)`)
+        return cell_type(m, site.node.func, site.scope, site.order) is not None
+    q = site.qualname
+    if q in ("mindspore.Tensor", "mindspore.Parameter", "mindspore.tensor", "mindspore.from_numpy"):
+        return True
+    if q.startswith(("mindspore.ops.", "mindspore.mint.")) and q.count(".") == 2 and short(q) in TENSOR_FUNCS:
+        return True
+    return False
+
+
+def optimizer_type(m: ScriptModel, expr: cst.BaseExpression, scope: Scope, order: Optional[int]) -> Optional[str]:
+    site = value_call(m, expr, scope, order)
+    if site is not None and is_optimizer_class(site.qualname):
+        return site.qualname
+    return None
+
+
+# --------------------------------------------------------------------------- Models
+@dataclass(eq=False)
+class ModelInfo:
+    call: CallSite
+
+    def arg(self, name: str) -> Optional[cst.Arg]:
+        return self.call.arg(name, MODEL_ARGS.get(name))
+
+
+def model_of(m: ScriptModel, site: CallSite) -> Optional[ModelInfo]:
+    """The `Model(...)` call behind the receiver of a Model method call."""
+    f = site.node.func
+    if not isinstance(f, cst.Attribute):
+        return None
+    c = m.instance_call(f.value, site.scope, site.order)
+    if c is None or c.qualname not in MODEL_QUALNAMES:
+        return None
+    return ModelInfo(c)
+
+
+def train_dataset(m: ScriptModel, train: CallSite) -> Optional[Pipeline]:
+    a = train.arg("train_dataset", 1)
+    if a is None:
+        return None
+    return m.pipeline_of(a.value, train.scope, train.order)
+
+
+def batch_size_of(m: ScriptModel, pipe: Pipeline):
+    from msfix.analysis.data import BATCH_ARGS, literal_arg
+
+    sizes = [literal_arg(m, st.call, "batch_size", BATCH_ARGS) for st in pipe.stages() if st.op == "batch"]
+    if len(sizes) != 1 or not isinstance(sizes[0], int) or isinstance(sizes[0], bool) or sizes[0] <= 0:
+        return UNKNOWN
+    return sizes[0]
+
+
+def trains_with_optimizer(m: ScriptModel, opt: CallSite) -> List[CallSite]:
+    """Model.train calls of Models built with the optimizer created by `opt`."""
+    out = []
+    for train in m.calls_to(*TRAIN_QUALNAMES, "mindspore.train.Model.fit"):
+        info = model_of(m, train)
+        if info is None:
+            continue
+        a = info.arg("optimizer")
+        if a is None:
+            continue
+        if a.value is opt.node or m.instance_call(a.value, info.call.scope, info.call.order) is opt:
+            out.append(train)
+    return out
+
+
+def device_targets(m: ScriptModel) -> List[object]:
+    """Literal device targets the script sets (set_context(device_target=...), set_device)."""
+    def compute():
+        out = []
+        for c in m.calls_to("mindspore.set_context"):
+            a = c.keyword("device_target")
+            if a is not None:
+                out.append(m.literal(a.value, c.scope, c.order))
+        for c in m.calls_to("mindspore.set_device"):
+            a = c.arg("device_target", 0)
+            if a is not None:
+                out.append(m.literal(a.value, c.scope, c.order))
+        return out
+    return _cached(m, "device_targets", compute)
+
+
+# --------------------------------------------------------------------------- optimizers
+@dataclass(eq=False)
+class OptimizerInfo:
+    call: CallSite
+    kind: str  # short class name
+    lr: object  # literal learning rate or UNKNOWN
+    momentum: object  # literal momentum, None when the class has none, or UNKNOWN
+    momentum_arg: Optional[cst.Arg]
+    lr_arg: Optional[cst.Arg]
+
+
+def _opt_positions(q: str) -> Optional[dict]:
+    s = short(q)
+    if q.startswith(("mindspore.experimental.optim.", "mindspore.mint.optim.")):
+        if s == "SGD":
+            return {"lr": 1, "momentum": 2, "_lr_name": "lr"}
+        return None
+    if s == "Momentum":
+        return {"lr": 1, "momentum": 2, "_lr_name": "learning_rate"}
+    if s == "SGD":
+        return {"lr": 1, "momentum": 2, "_lr_name": "learning_rate", "_default_momentum": 0.0,
+                "_default_lr": 0.1}
+    if s == "RMSProp":
+        return {"lr": 1, "momentum": 3, "_lr_name": "learning_rate", "_default_momentum": 0.0,
+                "_default_lr": 0.1}
+    return None
+
+
+def optimizers(m: ScriptModel) -> List[OptimizerInfo]:
+    """Optimizers with a momentum term built in the script, with their literal lr and momentum."""
+    def compute():
+        out = []
+        for c in m.calls:
+            if not is_optimizer_class(c.qualname):
+                continue
+            pos = _opt_positions(c.qualname)
+            if pos is None:
+                continue
+            lr_arg = c.arg(pos["_lr_name"], pos["lr"])
+            mo_arg = c.arg("momentum", pos["momentum"])
+            if c.has_star_args:
+                lr, mo = UNKNOWN, UNKNOWN
+            else:
+                lr = m.literal(lr_arg.value, c.scope, c.order) if lr_arg is not None else pos.get("_default_lr", UNKNOWN)
+                mo = m.literal(mo_arg.value, c.scope, c.order) if mo_arg is not None \
+                    else pos.get("_default_momentum", UNKNOWN)
+            out.append(OptimizerInfo(c, short(c.qualname), lr, mo, mo_arg, lr_arg))
+        return out
+    return _cached(m, "optimizers", compute)
+
+
+def is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
