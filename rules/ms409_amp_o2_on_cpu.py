@@ -1,0 +1,105 @@
+"""MS409: amp_level="O2" with a CPU device target."""
+
+from msfix.analysis.training import MODEL_ARGS, MODEL_QUALNAMES, device_targets
+from msfix.diagnostics import Applicability, Fix, Severity
+from msfix.rule import Example, Rule
+
+BUILD_TRAIN = ("mindspore.amp.build_train_network", "mindspore.train.amp.build_train_network")
+
+
+class AmpO2OnCpu(Rule):
+    code = "MS409"
+    name = "amp-o2-on-cpu"
+    severity = Severity.ERROR
+    summary = "`amp_level=\"O2\"` on CPU needs `loss_scale_manager=None` (or a fixed one without overflow checks)."
+    fix_applicability = Applicability.UNSAFE
+    versions = "MindSpore 2.x (checked on 2.10.0)"
+    doc = """
+    ## What it does
+    Flags `Model(..., amp_level="O2")` and `amp.build_train_network(..., level="O2")`
+    in a script that sets the CPU device target (`ms.set_device("CPU")`,
+    `set_context(device_target="CPU")`), unless `loss_scale_manager` is `None` or
+    `FixedLossScaleManager(..., drop_overflow_update=False)`.
+
+    ## Why is this bad?
+    O2 installs a dynamic loss scale manager by default, which needs overflow
+    detection that the CPU backend lacks: MindSpore 2.10 raises `ValueError: Only
+    loss_scale_manager=None or loss_scale_manager=FixedLossScaleManager(drop_overflow_update=False)
+    are supported on device CPU` when the Model is built. `O1`, `O3` and `auto` build
+    fine on CPU.
+
+    ## Example
+    ```python
+    ms.set_device("CPU")
+    model = Model(net, loss_fn, optimizer, amp_level="O2")
+    ```
+
+    Use instead:
+    ```python
+    model = Model(net, loss_fn, optimizer, amp_level="O2", loss_scale_manager=None)
+    ```
+
+    ## Fix safety
+    Unsafe: without loss scaling, float16 gradients may underflow; on CPU that is
+    the only O2 configuration that runs (or use `amp_level="O0"`).
+    """
+    invalid = [
+        Example(
+            "import mindspore as ms\nfrom mindspore import Model\nms.set_device('CPU')\n"
+            "model = Model(net, loss_fn, opt, amp_level='O2')\n",
+            expect=(4,),
+            fixed="import mindspore as ms\nfrom mindspore import Model\nms.set_device('CPU')\n"
+                  "model = Model(net, loss_fn, opt, amp_level='O2', loss_scale_manager=None)\n",
+        ),
+    ]
+    valid = [
+        Example("import mindspore as ms\nfrom mindspore import Model\nms.set_device('CPU')\n"
+                "model = Model(net, loss_fn, opt, amp_level='O3')\n"),
+        Example("import mindspore as ms\nfrom mindspore import Model\nms.set_device('GPU')\n"
+                "model = Model(net, loss_fn, opt, amp_level='O2')\n"),
+        Example("import mindspore as ms\nfrom mindspore import Model\nms.set_device('CPU')\n"
+                "model = Model(net, loss_fn, opt, amp_level='O2', loss_scale_manager=None)\n"),
+    ]
+
+    def check(self, ctx):
+        m = ctx.model
+        targets = device_targets(m)
+        if not targets or any(not isinstance(t, str) or t.upper() != "CPU" for t in targets):
+            return
+        sites = [(s, s.arg("amp_level", MODEL_ARGS["amp_level"])) for s in m.calls_to(*MODEL_QUALNAMES)]
+        sites += [(s, s.arg("level", 3)) for s in m.calls_to(*BUILD_TRAIN)]
+        for site, level in sites:
+            if level is None or site.has_star_args:
+                continue
+            if m.literal(level.value, site.scope, site.order) != "O2":
+                continue
+            lsm = site.keyword("loss_scale_manager")
+            if lsm is not None and not self._bad_manager(m, site, lsm):
+                continue
+            fix = None
+            if lsm is None:
+                last = site.node.args[-1]
+                fix = Fix.unsafe("Pass `loss_scale_manager=None`",
+                                 ctx.insert_after(last.value, ", loss_scale_manager=None", site.top))
+            ctx.report(level.value,
+                       "`amp_level=\"O2\"` on the CPU target: O2 uses a dynamic loss scale manager by default and "
+                       "MindSpore raises ValueError (only loss_scale_manager=None or "
+                       "FixedLossScaleManager(drop_overflow_update=False) are supported on CPU); pass "
+                       "`loss_scale_manager=None` or use `amp_level=\"O0\"`",
+                       fix=fix, top=site.top)
+
+    @staticmethod
+    def _bad_manager(m, site, lsm) -> bool:
+        v = m.literal(lsm.value, site.scope, site.order)
+        if v is None:
+            return False
+        c = m.instance_call(lsm.value, site.scope, site.order)
+        if c is None or not c.qualname:
+            return False  # unknown: stay silent
+        short = c.qualname.rsplit(".", 1)[-1]
+        if short == "DynamicLossScaleManager":
+            return True
+        if short == "FixedLossScaleManager":
+            a = c.arg("drop_overflow_update", 1)
+            return a is None or m.literal(a.value, c.scope, c.order) is not False
+        return False
