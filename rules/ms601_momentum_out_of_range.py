@@ -1,0 +1,61 @@
+"""MS601: optimizer momentum outside [0, 1)."""
+
+from msfix.analysis.training import is_number, optimizers
+from msfix.diagnostics import Severity
+from msfix.rule import Example, Rule
+
+
+class MomentumOutOfRange(Rule):
+    code = "MS601"
+    name = "momentum-out-of-range"
+    severity = Severity.ERROR
+    summary = "Optimizer momentum must lie in [0, 1)."
+    versions = "MindSpore 1.x and 2.x (checked on 2.10.0)"
+    doc = """
+    ## What it does
+    Flags a literal `momentum` of `nn.Momentum`, `nn.SGD`, `nn.RMSProp` and
+    `experimental.optim.SGD` that is negative or at least 1.
+
+    ## Why is this bad?
+    A negative momentum raises `ValueError: ... the argument 'momentum' must be at
+    least 0.0` when the optimizer is built. A momentum of 1 or more is accepted
+    without a word by MindSpore 2.10, but the velocity `v = m * v + g` then never
+    decays: every past gradient keeps pushing with full (or growing) weight and the
+    loss diverges. Typical values are 0.9 (0.99 at most).
+
+    ## Example
+    ```python
+    optimizer = nn.Momentum(net.trainable_params(), learning_rate=0.01, momentum=9)
+    ```
+
+    Use instead:
+    ```python
+    optimizer = nn.Momentum(net.trainable_params(), learning_rate=0.01, momentum=0.9)
+    ```
+
+    ## Fix safety
+    No automatic fix: the intended value is a guess (0.9 for `9`, `1 - m` for a
+    torch-style dampening, ...).
+    """
+    invalid = [
+        Example("from mindspore import nn\nopt = nn.Momentum(params, 0.01, 1.0)\n", expect=(2,)),
+        Example("from mindspore import nn\nopt = nn.SGD(params, 0.01, momentum=-0.9)\n", expect=(2,)),
+    ]
+    valid = [
+        Example("from mindspore import nn\nopt = nn.Momentum(params, 0.01, 0.9)\n"),
+        Example("from mindspore import nn\nopt = nn.SGD(params, 0.01)\n"),
+    ]
+
+    def check(self, ctx):
+        for opt in optimizers(ctx.model):
+            mo = opt.momentum
+            if opt.momentum_arg is None or not is_number(mo) or 0 <= mo < 1:
+                continue
+            if mo < 0:
+                what = (f"`{opt.kind}` raises ValueError when it is built (momentum must be at least 0.0)")
+            else:
+                what = ("MindSpore accepts it silently, but the velocity never decays "
+                        "(v = momentum * v + grad) and training diverges")
+            ctx.report(opt.momentum_arg.value,
+                       f"momentum {mo!r} is outside [0, 1): {what}; use a value such as 0.9",
+                       top=opt.call.top)
