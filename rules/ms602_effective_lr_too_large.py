@@ -1,0 +1,105 @@
+"""MS602: learning rate and momentum whose effective step lr/(1-m) is large for the batch size."""
+
+from msfix.analysis.training import batch_size_of, is_number, optimizers, train_dataset, trains_with_optimizer
+from msfix.diagnostics import Severity
+from msfix.rule import Example, Rule
+
+REFERENCE_BATCH = 256  # lr 0.1 with momentum 0.9 per 256 samples (Goyal et al., 2017)
+REFERENCE_EFFECTIVE = 0.1 / (1 - 0.9)
+THRESHOLD = 4.0  # flag when the effective step is more than 4x the linear-scaling one
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+class EffectiveLrTooLarge(Rule):
+    code = "MS602"
+    name = "effective-lr-too-large"
+    severity = Severity.WARNING
+    summary = "Learning rate and momentum give an effective step lr/(1-momentum) far above linear scaling for the batch size."
+    versions = "all versions (optimisation practice)"
+    doc = """
+    ## What it does
+    For an optimizer with momentum (`nn.Momentum`, `nn.SGD`, `nn.RMSProp`) whose
+    learning rate and momentum are literals, and a `Model` that trains it on a
+    dataset batched with a literal batch size, compares the effective step
+    `lr / (1 - momentum)` with the linear-scaling rule: lr 0.1 with momentum 0.9
+    (effective step 1.0) per 256 samples, scaled linearly with the batch size.
+    Flags it when it is more than 4 times larger.
+
+    ## Why is this bad?
+    With momentum `m` a constant gradient moves the weights by `lr / (1 - m)` per
+    step, not by `lr`. Recipes tuned for batch 256 (lr 0.1, momentum 0.9) used
+    unchanged at batch 32 take steps 8 times larger per sample than the recipe:
+    the loss often spikes or diverges in the first epochs, or training needs a
+    warm-up the script does not have.
+
+    ## Example
+    ```python
+    optimizer = nn.Momentum(net.trainable_params(), learning_rate=0.1, momentum=0.9)
+    train_data = train_data.batch(32)
+    ```
+
+    Use instead:
+    ```python
+    optimizer = nn.Momentum(net.trainable_params(), learning_rate=0.0125, momentum=0.9)
+    ```
+
+    ## Fix safety
+    No automatic fix: the learning rate is a tuning choice (a warm-up schedule or a
+    larger batch are alternatives).
+    """
+    invalid = [
+        Example(
+            "import mindspore.dataset as ds\nfrom mindspore import nn, Model\n"
+            "data = ds.MnistDataset('m', usage='train').batch(32)\n"
+            "opt = nn.Momentum(net.trainable_params(), 0.1, 0.9)\n"
+            "Model(net, loss, opt).train(10, data)\n",
+            expect=(4,),
+        ),
+    ]
+    valid = [
+        Example(
+            "import mindspore.dataset as ds\nfrom mindspore import nn, Model\n"
+            "data = ds.MnistDataset('m', usage='train').batch(256)\n"
+            "opt = nn.Momentum(net.trainable_params(), 0.1, 0.9)\n"
+            "Model(net, loss, opt).train(10, data)\n"),
+        Example(
+            "import mindspore.dataset as ds\nfrom mindspore import nn, Model\n"
+            "data = ds.MnistDataset('m', usage='train').batch(32)\n"
+            "opt = nn.Momentum(net.trainable_params(), 0.01, 0.9)\n"
+            "Model(net, loss, opt).train(10, data)\n"),
+    ]
+
+    def check(self, ctx):
+        m = ctx.model
+        for opt in optimizers(m):
+            lr, mo = opt.lr, opt.momentum
+            if not (is_number(lr) and is_number(mo)) or lr <= 0 or not 0 < mo < 1:
+                continue
+            sizes = set()
+            for train in trains_with_optimizer(m, opt.call):
+                pipe = train_dataset(m, train)
+                bs = batch_size_of(m, pipe) if pipe is not None else None
+                if not is_number(bs):
+                    sizes = set()
+                    break
+                sizes.add(bs)
+            if len(sizes) != 1:
+                continue
+            batch = sizes.pop()
+            effective = lr / (1 - mo)
+            reference = REFERENCE_EFFECTIVE * batch / REFERENCE_BATCH
+            ratio = effective / reference
+            if ratio <= THRESHOLD:
+                continue
+            node = opt.lr_arg.value if opt.lr_arg is not None else opt.call.node
+            ctx.report(
+                node,
+                f"learning rate {_fmt(lr)} with momentum {_fmt(mo)} is an effective step lr/(1-momentum) = "
+                f"{_fmt(effective)} at batch {batch}: {_fmt(ratio)} times what the linear-scaling rule "
+                f"(lr 0.1 with momentum 0.9 per 256 samples) gives at batch {batch} ({_fmt(reference)}); "
+                f"training may diverge. Try learning rate {_fmt(lr / ratio)} or a larger batch",
+                top=opt.call.top,
+            )
