@@ -1,4 +1,5 @@
-"""MS501: load_checkpoint of a literal path that the script's ModelCheckpoint never writes."""
+"""MS501: load_checkpoint of a literal path that the script's ModelCheckpoint or
+save_checkpoint never writes."""
 
 import posixpath
 import re
@@ -9,6 +10,12 @@ from msfix.analysis.data import steps_per_epoch
 from msfix.analysis.model import UNKNOWN
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
+
+
+def saved_name(path: str) -> str:
+    """The file `save_checkpoint` writes for `path`: it appends `.ckpt` when missing."""
+    path = posixpath.normpath(path)
+    return path if path.endswith(".ckpt") else path + ".ckpt"
 
 
 def _norm_dir(d) -> str:
@@ -39,7 +46,7 @@ class CheckpointNeverWritten(Rule):
     code = "MS501"
     name = "checkpoint-never-written"
     severity = Severity.ERROR
-    summary = "`load_checkpoint` names a file that the script's `ModelCheckpoint` never writes."
+    summary = "`load_checkpoint` names a file that the script's `ModelCheckpoint` or `save_checkpoint` never writes."
     fix_applicability = Applicability.SAFE
     versions = "MindSpore 1.x and 2.x"
     doc = """
@@ -51,6 +58,11 @@ class CheckpointNeverWritten(Rule):
     only the newest `keep_checkpoint_max` are kept. Where the dataset size is known
     (CIFAR-10 50000/10000, MNIST 60000/10000, ...), msfix computes the steps per epoch
     and the exact names.
+
+    Without a `ModelCheckpoint`, a literal path loaded after `save_checkpoint(obj,
+    "<literal>")` wrote into the same folder (in the same function) must be one of the
+    saved files; `save_checkpoint` appends `.ckpt` to a name without it. Paths built
+    with `os.path.join` of literals count as literals.
 
     ## Why is this bad?
     A guessed name such as `resnet50-200_1000.ckpt` (step 1000 is a global step, but the
@@ -71,7 +83,9 @@ class CheckpointNeverWritten(Rule):
 
     ## Fix safety
     Safe: `latest_ckpt_file_name` is the full path of the last file the callback wrote,
-    which is the file written at the end of training.
+    which is the file written at the end of training. For `save_checkpoint`, adding
+    the missing `.ckpt` is safe; replacing another name by the one saved file of that
+    folder is unsafe (the author may have meant a file written elsewhere).
     """
     invalid = [
         Example(
@@ -89,8 +103,22 @@ class CheckpointNeverWritten(Rule):
                   "Model(net, loss, opt).train(2, data, callbacks=[cb])\n"
                   "ms.load_checkpoint(cb.latest_ckpt_file_name)\n",
         ),
+        Example(
+            "import mindspore as ms\n"
+            "ms.save_checkpoint(net, 'out/lenet')\n"
+            "ms.load_checkpoint('out/lenet')\n",
+            expect=(3,),
+            fixed="import mindspore as ms\n"
+                  "ms.save_checkpoint(net, 'out/lenet')\n"
+                  "ms.load_checkpoint('out/lenet.ckpt')\n",
+        ),
     ]
     valid = [
+        Example(
+            "import mindspore as ms\nimport os\n"
+            "ms.save_checkpoint(net, os.path.join('out', 'lenet.ckpt'))\n"
+            "ms.load_checkpoint('out/lenet.ckpt')\n"
+            "ms.load_checkpoint('pretrained/resnet.ckpt')\n"),
         Example(
             "import mindspore as ms\nimport mindspore.dataset as ds\n"
             "from mindspore.train import Model, ModelCheckpoint, CheckpointConfig\n"
@@ -106,7 +134,17 @@ class CheckpointNeverWritten(Rule):
     def check(self, ctx):
         m = ctx.model
         callbacks = m.calls_to("mindspore.train.ModelCheckpoint")
-        if not callbacks:
+        saves = m.calls_to("mindspore.save_checkpoint")
+        written = {}  # normalized path -> save_checkpoint call
+        literal_saves = True
+        for sv in saves:
+            a = sv.arg("ckpt_file_name", 1)
+            v = m.literal(a.value, sv.scope, sv.order) if a is not None and not sv.has_star_args else UNKNOWN
+            if not isinstance(v, str):
+                literal_saves = False
+                continue
+            written.setdefault(saved_name(v), sv)
+        if not callbacks and not saves:
             return
         for load in m.calls_to("mindspore.load_checkpoint"):
             arg = load.arg("ckpt_file_name", 0)
@@ -115,11 +153,49 @@ class CheckpointNeverWritten(Rule):
             path = m.literal(arg.value, load.scope, load.order)
             if not isinstance(path, str):
                 continue
+            if posixpath.normpath(path) in written:
+                continue
             base = posixpath.basename(path)
-            for cb in callbacks:
-                found = self._check_one(ctx, load, arg, path, base, cb)
-                if found:
-                    break
+            if callbacks:
+                for cb in callbacks:
+                    found = self._check_one(ctx, load, arg, path, base, cb)
+                    if found:
+                        break
+            elif literal_saves:
+                self._check_saved(ctx, load, arg, path, written)
+
+    def _check_saved(self, ctx, load, arg, path, written) -> None:
+        """`load_checkpoint(path)` after `save_checkpoint(obj, other)` into the same folder
+        in the same function, where no save writes `path`."""
+        norm = posixpath.normpath(path)
+        folder = posixpath.dirname(norm)
+        before = [(p, sv) for p, sv in written.items()
+                  if sv.scope is load.scope and sv.order < load.order and posixpath.dirname(p) == folder]
+        if not before:
+            return
+        names = ", ".join(repr(p) for p, _ in before)
+        fix = None
+        if len(before) == 1 and isinstance(arg.value, cst.SimpleString):
+            saved, sv = before[0]
+            from .ms502_checkpoint_prefix_with_slash import string_literal
+
+            # keep the spelling of the loaded path (./x vs x) where only the suffix differs
+            target = path + ".ckpt" if saved_name(path) == saved else saved
+            edit = ctx.replace(arg.value, string_literal(target, arg.value), load.top)
+            if target.endswith(".ckpt") and saved_name(path) == saved:
+                fix = Fix.safe(f"Load {target!r}", edit)
+            else:
+                fix = Fix.unsafe(f"Load {target!r}, the file saved on line {ctx.span(sv.node, sv.top).line}", edit)
+        suffix = ""
+        if not path.endswith(".ckpt") and saved_name(path) in written:
+            suffix = " (`save_checkpoint` appends `.ckpt` to a name without it, and `load_checkpoint` does not)"
+        ctx.report(
+            arg.value,
+            f"{path!r} is never written by this script: `save_checkpoint` writes only {names} in that folder"
+            f"{suffix}; `load_checkpoint` raises ValueError",
+            fix=fix,
+            top=load.top,
+        )
 
     def _check_one(self, ctx, load, arg, path, base, cb) -> bool:
         m = ctx.model
