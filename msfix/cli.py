@@ -294,6 +294,70 @@ def _smoke_fixed(r, out, output_format) -> bool:
     return ok
 
 
+@main.command("config")
+@click.argument("path", required=False)
+@click.option("--config-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Use this msfix.toml or pyproject.toml instead of the nearest one.")
+@click.option("--config", "config_overrides", multiple=True, metavar="KEY=VALUE", help="Override a key.")
+@click.option("--output-format", type=click.Choice(["text", "json"]), default="text")
+def config_cmd(path, config_file, config_overrides, output_format):
+    """Print the effective settings for PATH (default: the current directory) and where
+    each one comes from."""
+    from msfix.config import _KEYS, ConfigError, Settings, load_settings, tomllib
+
+    start = Path(path) if path else Path.cwd()
+    try:
+        settings = load_settings(config_file, start if start.exists() else Path.cwd(), config_overrides)
+    except ConfigError as exc:
+        _error(str(exc))
+        sys.exit(EXIT_ERROR)
+    from_file = set()
+    where = None
+    if settings.config_path is not None:
+        data = tomllib.loads(settings.config_path.read_text(encoding="utf-8"))
+        table = data.get("tool", {}).get("msfix", {}) if settings.config_path.name == "pyproject.toml" else data
+        from_file = set(table)
+        where = str(settings.config_path) + (" [tool.msfix]" if settings.config_path.name == "pyproject.toml" else "")
+    overridden = {item.split("=", 1)[0].strip() for item in config_overrides}
+    values = settings.as_dict()
+    values.pop("config-file", None)
+    configured_target = settings.target_version
+    resolved = _resolve_target(configured_target)
+    values["target-version"] = resolved
+    sources = {}
+    for key in _KEYS:
+        sources[key] = "--config" if key in overridden else where if key in from_file else "default"
+    if configured_target is None and resolved is not None:
+        sources["target-version"] = "default (the installed mindspore, else the newest indexed version)"
+    if values.get("output-format") is None:
+        values["output-format"] = "text"
+    if values.get("cache-dir") is None:
+        from msfix.cache import cache_dir
+
+        values["cache-dir"] = str(cache_dir(settings))
+    if output_format == "json":
+        click.echo(json.dumps({"config-file": str(settings.config_path) if settings.config_path else None,
+                               "root": str(settings.root),
+                               "settings": values, "sources": sources}, indent=2))
+        return
+    click.echo(f"# config file: {where or 'none (defaults)'}")
+    click.echo(f"# root for relative patterns: {settings.root}")
+    for key, value in values.items():
+        click.echo(f"{key} = {_toml(value)}  # {sources.get(key, 'default')}")
+
+
+def _toml(value) -> str:
+    if value is None:
+        return '""'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + " }"
+    return json.dumps(value)
+
+
 @main.command("clean")
 @click.option("--config-file", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def clean_cmd(config_file):
