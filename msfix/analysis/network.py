@@ -172,9 +172,6 @@ class NetworkInfo:
                     elif q.startswith("<local>.") and q[8:] in self.m.cells and q[8:] != name \
                             and self.cell_has_params(q[8:]):
                         result = True
-                    elif q.startswith("<local>.") is False and q.startswith("mindspore.") is False \
-                            and site.qualname is None:
-                        pass
                     if result:
                         break
                 if result:
@@ -230,7 +227,6 @@ class NetworkInfo:
                 if any(is_jit_decorator(m, d, m.module_scope) for d in fn.decorators):
                     roots.append(CompiledFunction(fn, cell.top, cell, "it is decorated with `@jit`"))
                 elif name == "construct" and gm is not None:
-                    line = None
                     roots.append(CompiledFunction(fn, cell.top, cell, "the script sets GRAPH_MODE"))
         for info in m.functions.values():
             if any(is_jit_decorator(m, d, m.module_scope) for d in info.node.decorators):
@@ -262,10 +258,6 @@ class NetworkInfo:
                                                  f"{label} -> {info.name}"))
         self._compiled = out
         return out
-
-    def graph_reason(self, cf: CompiledFunction) -> str:
-        gm = self.graph_mode_site()
-        return cf.why
 
     # -- torch-port evidence ------------------------------------------------------------
     def torch_signals(self) -> List[str]:
