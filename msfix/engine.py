@@ -151,9 +151,10 @@ def fix_text(text: str, rules: Sequence[Type[Rule]], unsafe: bool = False, path:
     """Apply fixes until nothing changes (at most MAX_FIX_ROUNDS rounds).
 
     Returns (text, remaining diagnostics, number of fixes applied, error). If a round
-    produces text that does not parse, the rounds stop, the text before that round is
-    kept and the error says so. Raises ParseError if the input itself does not parse."""
+    produces text that does not parse, nothing is applied: the original text comes back
+    with the error. Raises ParseError if the input itself does not parse."""
     outcome = lint_text(text, rules, path, target_version)
+    original, original_outcome = text, outcome
     applied_total = 0
     for _ in range(MAX_FIX_ROUNDS):
         edits, applied = select_edits(outcome.diagnostics, unsafe)
@@ -166,9 +167,9 @@ def fix_text(text: str, rules: Sequence[Type[Rule]], unsafe: bool = False, path:
             new_outcome = lint_text(new_text, rules, path, target_version)
         except ParseError as exc:
             codes = sorted({d.code for d in outcome.diagnostics if d.fix is not None})
-            return text, outcome, applied_total, (
+            return original, original_outcome, 0, (
                 f"fixes for {', '.join(codes)} produced code that does not parse ({exc}); "
-                "those fixes were not applied")
+                "the file was left unchanged")
         text, outcome = new_text, new_outcome
         applied_total += applied
     return text, outcome, applied_total, None
