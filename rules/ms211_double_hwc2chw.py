@@ -73,7 +73,7 @@ class DoubleHwc2Chw(Rule):
             line = ctx.span(prev.node, prev.top).line
             if s == "HWC2CHW":
                 msg = (f"`HWC2CHW` on an image that `{prev.short}` (line {line}) already made CHW: the second "
-                       f"transpose silently gives a wrong shape (C,H,W becomes W,C,H: 3x32x32 becomes 32x3x32); remove it")
+                       f"transpose silently gives a wrong shape (C,H,W becomes W,C,H); remove it")
             else:
                 msg = (f"`ToTensor` also converts HWC to CHW, but `HWC2CHW` (line {line}) already did: the "
                        f"image is transposed twice and silently gets a wrong shape; remove the `HWC2CHW`")
