@@ -235,6 +235,12 @@ def fix(paths, write, diff, unsafe_fixes, smoke_run, exit_zero, select, extend_s
             bad += 1
         if not r.changed:
             continue
+        if smoke_run and hasattr(r, "cell_diff"):
+            _error(f"{r.path}: --smoke does not run notebooks; notebook left unchanged")
+            bad += 1
+            r.fixed_text = r.source.text
+            r.fixes_applied = 0
+            continue
         if smoke_run:
             ok = _smoke_fixed(r, out, output_format)
             if not ok:
@@ -262,6 +268,8 @@ def fix(paths, write, diff, unsafe_fixes, smoke_run, exit_zero, select, extend_s
 
 
 def _diff(r) -> str:
+    if hasattr(r, "cell_diff"):  # a notebook: one diff per changed cell
+        return r.cell_diff()
     a = r.source.text.splitlines(keepends=True)
     b = r.fixed_text.splitlines(keepends=True)
     name = r.path.replace("\\", "/")

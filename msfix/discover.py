@@ -14,7 +14,7 @@ SKIP_DIRS = frozenset({
     "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".msfix_cache", "site-packages",
     ".eggs", ".ipynb_checkpoints", ".direnv", "__pypackages__",
 })
-SUFFIXES = (".py", ".pyi")
+SUFFIXES = (".py", ".pyi", ".ipynb")
 
 
 @dataclass

@@ -75,6 +75,12 @@ def _run(job: Job) -> FileResult:
     rules = [rule_by_code(c) for c in job.codes]
     path = Path(job.path)
     try:
+        if job.path.endswith(".ipynb"):
+            from msfix.notebook import fix_notebook, lint_notebook
+
+            if job.fix:
+                return fix_notebook(path, rules, job.unsafe, job.target_version, job.max_bytes)
+            return lint_notebook(path, rules, job.target_version, job.max_bytes)
         if job.fix:
             return fix_file(path, rules, job.unsafe, job.target_version, job.max_bytes)
         return lint_file(path, rules, job.target_version, job.max_bytes)
@@ -94,7 +100,7 @@ def run_files(files: Sequence[Path], settings: Settings, fix: bool = False, unsa
     results: List[Optional[FileResult]] = [None] * len(files)
     work: List[Tuple[int, Job]] = []
     for i, f in enumerate(files):
-        if cache is not None:
+        if cache is not None and not str(f).endswith(".ipynb"):  # notebooks are not cached
             hit = cache.get(f)
             if hit is not None:
                 diags, error, notes = hit
@@ -124,7 +130,7 @@ def run_files(files: Sequence[Path], settings: Settings, fix: bool = False, unsa
             bar.close()
     for (i, _), res in zip(work, done):
         results[i] = res
-        if cache is not None and not res.notes:
+        if cache is not None and not res.notes and not str(files[i]).endswith(".ipynb"):
             cache.put(files[i], res.source.raw if res.source is not None else None,
                       res.diagnostics, res.error, res.notes)
     if cache is not None:

@@ -1,0 +1,463 @@
+"""Jupyter notebooks (.ipynb), checked and fixed as ruff does.
+
+The code cells are joined into one Python text, in order (a notebook runs top to
+bottom, so a name defined in cell 2 is known in cell 5), with a marker comment line
+between two cells. IPython syntax (`%magic`, `!shell`, `x = !ls`, `obj?`) is replaced
+line for line by a placeholder statement while linting and put back afterwards;
+cells whose first line is a cell magic other than `%%time`/`%%timeit`/`%%capture`/
+`%%prun` (e.g. `%%bash`, `%%writefile`) are not Python and are left out.
+
+Positions are reported as `cell N:line:column`: N counts every cell of the notebook
+from 1 (markdown cells too, as Jupyter shows them), line counts within the cell.
+
+Fixes are applied to the joined text, split back at the markers and written into
+the cells' `source`. Only the bytes of the `source` values that changed are
+rewritten; the rest of the file (key order, indentation, outputs, metadata,
+escaping) is kept byte for byte.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass, field
+from json.decoder import scanstring
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Type
+
+from msfix.diagnostics import Diagnostic, Span
+from msfix.engine import FileResult, ParseError, fix_text, lint_text
+from msfix.rule import Rule
+from msfix.source import SourceError, SourceFile
+
+CELL_MARK = "# msfix: cell boundary (do not edit)"
+_MAGIC_MARK = re.compile(r"# msfix-magic-(\d+)\b")
+_PY_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug"}
+_ASSIGN_MAGIC = re.compile(r"^(\s*)([A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*)\s*=\s*[%!]")
+
+
+class NotebookError(Exception):
+    """Not a notebook msfix can read; str(err) is a one-line reason."""
+
+
+# -- a JSON scanner that remembers where each value is ---------------------------------
+@dataclass
+class _Node:
+    value: object
+    start: int
+    end: int
+    items: object = None  # dict key -> _Node for objects, list of _Node for arrays
+
+
+_WS = re.compile(r"[ \t\n\r]*")
+_SCALAR = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null")
+
+
+def _scan(s: str, i: int) -> _Node:
+    i = _WS.match(s, i).end()
+    if i >= len(s):
+        raise NotebookError("not valid JSON: unexpected end of file")
+    c = s[i]
+    if c == "{":
+        items: Dict[str, _Node] = {}
+        value: Dict[str, object] = {}
+        j = _WS.match(s, i + 1).end()
+        if s.startswith("}", j):
+            return _Node(value, i, j + 1, items)
+        while True:
+            j = _WS.match(s, j).end()
+            if not s.startswith('"', j):
+                raise NotebookError(f"not valid JSON at offset {j}: expected a key")
+            key, j = scanstring(s, j + 1)
+            j = _WS.match(s, j).end()
+            if not s.startswith(":", j):
+                raise NotebookError(f"not valid JSON at offset {j}: expected ':'")
+            node = _scan(s, j + 1)
+            items[key] = node
+            value[key] = node.value
+            j = _WS.match(s, node.end).end()
+            if s.startswith(",", j):
+                j += 1
+                continue
+            if s.startswith("}", j):
+                return _Node(value, i, j + 1, items)
+            raise NotebookError(f"not valid JSON at offset {j}: expected ',' or '}}'")
+    if c == "[":
+        nodes: List[_Node] = []
+        j = _WS.match(s, i + 1).end()
+        if s.startswith("]", j):
+            return _Node([], i, j + 1, nodes)
+        while True:
+            node = _scan(s, j)
+            nodes.append(node)
+            j = _WS.match(s, node.end).end()
+            if s.startswith(",", j):
+                j += 1
+                continue
+            if s.startswith("]", j):
+                return _Node([n.value for n in nodes], i, j + 1, nodes)
+            raise NotebookError(f"not valid JSON at offset {j}: expected ',' or ']'")
+    if c == '"':
+        text, j = scanstring(s, i + 1)
+        return _Node(text, i, j)
+    m = _SCALAR.match(s, i)
+    if m is None:
+        raise NotebookError(f"not valid JSON at offset {i}")
+    return _Node(json.loads(m.group()), i, m.end())
+
+
+# -- cells -----------------------------------------------------------------------------
+@dataclass
+class Cell:
+    number: int  # 1-based among all cells
+    text: str  # the cell's source as the user wrote it
+    lint: str  # the same, IPython syntax replaced line for line by placeholders
+    magics: List[str]  # original lines, indexed by the placeholder's number
+    node: _Node  # the `source` value in the file
+
+
+def _mask_magics(text: str) -> Tuple[str, List[str]]:
+    lines = text.splitlines(keepends=True)
+    magics: List[str] = []
+    out: List[str] = []
+    continuing = False
+    indent = ""
+    for raw in lines:
+        body = raw.rstrip("\r\n")
+        eol = raw[len(body):]
+        stripped = body.strip()
+        is_magic = continuing or stripped.startswith(("%", "!")) or (
+            stripped.startswith("?") or (stripped.endswith("?") and not stripped.startswith("#")))
+        assign = None if continuing else _ASSIGN_MAGIC.match(body)
+        if is_magic or assign:
+            n = len(magics)
+            magics.append(body)
+            if not continuing:
+                indent = body[: len(body) - len(body.lstrip())]
+            if assign:
+                out.append(f"{assign.group(1)}{assign.group(2)} = ...  # msfix-magic-{n}{eol}")
+            elif indent:  # inside a block a statement keeps the block valid
+                out.append(f"{indent}pass  # msfix-magic-{n}{eol}")
+            else:  # at top level a comment: new imports go after the real imports
+                out.append(f"# msfix-magic-{n}{eol}")
+            continuing = body.endswith("\\")
+            continue
+        out.append(raw)
+    return "".join(out), magics
+
+
+def _unmask(text: str, magics: Sequence[str]) -> str:
+    if not magics:
+        return text
+    out = []
+    for raw in text.splitlines(keepends=True):
+        m = _MAGIC_MARK.search(raw)
+        if m is not None and int(m.group(1)) < len(magics):
+            body = raw.rstrip("\r\n")
+            raw = magics[int(m.group(1))] + raw[len(body):]
+        out.append(raw)
+    return "".join(out)
+
+
+def _lines(text: str) -> int:
+    return len(text.splitlines())
+
+
+@dataclass
+class Notebook:
+    raw: str
+    cells: List[Cell]
+
+    @classmethod
+    def parse(cls, raw: str) -> "Notebook":
+        root = _scan(raw, 0)
+        if _WS.match(raw, root.end).end() != len(raw):
+            raise NotebookError("not valid JSON: text after the notebook")
+        if not isinstance(root.value, dict):
+            raise NotebookError("not a notebook: the top level is not a JSON object")
+        nb = root.value
+        if "cells" not in nb:
+            if "worksheets" in nb:
+                raise NotebookError("nbformat 3 notebooks are not supported; convert with `jupyter nbconvert --to notebook`")
+            raise NotebookError("not a notebook: no `cells`")
+        lang = (nb.get("metadata") or {}).get("language_info", {}) if isinstance(nb.get("metadata"), dict) else {}
+        if isinstance(lang, dict) and lang.get("name") not in (None, "python"):
+            return cls(raw, [])  # an R or Julia notebook: nothing to check
+        cells: List[Cell] = []
+        for i, node in enumerate(root.items["cells"].items or (), start=1):
+            if not isinstance(node.value, dict) or node.value.get("cell_type") != "code":
+                continue
+            src = node.items.get("source")
+            if src is None:
+                continue
+            text = src.value if isinstance(src.value, str) else "".join(src.value)
+            first = text.lstrip().split("\n", 1)[0]
+            if first.startswith("%%") and first[2:].split(" ")[0].strip() not in _PY_CELL_MAGICS:
+                continue  # %%bash, %%writefile, ...: not Python
+            lint, magics = _mask_magics(text)
+            cells.append(Cell(i, text, lint, magics, src))
+        return cls(raw, cells)
+
+    # -- the joined Python text ----------------------------------------------------
+    def joined(self, texts: Optional[Sequence[str]] = None) -> str:
+        texts = [c.lint for c in self.cells] if texts is None else texts
+        parts = []
+        for t in texts:
+            parts.append(t if t.endswith("\n") or not t else t + "\n")
+        return (CELL_MARK + "\n").join(parts)
+
+    def starts(self, texts: Optional[Sequence[str]] = None) -> List[int]:
+        """First line of each cell in the joined text."""
+        texts = [c.lint for c in self.cells] if texts is None else texts
+        out, line = [], 1
+        for t in texts:
+            out.append(line)
+            line += _lines(t) + 1
+        return out
+
+    def split(self, joined: str) -> Optional[List[str]]:
+        """Cell texts (with placeholders) from the joined text; None if a fix moved a
+        boundary marker."""
+        chunks: List[List[str]] = [[]]
+        for raw in joined.splitlines(keepends=True):
+            if raw.rstrip("\r\n") == CELL_MARK:
+                chunks.append([])
+            else:
+                chunks[-1].append(raw)
+        if len(chunks) != len(self.cells):
+            return None
+        out = []
+        for cell, chunk in zip(self.cells, chunks):
+            t = "".join(chunk)
+            if not cell.lint.endswith("\n") and t.endswith("\n"):
+                t = t[:-1]
+            out.append(t)
+        return out
+
+    def locate(self, line: int, starts: Sequence[int]) -> Tuple[int, int]:
+        """(cell index in self.cells, line in cell) of a line of the joined text."""
+        k = 0
+        for i, s in enumerate(starts):
+            if s <= line:
+                k = i
+        return k, max(1, line - starts[k] + 1)
+
+    # -- writing back ----------------------------------------------------------------
+    def render(self, new_texts: Dict[int, str]) -> str:
+        """The notebook's text with the `source` of the cells in new_texts (index in
+        self.cells -> text) replaced, everything else kept byte for byte."""
+        ascii_only = not any(ord(ch) > 127 for ch in self.raw) and "\\u" in self.raw
+        edits = []
+        for k, text in new_texts.items():
+            cell = self.cells[k]
+            if text == cell.text:
+                continue
+            edits.append((cell.node.start, cell.node.end, self._source_json(cell.node, text, ascii_only)))
+        out = self.raw
+        for start, end, rep in sorted(edits, reverse=True):
+            out = out[:start] + rep + out[end:]
+        return out
+
+    def _source_json(self, node: _Node, text: str, ascii_only: bool) -> str:
+        if isinstance(node.value, str):
+            return json.dumps(text, ensure_ascii=ascii_only)
+        lines = text.splitlines(keepends=True)
+        elems = node.items or []
+        raw = self.raw
+        if len(elems) >= 2:
+            opening = raw[node.start + 1:elems[0].start]
+            between = raw[elems[0].end:elems[1].start]
+            closing = raw[elems[-1].end:node.end - 1]
+        elif len(elems) == 1:
+            opening = raw[node.start + 1:elems[0].start]
+            closing = raw[elems[0].end:node.end - 1]
+            between = "," + opening
+        else:
+            line_start = raw.rfind("\n", 0, node.start) + 1
+            head = raw[line_start:node.start]
+            key_indent = head[: len(head) - len(head.lstrip(" \t"))]
+            second = raw.split("\n", 2)[1] if raw.count("\n") >= 1 else ""
+            unit = second[: len(second) - len(second.lstrip(" \t"))] or " "
+            if "\n" in raw:
+                opening, closing = "\n" + key_indent + unit, "\n" + key_indent
+            else:
+                opening, closing = "", ""
+            between = "," + opening
+        if not lines:
+            return "[]"
+        return "[" + opening + between.join(json.dumps(x, ensure_ascii=ascii_only) for x in lines) + closing + "]"
+
+
+# -- diagnostics and results -------------------------------------------------------------
+@dataclass(frozen=True)
+class NotebookDiagnostic(Diagnostic):
+    """A diagnostic in a notebook: `span` counts lines within cell number `cell`. The
+    offsets of a fix's edits refer to the joined text of the code cells."""
+
+    cell: Optional[int] = None
+
+    def to_dict(self) -> dict:
+        d = super().to_dict()
+        d["cell"] = self.cell
+        return d
+
+
+@dataclass
+class NotebookResult(FileResult):
+    notebook: Optional[Notebook] = None
+    cell_texts: Dict[int, str] = field(default_factory=dict)  # cell number -> text after fixes
+
+    def cell_lines(self, number: Optional[int]) -> List[str]:
+        if number is None:
+            return []
+        if number in self.cell_texts:
+            return self.cell_texts[number].splitlines()
+        for c in self.notebook.cells if self.notebook else ():
+            if c.number == number:
+                return c.text.splitlines()
+        return []
+
+    def cell_diff(self) -> str:
+        out = []
+        name = self.path.replace("\\", "/")
+        for c in self.notebook.cells if self.notebook else ():
+            new = self.cell_texts.get(c.number, c.text)
+            if new == c.text:
+                continue
+            a = c.text.splitlines(keepends=True)
+            b = new.splitlines(keepends=True)
+            src = f"{name}:cell {c.number}"
+            out.extend(difflib.unified_diff(a, b, fromfile=f"a/{src}", tofile=f"b/{src}"))
+        return "".join(x if x.endswith(("\n", "\r")) else x + "\n" for x in out)
+
+    def apply_to_cells(self, fn: Callable, wanted: Dict[Tuple[Optional[int], int], object]):
+        """Run fn(cell text with placeholders, {line: codes}) -> (text, n, skipped) on
+        every cell named in `wanted` ((cell, line) -> codes); returns the notebook text,
+        the total n and the skipped positions as `cell N:line`."""
+        nb = self.notebook
+        per_cell: Dict[int, Dict[int, object]] = {}
+        for (cell, line), codes in wanted.items():
+            per_cell.setdefault(cell, {})[line] = codes
+        new: Dict[int, str] = {}
+        total, skipped = 0, []
+        for k, c in enumerate(nb.cells if nb else ()):
+            if c.number not in per_cell:
+                continue
+            text, n, skip = fn(c.lint, per_cell[c.number])
+            total += n
+            skipped.extend(f"cell {c.number}:{x}" for x in skip)
+            if n:
+                new[k] = _unmask(text, c.magics)
+        return (nb.render(new) if nb else self.source.text), total, skipped
+
+
+def _to_cells(nb: Notebook, diags: Sequence[Diagnostic], texts: Sequence[str], path: str) -> List[Diagnostic]:
+    starts = nb.starts(texts)
+    out: List[Diagnostic] = []
+
+    def where(m):  # "line 14" in a message -> "cell 5 line 2"
+        k, line = nb.locate(int(m.group(1)), starts)
+        return f"cell {nb.cells[k].number} line {line}"
+
+    for d in diags:
+        k, line = nb.locate(d.span.line, starts)
+        k2, end_line = nb.locate(d.span.end_line, starts)
+        end_col = d.span.end_column
+        if k2 != k:  # a span running past its cell ends with it
+            end_line = max(1, _lines(texts[k]))
+            end_col = (len(texts[k].splitlines()[-1]) + 1) if texts[k] else 1
+        message = re.sub(r"\bline (\d+)\b", where, d.message)
+        out.append(NotebookDiagnostic(code=d.code, name=d.name, severity=d.severity, message=message,
+                                      span=Span(line, d.span.column, end_line, end_col), fix=d.fix, path=path,
+                                      notes=d.notes, cell=nb.cells[k].number))
+    return out
+
+
+def _parse_error(nb: Notebook, exc: ParseError) -> str:
+    msg = str(exc)
+    starts = nb.starts()
+
+    def sub(m):
+        k, line = nb.locate(int(m.group(1)), starts)
+        return f"at cell {nb.cells[k].number}:{line}:{m.group(2)}" if nb.cells else m.group(0)
+
+    return re.sub(r"at (\d+):(\d+)", sub, msg, count=1)
+
+
+def read_notebook(path: Path, max_bytes: Optional[int] = None) -> Tuple[SourceFile, Notebook]:
+    try:
+        if max_bytes is not None and path.stat().st_size > max_bytes:
+            raise SourceError(f"file is {path.stat().st_size} bytes, over the size limit ({max_bytes} bytes, "
+                              "`max-file-size` in config); skipped")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SourceError("no such file or directory") from None
+    except PermissionError:
+        raise SourceError("permission denied") from None
+    except OSError as exc:
+        raise SourceError(exc.strerror or str(exc)) from None
+    encoding = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"notebook is not valid UTF-8 (offset {exc.start})") from None
+    if encoding == "utf-8-sig":
+        text = text.lstrip("\ufeff")
+    try:
+        nb = Notebook.parse(text)
+    except (NotebookError, ValueError) as exc:
+        raise SourceError(f"cannot read notebook: {exc}") from None
+    except RecursionError:
+        raise SourceError("cannot read notebook: nested too deeply") from None
+    return SourceFile(path=path, raw=raw, text=text, encoding=encoding), nb
+
+
+def lint_notebook(path: Path, rules: Sequence[Type[Rule]], target_version: Optional[str] = None,
+                  max_bytes: Optional[int] = None) -> NotebookResult:
+    name = str(path)
+    try:
+        src, nb = read_notebook(path, max_bytes)
+    except SourceError as exc:
+        return NotebookResult(name, error=str(exc))
+    res = NotebookResult(name, source=src, notebook=nb)
+    if not nb.cells:
+        return res
+    try:
+        out = lint_text(nb.joined(), rules, name, target_version)
+    except ParseError as exc:
+        res.error = _parse_error(nb, exc)
+        return res
+    res.diagnostics = _to_cells(nb, out.diagnostics, [c.lint for c in nb.cells], name)
+    res.notes.extend(out.internal_errors)
+    return res
+
+
+def fix_notebook(path: Path, rules: Sequence[Type[Rule]], unsafe: bool = False,
+                 target_version: Optional[str] = None, max_bytes: Optional[int] = None) -> NotebookResult:
+    name = str(path)
+    try:
+        src, nb = read_notebook(path, max_bytes)
+    except SourceError as exc:
+        return NotebookResult(name, error=str(exc))
+    res = NotebookResult(name, source=src, notebook=nb, fixed_text=src.text)
+    if not nb.cells:
+        return res
+    try:
+        joined, out, applied, err = fix_text(nb.joined(), rules, unsafe, name, target_version)
+    except ParseError as exc:
+        res.error = _parse_error(nb, exc)
+        return res
+    texts = nb.split(joined) if applied else [c.lint for c in nb.cells]
+    if texts is None:
+        err = "a fix crossed a cell boundary; notebook left unchanged"
+        texts, applied = [c.lint for c in nb.cells], 0
+        out = lint_text(nb.joined(), rules, name, target_version)
+    new = {k: _unmask(t, c.magics) for k, (c, t) in enumerate(zip(nb.cells, texts))}
+    res.fixed_text = nb.render(new)
+    res.cell_texts = {nb.cells[k].number: t for k, t in new.items()}
+    res.fixes_applied = applied
+    res.fix_error = err
+    res.diagnostics = _to_cells(nb, out.diagnostics, texts, name)
+    res.notes.extend(out.internal_errors)
+    return res
