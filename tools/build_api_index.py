@@ -302,6 +302,7 @@ class ModuleInfo:
         self.dynamic = False
         self.deprecation = None
         self.ns: dict | None = None
+        self.redirect = None
         self.all_: list | None = None
         self.tree = None
 
@@ -391,9 +392,20 @@ class Extractor:
                     elif f.attr == "append" and st.value.args:
                         mi.all_ops.append(("add", ast.List(elts=[st.value.args[0]])))
                     elif f.attr == "remove" and st.value.args:
-                        mi.all_ops.append(("remove", st.value.args[0]))
+                        mi.all_ops.append(("remove", ast.List(elts=[st.value.args[0]])))
                 elif isinstance(f, ast.Name) and f.id == "setattr":
                     mi.dynamic = True
+                elif (f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")) == "mark_deprecated" \
+                        and len(st.value.args) >= 2 and isinstance(st.value.args[0], ast.Name) \
+                        and st.value.args[0].id == "__name__" and const_str(st.value.args[1]):
+                    # 2.9+: the old module copies the namespace of the new one and logs a deprecation
+                    new_mod = const_str(st.value.args[1])
+                    mi.events.append(("copyall", new_mod))
+                    ver = const_str(st.value.args[2]) if len(st.value.args) > 2 else None
+                    for k in st.value.keywords:
+                        if k.arg == "version":
+                            ver = const_str(k.value)
+                    mi.redirect = (new_mod, ver, f)
                 elif isinstance(f, ast.Attribute) and f.attr == "update" and isinstance(f.value, ast.Call) \
                         and getattr(f.value.func, "id", None) == "globals":
                     mi.dynamic = True
@@ -436,11 +448,18 @@ class Extractor:
         mi._partial = ns
         for ev in mi.events:
             if ev[0] == "bind":
-                ns[ev[1]] = ev[2]
+                b = ev[2]
+                if b[0] == "expr" and isinstance(b[1], ast.Name) and b[1].id in ns:
+                    b = ns[b[1].id]  # x = y binds what y is now (y may be deleted later)
+                ns[ev[1]] = b
             elif ev[0] == "sub":
                 ns.setdefault(ev[1], ev[2])
             elif ev[0] == "del":
                 ns.pop(ev[1], None)
+            elif ev[0] == "copyall":
+                for n in self.namespace(ev[1]):
+                    if not n.startswith("__"):
+                        ns[n] = ("from", ev[1], n)
             elif ev[0] == "star":
                 target = ev[1]
                 if target in self.src.ext or target not in self.src.modules:
@@ -456,6 +475,8 @@ class Extractor:
 
     def all_list(self, mod: str) -> list | None:
         mi = self.info(mod)
+        if mi is not None and mi.redirect and not mi.all_ops:
+            return self.all_list(mi.redirect[0])
         if mi is None or not mi.all_ops:
             return None
         if mi.all_ is not None:
@@ -561,6 +582,8 @@ class Extractor:
                     return ("module", sub)
                 if m in self.src.ext:
                     return ("ext", m, a)
+                if a == "__all__":
+                    return ("attribute", None)
                 if m in self.src.modules:
                     r = self.resolve_name(m, a, depth + 1)
                     return r
@@ -774,6 +797,15 @@ def extract_version(src: Source, modules: list[str] | None = None) -> dict:
                 rec["canon"] = None
             members[name] = rec
         mdepr = mi.deprecation
+        if mdepr is None and mi.redirect:
+            new_mod, since, fexpr = mi.redirect
+            if since is None:  # the default of mark_deprecated(..., version=...)
+                r = ex.eval_expr(mod, fexpr)
+                if r and r[0] == "function":
+                    for p in encode_signature(r[2].args, drop_first=False):
+                        if p[0] == "version" and len(p) > 2:
+                            since = p[2].strip("'\"")
+            mdepr = (since, new_mod, f"Module '{mod}' is deprecated from version {since}, use '{new_mod}' instead.")
         if mdepr is None:
             # every class defined in the module is deprecated the same way -> so is the module
             own = [r for r in members.values() if r["kind"] == "class"
@@ -1153,8 +1185,17 @@ def validate(cache: Path, label: str, python: str) -> dict:
         st = md["members"]
         ro = sorted(set(rt) - set(st))
         so = sorted(n for n in set(st) - set(rt) if st[n]["kind"] != "module")
-        if ro or so:
-            report["modules"][mod] = {"runtime_only": ro, "static_only": so, "dynamic": md["dynamic"]}
+        sm = []
+        for n in sorted(set(rt) & set(st)):
+            a, b = st[n]["sig"], rt[n]["sig"]
+            if a is not None and b is not None and [p[:2] for p in a] != [p[:2] for p in b]:
+                sm.append(n)
+        report["signature_mismatches"] = report.get("signature_mismatches", 0) + len(sm)
+        report["signatures_compared"] = report.get("signatures_compared", 0) + sum(
+            1 for n in set(rt) & set(st) if st[n]["sig"] is not None and rt[n]["sig"] is not None)
+        if ro or so or sm:
+            report["modules"][mod] = {"runtime_only": ro, "static_only": so, "dynamic": md["dynamic"],
+                                      "signature_mismatches": sm}
         if not md["dynamic"]:
             report["runtime_only"] += len(ro)
         report["static_only"] += len(so)
