@@ -53,8 +53,10 @@ class Float64NumpyData(Rule):
     Flags NumPy float64 arrays (`np.random.rand`/`randn`/`uniform`/`normal`,
     `np.zeros`/`np.ones` without `dtype`, `np.array` of Python floats) that reach a
     network without a cast to float32:
-    - as a column of a `NumpySlicesDataset` passed to `Model.train`/`eval`/`fit` (or
-      iterated in a `value_and_grad` training loop) with no `TypeCast` on it;
+    - as a column of a `NumpySlicesDataset`, or of a `GeneratorDataset` whose generator
+      (a function or a class with `__getitem__`/`__next__` defined in the script) yields
+      such arrays, passed to `Model.train`/`eval`/`fit` (or iterated in a
+      `value_and_grad` training loop) with no `TypeCast` on it;
     - wrapped in `Tensor(...)` without `dtype` and passed to a Cell defined in the
       script (whose `construct` does not cast), a MindSpore layer, or `Model.predict`.
 
@@ -138,7 +140,8 @@ class Float64NumpyData(Rule):
                         views.append((v, site))
         for view, use in views:
             src = view.source
-            if src.source_class != "mindspore.dataset.NumpySlicesDataset":
+            if src.source_class not in ("mindspore.dataset.NumpySlicesDataset",
+                                        "mindspore.dataset.GeneratorDataset"):
                 continue
             cols = data.source_columns(m, src, view.env)
             if cols is UNKNOWN:
@@ -154,9 +157,10 @@ class Float64NumpyData(Rule):
                     continue
                 top = arr.top if arr.top is not None else m.owner.get(id(node), src.call.top)
                 use_line = ctx.span(use.node, use.top).line
+                short = src.source_class.rsplit(".", 1)[-1]
                 ctx.report(
                     node,
-                    f"column \"{col}\" of `NumpySlicesDataset` (line {ctx.span(src.call.node, src.call.top).line}) "
+                    f"column \"{col}\" of `{short}` (line {ctx.span(src.call.node, src.call.top).line}) "
                     f"is float64 (NumPy's default) and reaches the network (line {use_line}) uncast: float32 "
                     f"layers raise TypeError (\"Tensor[Float64] and ... Tensor[Float32]\"); use "
                     f"`.astype(np.float32)`",

@@ -17,7 +17,9 @@ class DecodeOnDecoded(Rule):
     Flags `vision.Decode()` mapped on a column that holds decoded pixels: after an
     earlier `Decode`, from readers that yield decoded images (`Cifar10Dataset`,
     `MnistDataset`, ..., `ImageFolderDataset(decode=True)`), or from a
-    `NumpySlicesDataset` whose arrays have image rows (two or more dimensions per row).
+    `NumpySlicesDataset` whose arrays have image rows (two or more dimensions per row)
+    or a `GeneratorDataset` whose generator, defined in the script, yields such arrays.
+    A generator that yields 1-D byte buffers (`np.fromfile`) needs its `Decode`.
 
     ## Why is this bad?
     `Decode` turns encoded JPEG/PNG bytes (a 1-D uint8 array) into pixels. On a decoded
@@ -71,6 +73,8 @@ class DecodeOnDecoded(Rule):
                 short = src.source_class.rsplit(".", 1)[-1]
                 if src.source_class == "mindspore.dataset.NumpySlicesDataset":
                     why = "the `NumpySlicesDataset` arrays already hold pixel rows"
+                elif src.source_class == "mindspore.dataset.GeneratorDataset":
+                    why = "the generator already yields pixel arrays (two or more dimensions)"
                 elif src.source_class == "mindspore.dataset.ImageFolderDataset":
                     why = "`ImageFolderDataset(decode=True)` already decodes"
                 else:

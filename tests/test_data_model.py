@@ -199,3 +199,38 @@ e = np.arange(12).reshape(3, -1)
     assert (info("b").shape, info("b").dtype) == ((4, 2), "float64")
     assert info("c").dtype == "int64"
     assert info("e").shape == (3, 4)
+
+
+def test_generator_rows_from_local_generator_and_class():
+    m = model("""
+import numpy as np
+import mindspore.dataset as ds
+
+def gen(n):
+    for i in range(n):
+        yield np.random.rand(3), np.array([i], dtype=np.int32)
+
+class Source:
+    def __init__(self):
+        self.x = None
+    def __getitem__(self, i):
+        img = np.random.randint(0, 255, (32, 32, 3)).astype(np.uint8)
+        return img, np.array(1)
+    def __len__(self):
+        return 10
+
+a = ds.GeneratorDataset(gen(100), ["x", "y"])
+b = ds.GeneratorDataset(Source(), column_names=["image", "label"])
+src = Source()
+c = ds.GeneratorDataset(src, ["image", "label"])
+d = ds.GeneratorDataset(lambda: iter([]), ["image"])
+""")
+    a, b, c, d = (view_of(m, n) for n in "abcd")
+    ca = data.source_columns(m, a.source)
+    assert ca["x"]["dtype"] == "float64" and ca["x"]["shape"] == [3]
+    assert ca["y"]["dtype"] == "int32"
+    cb = data.source_columns(m, b.source)
+    assert cb["image"]["dtype"] == "uint8" and cb["image"]["layout"] == "HWC"
+    assert cb["label"]["dtype"] == "int64"
+    assert data.source_columns(m, c.source)["image"]["layout"] == "HWC"
+    assert data.source_columns(m, d.source)["image"]["dtype"] is None

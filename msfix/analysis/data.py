@@ -732,7 +732,18 @@ def source_columns(m: ScriptModel, source: Pipeline, env: Optional[Env] = None) 
     if "from_generator" in info:
         if names is None:
             return UNKNOWN
-        return {n: {"dtype": None, "layout": None, "shape": None, "kind": None} for n in names}  # type: ignore
+        rows = generator_rows(m, source, env)
+        if rows is None or len(rows) != len(names):  # type: ignore[arg-type]
+            return {n: {"dtype": None, "layout": None, "shape": None, "kind": None} for n in names}  # type: ignore
+        out = {}
+        for n, arr in zip(names, rows):  # type: ignore[arg-type]
+            spec = _array_spec(None)
+            if arr is not None:
+                # a generator row is one sample: its shape is the row shape
+                spec = _array_spec(ArrayInfo((0,) + arr.shape if arr.shape is not None else None, arr.dtype,
+                                             arr.node, arr.top, arr.random))
+            out[n] = spec
+        return out
     cols = {k: dict(v) for k, v in info["columns"].items()}
     if not cols:
         return UNKNOWN
@@ -1025,3 +1036,115 @@ def column_dtype(m: ScriptModel, pipe: Pipeline, column: str, env: Optional[Env]
         elif not ev.op.is_vision and not short.startswith(("Random", "Resize", "Crop", "Center")):
             return None
     return dt
+
+
+# -- GeneratorDataset sources defined in the script -----------------------------------------
+def _walk_returns(node: cst.CSTNode, kind: str, out: list) -> None:
+    """Yield (kind="yield") or Return (kind="return") values in a function body, not in
+    nested functions, lambdas or classes."""
+    for child in node.children:
+        if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if kind == "yield" and isinstance(child, cst.Yield):
+            if isinstance(child.value, cst.From):
+                out.append(None)
+            else:
+                out.append(child.value)
+        elif kind == "return" and isinstance(child, cst.Return):
+            out.append(child.value)
+        _walk_returns(child, kind, out)
+
+
+def _scope_of_def(m: ScriptModel, fn: cst.FunctionDef) -> Optional[Scope]:
+    for info in m.functions.values():
+        if info.node is fn:
+            return info.scope
+    c = _cache(m)
+    idx = c.get("def_scopes")
+    if idx is None:
+        idx = {}
+        for site in m.calls:
+            s = site.scope
+            while s is not None:
+                if s.kind == "function" and s.node is not None:
+                    idx.setdefault(id(s.node), s)
+                s = s.parent
+        c["def_scopes"] = idx
+    return idx.get(id(fn))
+
+
+def _row_exprs(m: ScriptModel, fn: cst.FunctionDef, kind: str):
+    """[(scope, [column expressions])] for each yield/return of `fn`, or None."""
+    scope = _scope_of_def(m, fn)
+    if scope is None:
+        return None
+    vals: list = []
+    _walk_returns(fn.body, kind, vals)
+    if not vals or any(v is None for v in vals):
+        return None
+    rows = []
+    for v in vals:
+        if isinstance(v, cst.Tuple):
+            if any(isinstance(el, cst.StarredElement) for el in v.elements):
+                return None
+            rows.append((scope, [el.value for el in v.elements]))
+        else:
+            rows.append((scope, [v]))
+    return rows
+
+
+def generator_rows(m: ScriptModel, source: Pipeline, env: Optional[Env] = None):
+    """[ArrayInfo|None per column] of the rows a GeneratorDataset's local generator
+    function (or class with __getitem__/__next__) yields, or None when unknown."""
+    a = source_arg(source, "source")
+    if a is None:
+        return None
+    expr, scope, order = a.value, source.call.scope, source.call.order
+    rows = None
+    if isinstance(expr, cst.Call):
+        q = m.qualname(expr.func, scope, order)
+        if q and q.startswith("<local>."):
+            name = q[8:]
+            if name in m.functions:
+                rows = _row_exprs(m, m.functions[name].node, "yield")
+            elif name in m.classes:
+                cls = m.classes[name]
+                for meth in ("__getitem__", "__next__"):
+                    fn = next((el for el in cls.body.body if isinstance(el, cst.FunctionDef)
+                               and el.name.value == meth), None) if isinstance(cls.body, cst.IndentedBlock) else None
+                    if fn is not None:
+                        rows = _row_exprs(m, fn, "return")
+                        break
+    elif isinstance(expr, cst.Name):
+        b = m.lookup(expr.value, scope, order)
+        if b is not None and b.kind == "def" and expr.value in m.functions:
+            rows = _row_exprs(m, m.functions[expr.value].node, "yield")
+        elif b is not None and b.kind == "assign" and isinstance(b.value, cst.Call):
+            q = m.qualname(b.value.func, b.scope, b.order)
+            if q and q.startswith("<local>.") and q[8:] in m.classes:
+                cls = m.classes[q[8:]]
+                for meth in ("__getitem__", "__next__"):
+                    fn = next((el for el in cls.body.body if isinstance(el, cst.FunctionDef)
+                               and el.name.value == meth), None) if isinstance(cls.body, cst.IndentedBlock) else None
+                    if fn is not None:
+                        rows = _row_exprs(m, fn, "return")
+                        break
+            elif q and q.startswith("<local>.") and q[8:] in m.functions:
+                rows = _row_exprs(m, m.functions[q[8:]].node, "yield")
+    if not rows:
+        return None
+    width = {len(cols) for _, cols in rows}
+    if len(width) != 1:
+        return None
+    out = []
+    for i in range(width.pop()):
+        infos = [array_info(m, cols[i], s, None, None) for s, cols in rows]
+        if any(x is None for x in infos):
+            out.append(None)
+            continue
+        dts = {x.dtype for x in infos}
+        shapes = {x.shape for x in infos}
+        first = infos[0]
+        out.append(ArrayInfo(first.shape if len(shapes) == 1 else None,
+                             first.dtype if len(dts) == 1 else None, first.node, first.top, first.random))
+    return out
