@@ -166,6 +166,10 @@ class GraphNumpyOnTensor(Rule):
     def _is_tensor(self, m, expr, tensors: Set[str]) -> bool:
         if isinstance(expr, cst.Name):
             return expr.value in tensors
+        if isinstance(expr, cst.BinaryOperation):
+            return self._is_tensor(m, expr.left, tensors) or self._is_tensor(m, expr.right, tensors)
+        if isinstance(expr, cst.UnaryOperation):
+            return self._is_tensor(m, expr.expression, tensors)
         return self._tensor_call(m, expr)
 
     def _report(self, ctx, site, np_fn, arg, top):

@@ -213,8 +213,9 @@ class NetworkInfo:
 
     def compiled(self) -> List[CompiledFunction]:
         """Functions MindSpore compiles: `construct` of local Cells when the script sets
-        GRAPH_MODE, functions and methods decorated with `@jit`, and the local methods and
-        module functions these call (transitively)."""
+        GRAPH_MODE, functions and methods decorated with `@jit`, and the undecorated local
+        methods and module functions these call (transitively; a decorated callee such as
+        `@constexpr` runs in Python at compile time)."""
         if self._compiled is not None:
             return self._compiled
         m = self.m
@@ -246,7 +247,7 @@ class NetworkInfo:
                 if cf.cell is not None and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) \
                         and func.value.value == "self":
                     got = self.method(cf.cell, func.attr.value)
-                    if got is not None and got[1] is not cf.node:
+                    if got is not None and got[1] is not cf.node and not got[1].decorators:
                         owner, fn = got
                         todo.append(CompiledFunction(fn, owner.top, cf.cell, cf.why,
                                                      f"{label} -> {fn.name.value}"))
@@ -254,6 +255,9 @@ class NetworkInfo:
                 q = site.qualname
                 if q and q.startswith("<local>.") and q[8:] in m.functions:
                     info = m.functions[q[8:]]
+                    if info.node.decorators:
+                        # @constexpr / @_primexpr run in Python at compile time; @jit is a root
+                        continue
                     todo.append(CompiledFunction(info.node, m.owner.get(id(info.node), 0), None, cf.why,
                                                  f"{label} -> {info.name}"))
         self._compiled = out
