@@ -1,15 +1,21 @@
 """MS601: optimizer momentum outside [0, 1)."""
 
+import libcst as cst
+
 from msfix.analysis.training import is_number, optimizers
-from msfix.diagnostics import Severity
+from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
+
+
+FLOAT_ONLY = frozenset({"Momentum", "RMSProp"})  # reject an int momentum with TypeError (2.10)
 
 
 class MomentumOutOfRange(Rule):
     code = "MS601"
     name = "momentum-out-of-range"
     severity = Severity.ERROR
-    summary = "Optimizer momentum must lie in [0, 1)."
+    summary = "Optimizer momentum must lie in [0, 1) (and be a float for `nn.Momentum`/`nn.RMSProp`)."
+    fix_applicability = Applicability.SAFE
     versions = "MindSpore 1.x and 2.x (checked on 2.10.0)"
     doc = """
     ## What it does
@@ -22,6 +28,9 @@ class MomentumOutOfRange(Rule):
     without a word by MindSpore 2.10, but the velocity `v = m * v + g` then never
     decays: every past gradient keeps pushing with full (or growing) weight and the
     loss diverges. Typical values are 0.9 (0.99 at most).
+    `nn.Momentum` and `nn.RMSProp` also reject an int momentum, even `0`:
+    `TypeError: For 'Momentum', the type of 'momentum' should be 'float', but got
+    type 'int'` (`nn.SGD` accepts ints).
 
     ## Example
     ```python
@@ -34,28 +43,43 @@ class MomentumOutOfRange(Rule):
     ```
 
     ## Fix safety
-    No automatic fix: the intended value is a guess (0.9 for `9`, `1 - m` for a
-    torch-style dampening, ...).
+    Safe for an int literal in range (`0` -> `0.0`): the same value as a float. No
+    fix for a value out of range: the intended value is a guess (0.9 for `9`,
+    `1 - m` for a torch-style dampening, ...).
     """
     invalid = [
         Example("from mindspore import nn\nopt = nn.Momentum(params, 0.01, 1.0)\n", expect=(2,)),
         Example("from mindspore import nn\nopt = nn.SGD(params, 0.01, momentum=-0.9)\n", expect=(2,)),
+        Example("from mindspore import nn\nopt = nn.Momentum(params, 0.01, 0)\n", expect=(2,),
+                fixed="from mindspore import nn\nopt = nn.Momentum(params, 0.01, 0.0)\n"),
     ]
     valid = [
         Example("from mindspore import nn\nopt = nn.Momentum(params, 0.01, 0.9)\n"),
         Example("from mindspore import nn\nopt = nn.SGD(params, 0.01)\n"),
+        Example("from mindspore import nn\nopt = nn.SGD(params, 0.01, 0)\n"),
     ]
 
     def check(self, ctx):
         for opt in optimizers(ctx.model):
             mo = opt.momentum
-            if opt.momentum_arg is None or not is_number(mo) or 0 <= mo < 1:
+            if opt.momentum_arg is None or not is_number(mo):
                 continue
-            if mo < 0:
-                what = (f"`{opt.kind}` raises ValueError when it is built (momentum must be at least 0.0)")
+            int_rejected = isinstance(mo, int) and opt.kind in FLOAT_ONLY
+            if 0 <= mo < 1 and not int_rejected:
+                continue
+            node = opt.momentum_arg.value
+            fix = None
+            if int_rejected:
+                what = f"`{opt.kind}` raises TypeError when it is built (the type of 'momentum' should be 'float')"
+                if 0 <= mo < 1 and isinstance(node, cst.Integer):
+                    fix = Fix.safe(f"Write {float(mo)!r}", ctx.replace(node, repr(float(mo)), opt.call.top))
+                    ctx.report(node, f"momentum {mo!r} is an int: {what}; write {float(mo)!r}", fix=fix,
+                               top=opt.call.top)
+                    continue
+            elif mo < 0:
+                what = f"`{opt.kind}` raises ValueError when it is built (momentum must be at least 0.0)"
             else:
                 what = ("MindSpore accepts it silently, but the velocity never decays "
                         "(v = momentum * v + grad) and training diverges")
-            ctx.report(opt.momentum_arg.value,
-                       f"momentum {mo!r} is outside [0, 1): {what}; use a value such as 0.9",
-                       top=opt.call.top)
+            ctx.report(node, f"momentum {mo!r} is outside [0, 1): {what}; use a value such as 0.9",
+                       fix=fix, top=opt.call.top)
