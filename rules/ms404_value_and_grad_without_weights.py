@@ -33,8 +33,9 @@ class ValueAndGradWithoutWeights(Rule):
     Without `weights`, the transform differentiates with respect to the first input
     of `fn` (the data batch), not the network's parameters: `grads` is one Tensor
     shaped like the input, not a tuple with one gradient per parameter. The optimizer
-    then fails (`TypeError: 'int' object is not callable` on 2.10) or, with a
-    matching shape, updates nothing meaningful.
+    then fails at the first step (on 2.10 `nn.SGD` raises `TypeError: 'int' object is
+    not callable` and `nn.Adam` `RuntimeError: The types of arguments in Map must be
+    consistent`).
 
     ## Example
     ```python

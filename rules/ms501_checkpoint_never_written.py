@@ -175,7 +175,16 @@ class CheckpointNeverWritten(Rule):
             return
         names = ", ".join(repr(p) for p, _ in before)
         fix = None
-        if len(before) == 1 and isinstance(arg.value, cst.SimpleString):
+        value = arg.value
+        if isinstance(value, cst.Call) and value.args and isinstance(value.args[-1].value, cst.SimpleString) \
+                and saved_name(path) in written and not path.endswith(".ckpt"):
+            # os.path.join(..., "name"): add the suffix to the last literal part
+            last = value.args[-1].value
+            from .ms502_checkpoint_prefix_with_slash import string_literal
+
+            fix = Fix.safe("Add the `.ckpt` suffix save_checkpoint added",
+                           ctx.replace(last, string_literal(last.evaluated_value + ".ckpt", last), load.top))
+        elif len(before) == 1 and isinstance(arg.value, cst.SimpleString):
             saved, sv = before[0]
             from .ms502_checkpoint_prefix_with_slash import string_literal
 
