@@ -1,0 +1,271 @@
+"""MS103: a MindSpore name that exists in some indexed release but not in the target one."""
+
+import libcst as cst
+
+from msfix.diagnostics import Applicability, Fix, Severity
+from msfix.knowledge.api_queries import bound_once, data, guarded, name_uses, short, target, when_text
+from msfix.rule import Example, Rule
+from msfix.rules.ms101_unknown_mindspore_name import api_targets, first_missing
+
+
+def _tables():
+    d = data("api_renames.json")
+    return d["modules"], d["names"], d["hints"]
+
+
+def _chain_uses(m, local: str, old: str):
+    """Refs through the local name `local` bound to `old`: (ref, first attribute)."""
+    out = []
+    for ref in m.refs:
+        node = ref.node
+        chain = []
+        while isinstance(node, cst.Attribute):
+            chain.append(node)
+            node = node.value
+        if isinstance(node, cst.Name) and node.value == local and chain and ref.qualname.startswith(old + "."):
+            out.append((ref, chain[-1].attr.value))
+    return out
+
+
+class RemovedApi(Rule):
+    code = "MS103"
+    name = "removed-api"
+    severity = Severity.ERROR
+    summary = "A MindSpore name that was removed before (or added after) the target version."
+    fix_applicability = Applicability.SAFE
+    versions = ("every indexed release, 1.10 to 2.10: c_transforms/py_transforms removed in 2.8, "
+                "ms_function/ms_class removed in 2.6, ops/nn.ResizeBilinear removed after 2.0")
+    doc = """
+    ## What it does
+    Checks every MindSpore path the script names against msfix's API index for the
+    target version (`--target-version`, default: the installed MindSpore, else the
+    newest indexed release) and flags names that exist in some other indexed release
+    only, saying when they were removed or added:
+    - `mindspore.dataset.vision.c_transforms` / `py_transforms` and
+      `mindspore.dataset.transforms.c_transforms` / `py_transforms` (deprecated in 1.8,
+      last in 2.7, removed in 2.8: `ModuleNotFoundError` on 2.10);
+    - `ms_function` / `ms_class` (replaced by `jit` / `jit_class` in 2.0, removed in
+      2.6: `ImportError` on 2.10);
+    - `ops.ResizeBilinear` / `nn.ResizeBilinear` (last in 2.0: `AttributeError`);
+    - names newer than the target version (`ms.set_device` with a 2.0 target,
+      `mindspore.mint` before 2.5).
+    Aliases (`import mindspore.nn as mnn`, `from mindspore import nn as N`,
+    `ms.nn.X`) are resolved; the script's own definitions shadow MindSpore names;
+    code under `try/except ImportError` or a version/`hasattr` test is left alone.
+
+    ## Why is this bad?
+    The script fails at import time (`ModuleNotFoundError`, `ImportError`) or when the
+    line runs (`AttributeError`) on the target MindSpore version.
+
+    ## Example
+    ```python
+    import mindspore.dataset.vision.c_transforms as CV
+    from mindspore import ms_function
+    ```
+
+    Use instead:
+    ```python
+    import mindspore.dataset.vision as CV
+    from mindspore import jit
+    ```
+
+    ## Fix safety
+    Safe where the new home has the same names (checked per name in the index for the
+    target version): the c_transforms/py_transforms modules become
+    `mindspore.dataset.vision` / `mindspore.dataset.transforms` (also
+    `from ... import Inter`), `ms_function`/`ms_class` become `jit`/`jit_class` (uses
+    renamed). Unsafe when the semantics differ: `py_transforms.Normalize` (CHW input)
+    versus `vision.Normalize` (`is_hwc=True` by default), and `ms_function` called with
+    `input_signature`/`hash_args`/`jit_config`, which `jit` does not take.
+    `ops.ResizeBilinear` has no automatic fix (`ops.interpolate` or
+    `ops.ResizeBilinearV2` differ in corner alignment).
+    """
+    invalid = [
+        Example("import mindspore.dataset.vision.c_transforms as CV\nop = CV.Resize(32)\n", expect=(1,),
+                fixed="import mindspore.dataset.vision as CV\nop = CV.Resize(32)\n"),
+        Example("from mindspore.dataset.vision.c_transforms import Inter\n", expect=(1,),
+                fixed="from mindspore.dataset.vision import Inter\n"),
+        Example("from mindspore import ms_function\n\n@ms_function\ndef f(x):\n    return x\n", expect=(1,),
+                fixed="from mindspore import jit\n\n@jit\ndef f(x):\n    return x\n"),
+        Example("import mindspore.ops as ops\nresize = ops.ResizeBilinear((8, 8))\n", expect=(2,)),
+    ]
+    valid = [
+        Example("import mindspore.dataset.vision as CV\nop = CV.Resize(32)\n"),
+        Example("try:\n    from mindspore import jit\nexcept ImportError:\n    from mindspore import ms_function as jit\n"),
+        Example("import mindspore.ops as ops\nclass ResizeBilinear:\n    pass\nr = ResizeBilinear()\n"),
+    ]
+
+    def check(self, ctx):
+        m = ctx.model
+        idx, version = target(ctx)
+        modules, names, hints = _tables()
+        seen = set()
+        refs = {id(r.node): r for r in m.refs}
+        for qualname, node, top, group in api_targets(m):
+            missing = first_missing(idx, qualname, version)
+            if missing is None or not idx.versions_of(missing) or (missing, group) in seen:
+                continue
+            rec, alias = self._import_of(m, node)
+            ref = refs.get(id(node))
+            if ref is not None and self._through_missing_import(m, ref, idx, version):
+                continue  # reported at the import
+            if guarded(m, node, top):
+                continue
+            seen.add((missing, group))
+            when = when_text(idx, missing, version)
+            parent, leaf = missing.rsplit(".", 1)
+            msg = f"`{missing}` does not exist in MindSpore {short(version)}" + (f": {when}" if when else "")
+            fix = None
+            if missing in modules:
+                new = modules[missing]["new"]
+                msg += f"; its contents live in `{new}`"
+                fix = self._module_fix(ctx, idx, version, missing, new, modules[missing], rec, alias, ref, top)
+            elif missing in names:
+                new = names[missing]["new"]
+                msg += f"; use `{new}`"
+                fix = self._name_fix(ctx, idx, version, missing, new, names[missing], rec, alias, ref, top)
+            elif missing in hints:
+                msg += f"; {hints[missing]}"
+            else:
+                dep = None
+                for v in reversed(idx.versions_of(missing)):
+                    dep = idx.deprecation(missing, v)
+                    if dep is not None:
+                        break
+                if dep is not None and dep.replacement:
+                    msg += f"; it was deprecated in favour of `{dep.replacement}`"
+            ctx.report(node, msg, fix=fix, top=top)
+
+    # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _import_of(m, node):
+        for rec in m.imports:
+            if isinstance(rec.node, cst.ImportFrom) and rec.node.module is node:
+                return rec, None
+            for _n, _a, alias in rec.names:
+                if alias.name is node:
+                    return rec, alias
+        return None, None
+
+    @staticmethod
+    def _through_missing_import(m, ref, idx, version) -> bool:
+        root = ref.node
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if not isinstance(root, cst.Name):
+            return False
+        b = m.lookup(root.value, ref.scope)
+        if b is None or b.kind != "import" or not b.qualname:
+            return False
+        return first_missing(idx, b.qualname, version) is not None
+
+    def _module_fix(self, ctx, idx, version, old, new, info, rec, alias, ref, top):
+        m = ctx.model
+        if idx.exists(new, version) is not True:
+            return None
+        review = info.get("review_names", {})
+
+        def make(names, msg, *edits):
+            bad = [n for n in names if n in review]
+            if any(idx.exists(f"{new}.{n}", version) is not True for n in names):
+                return None
+            if bad:
+                return Fix.unsafe(msg + ": " + review[bad[0]], *edits)
+            return Fix.safe(msg, *edits)
+
+        if rec is None:
+            # a dotted use: mindspore.dataset.vision.c_transforms.Resize -> drop `.c_transforms`
+            if ref is None or new != old.rsplit(".", 1)[0]:
+                return None
+            node = ref.node
+            sub = node
+            while isinstance(sub, cst.Attribute):
+                if m.resolve(sub, ref.scope, None) == old:
+                    break
+                sub = sub.value
+            if not isinstance(sub, cst.Attribute):
+                return None
+            q = ref.qualname
+            attr = q[len(old) + 1:].split(".")[0] if q.startswith(old + ".") else ""
+            return make([attr] if attr else [], f"Use `{new}`",
+                        ctx.replace(sub, m.module.code_for_node(sub.value), top))
+        if isinstance(rec.node, cst.ImportFrom) and alias is None:
+            # from OLD import a, b
+            if rec.star:
+                return None
+            return make([n for n, _, _ in rec.names], f"Import from `{new}`", ctx.replace(rec.node.module, new, top))
+        if isinstance(rec.node, cst.Import):
+            name, asname, _ = next(t for t in rec.names if t[2] is alias)
+            if asname is None:
+                return make([], f"Import `{new}`", ctx.replace(alias.name, new, top))
+            attrs = {a for _, a in _chain_uses(m, asname, old)}
+            return make(sorted(attrs), f"Import `{new}` as `{asname}`", ctx.replace(alias.name, new, top))
+        # from PARENT import LEAF [as X]
+        if len(rec.names) != 1 or "." not in new:
+            return None
+        name, asname, _ = rec.names[0]
+        local = asname or name
+        attrs = {a for _, a in _chain_uses(m, local, old)}
+        new_parent, new_leaf = new.rsplit(".", 1)
+        text = f"from {new_parent} import {new_leaf}" + (f" as {local}" if local != new_leaf else "")
+        return make(sorted(attrs), f"Import `{new}` as `{local}`", ctx.replace(rec.node, text, top))
+
+    def _name_fix(self, ctx, idx, version, old, new, info, rec, alias, ref, top):
+        m = ctx.model
+        if idx.exists(new, version) is not True:
+            return None
+        new_parent, new_leaf = new.rsplit(".", 1)
+        # calls that need review
+        review = None
+        rk = set(info.get("review_keywords", ()))
+        maxp = info.get("max_positional")
+        for site in m.calls:
+            if m.resolve(site.node.func, site.scope, site.order) != old:
+                continue
+            kws = {a.keyword.value for a in site.node.args if a.keyword is not None}
+            npos = sum(1 for a in site.node.args if a.keyword is None)
+            if kws & rk or (maxp is not None and npos > maxp) or site.has_star_args:
+                review = info.get("review_note", "the call's arguments differ")
+                break
+
+        def make(msg, *edits):
+            return Fix.unsafe(msg + f" ({review})", *edits) if review else Fix.safe(msg, *edits)
+
+        if rec is None:
+            # a dotted use: ms.ms_function -> ms.jit; mindspore.common.api.ms_function -> mindspore.jit
+            if ref is None:
+                return None
+            node, scope = ref.node, ref.scope
+            root = node
+            while isinstance(root, cst.Attribute):
+                root = root.value
+            if not isinstance(root, cst.Name):
+                return None
+            root_q = m.resolve(root, scope, None) or ""
+            sub = node
+            while isinstance(sub, cst.Attribute) and m.resolve(sub, scope, None) != old:
+                sub = sub.value
+            if not isinstance(sub, cst.Attribute):
+                return None
+            if m.resolve(sub.value, scope, None) == new_parent:
+                return make(f"Use `{new_leaf}`", ctx.replace(sub.attr, new_leaf, top))
+            if root_q and new.startswith(root_q + "."):
+                return make(f"Use `{new}`", ctx.replace(sub, root.value + new[len(root_q):], top))
+            return None
+        if not isinstance(rec.node, cst.ImportFrom) or alias is None:
+            return None
+        name, asname, _ = next(t for t in rec.names if t[2] is alias)
+        edits = []
+        if asname is None:
+            if not bound_once(m, name) or new_leaf in m.module_scope.bindings:
+                return None
+            for use, i in name_uses(m, name, m.module_scope):
+                edits.append(ctx.replace(use, new_leaf, i))
+        if rec.module == new_parent:
+            edits.append(ctx.replace(alias.name, new_leaf, top))
+            return make(f"Import `{new_leaf}`", *edits)
+        if len(rec.names) != 1:
+            return None
+        text = f"from {new_parent} import {new_leaf}" + (f" as {asname}" if asname else "")
+        edits.append(ctx.replace(rec.node, text, top))
+        return make(f"Import `{new}`", *edits)
