@@ -92,3 +92,16 @@ def test_pool_rule_needs_torch_signals():
     ported = native + "c = nn.Conv2d(3, 8, 3, padding=1)\n"
     assert lint_text(native, rule).diagnostics == []
     assert [d.code for d in lint_text(ported, rule).diagnostics] == ["MS305"]
+
+
+def test_jit_call_marks_function_compiled():
+    text = ("import mindspore as ms\n"
+            "def train_step(x):\n"
+            "    try:\n"
+            "        return x\n"
+            "    except Exception:\n"
+            "        return x\n"
+            "train_step = ms.jit(train_step)\n")
+    diags = lint_text(text, [rule_by_code("MS801")]).diagnostics
+    assert [(d.code, d.span.line) for d in diags] == [("MS801", 3)]
+    assert "passed to `ms.jit`" in diags[0].message

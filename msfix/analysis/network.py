@@ -55,6 +55,17 @@ def nn_class(qualname: Optional[str]) -> Optional[str]:
     return last
 
 
+def ctx_name(site: CallSite) -> str:
+    f = site.node.func
+    parts = []
+    while isinstance(f, cst.Attribute):
+        parts.append(f.attr.value)
+        f = f.value
+    if isinstance(f, cst.Name):
+        parts.append(f.value)
+    return ".".join(reversed(parts)) or "jit"
+
+
 def is_jit_decorator(m: ScriptModel, dec: cst.Decorator, scope) -> bool:
     expr = dec.decorator
     if isinstance(expr, cst.Call):
@@ -233,6 +244,19 @@ class NetworkInfo:
             if any(is_jit_decorator(m, d, m.module_scope) for d in info.node.decorators):
                 roots.append(CompiledFunction(info.node, m.owner.get(id(info.node), 0), None,
                                               "it is decorated with `@jit`"))
+        # train_step = ms.jit(train_step) / ms.jit(fn=forward)
+        for site in m.calls:
+            q = site.qualname or ""
+            if not (q.startswith("mindspore") and q.rsplit(".", 1)[-1] in JIT_NAMES):
+                continue
+            arg = site.arg("function", 0) or site.keyword("fn")
+            if arg is None or not isinstance(arg.value, cst.Name):
+                continue
+            b = m.lookup(arg.value.value, site.scope, site.order)
+            if b is not None and b.kind == "def" and isinstance(b.node, cst.FunctionDef) and not any(
+                    not is_jit_decorator(m, d, m.module_scope) for d in b.node.decorators):
+                roots.append(CompiledFunction(b.node, m.owner.get(id(b.node), b.top), None,
+                                              f"it is passed to `{ctx_name(site)}`"))
         todo = list(roots)
         while todo:
             cf = todo.pop(0)
