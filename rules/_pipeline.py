@@ -309,3 +309,19 @@ def append_kwarg(ctx, call: cst.Call, kw: str, top: Optional[int]) -> Edit:
     if not call.args or before.endswith((",", "(")):
         return Edit(close, close, kw)
     return Edit(len(before), len(before), f", {kw}")
+
+
+def final_state(m: ScriptModel, pipe: Pipeline, column: str, env: Dict) -> Optional[ColState]:
+    """What is known about `column` at the end of `pipe` (None when a step is unknown)."""
+    src = _data.source_columns(m, pipe.source, env)
+    if src is UNKNOWN or column not in src:  # type: ignore[operator]
+        return None
+    state: Optional[ColState] = _initial(src[column])  # type: ignore[index]
+    for ev in _data.column_events(m, pipe, column, env):
+        if ev.kind == "unknown":
+            return None
+        if ev.kind == "op":
+            state = _apply(m, state, ev.op, env)  # type: ignore[arg-type]
+            if state is None:
+                return None
+    return state

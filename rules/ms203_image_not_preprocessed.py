@@ -1,11 +1,12 @@
 """MS203: raw uint8 HWC images reach the network."""
 
+from msfix.analysis import data
 from msfix.analysis.data import maps_on_column
 from msfix.analysis.model import UNKNOWN
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.knowledge import facts
 from msfix.rule import Example, Rule
-from msfix.rules._pipeline import insert_map_edit, sources_reaching_network
+from msfix.rules._pipeline import final_state, insert_map_edit, sources_reaching_network
 
 PREPROCESSING = {"Rescale", "Normalize", "HWC2CHW", "ToTensor", "TypeCast", "ToType"}
 
@@ -21,6 +22,9 @@ class ImageNotPreprocessed(Rule):
     Follows each dataset passed to `Model.train`/`Model.eval` from its source
     (`Cifar10Dataset`, `MnistDataset`, ...) through its `map` stages, and flags image
     columns that reach the network exactly as the reader yields them: uint8, HWC.
+    Also flags `ImageFolderDataset` images that are only decoded (and resized or
+    cropped), and uint8 HWC arrays from a `NumpySlicesDataset`/`GeneratorDataset`, when
+    every map on them is known.
 
     ## Why is this bad?
     `Conv2d` weights are float32, so the first step raises `TypeError: For
@@ -77,7 +81,54 @@ class ImageNotPreprocessed(Rule):
     ]
 
     def check(self, ctx):
+        done = self._check_readers(ctx)
+        self._check_decoded(ctx, done)
+
+    def _check_decoded(self, ctx, done):
+        """Sources without fixed HWC uint8 facts: decoded folders and uint8 arrays."""
         m = ctx.model
+        seen = set(done)
+        for use in data.dataset_uses(m):
+            pipe, env = use.view.pipe, use.view.env
+            src = pipe.source
+            info = src.facts
+            if info is None or id(src) in seen:
+                continue
+            if src.source_class not in ("mindspore.dataset.ImageFolderDataset", "mindspore.dataset.NumpySlicesDataset",
+                                        "mindspore.dataset.GeneratorDataset"):
+                continue
+            cols = data.stage_columns(m, pipe, env)
+            if not isinstance(cols, list) or not cols:
+                continue
+            col = cols[0]
+            state = final_state(m, pipe, col, env)
+            if state is None or state.dtype != "uint8" or state.layout != "HWC" or state.scale != "0-255":
+                continue
+            seen.add(id(src))
+            vision, imp = ctx.ensure_module("mindspore.dataset.vision", "vision")
+            map_text = (f".map(operations=[{vision}.Rescale(1.0 / 255.0, 0.0), {vision}.HWC2CHW()], "
+                        f"input_columns=\"{col}\")")
+            edit = insert_map_edit(ctx, src, [pipe], map_text)
+            fix = None
+            if edit is not None:
+                edits = [edit]
+                imp_edit = ctx.imports_edit([imp])
+                if imp_edit is not None:
+                    edits.append(imp_edit)
+                fix = Fix.unsafe("Insert Rescale and HWC2CHW maps before `batch`", *edits)
+            short = src.source_class.rsplit(".", 1)[-1]
+            how = "decoded images" if state.decoded_by is not None or short == "ImageFolderDataset" else "arrays"
+            ctx.report(
+                src.call.node,
+                f"column \"{col}\" of `{short}` reaches the network as raw uint8 HWC {how}: no "
+                f"Rescale/Normalize/HWC2CHW/ToTensor map; Conv2D raises TypeError on uint8 input",
+                fix=fix,
+                top=src.call.top,
+            )
+
+    def _check_readers(self, ctx):
+        m = ctx.model
+        done = set()
         for src, leaves in sources_reaching_network(m):
             info = src.facts
             if info is None:
@@ -113,6 +164,7 @@ class ImageNotPreprocessed(Rule):
                     if imp_edit is not None:
                         edits.append(imp_edit)
                     fix = Fix.unsafe("Insert Rescale, Normalize and HWC2CHW maps before `batch`", *edits)
+                done.add(id(src))
                 shape = "x".join(str(x) for x in spec.get("shape", ())) or "HWC"
                 short = src.source_class.rsplit(".", 1)[-1]
                 ctx.report(
@@ -122,3 +174,4 @@ class ImageNotPreprocessed(Rule):
                     fix=fix,
                     top=src.call.top,
                 )
+        return done
