@@ -75,6 +75,13 @@ NOT_SERVED = {
     "2.1.x-2.4.x, 2.5.0, 2.6.0 (mindspore)": "not served by PyPI; the mindspore-dev 2.5/2.6 "
                                              "snapshots are indexed instead",
 }
+SERVED_NOT_INDEXED = {
+    "mindspore 2.7.1, 2.7.1.post1": "between 2.7.0 and 2.7.2; resolve_version('2.7.1') gives 2.7.0",
+    "mindspore-gpu/mindspore-ascend 1.2-1.9": "older than the oldest indexed release (1.10.0)",
+    "mindspore-dev 2.5.0.dev20250119/26, 2.6.0.dev20250316": "other snapshots of the same lines",
+    "platform": "the x86_64 (manylinux1) wheels are read; the files tagged none-any on PyPI hold "
+                "aarch64 builds of the same Python sources",
+}
 
 # Modules whose members are indexed (if they exist in a version).
 ROOT_MODULES = [
@@ -1126,7 +1133,8 @@ def build(cache: Path, introspect_python: str | None, verbose=True):
     labels = [r[0] for r in RELEASES if r[0] in wheels]
     asm = Assembler(labels)
     manifest = {"format": FORMAT, "builder": "tools/build_api_index.py", "versions": labels,
-                "not_served": NOT_SERVED, "wheels": {}, "introspection": None,
+                "not_served": NOT_SERVED, "served_not_indexed": SERVED_NOT_INDEXED,
+                "wheels": {}, "introspection": None,
                 "root_modules": ROOT_MODULES, "recursive_roots": RECURSIVE_ROOTS,
                 "static_slices": {}}
     inst = installed_version(introspect_python) if introspect_python else None
