@@ -162,6 +162,14 @@ def test_class_methods(ix):
     assert ix.exists("mindspore.nn.Dense.some_sub_cell", V10) is None
 
 
+def test_signature_changes_across_versions(ix):
+    # catalog row API-SINKDEFAULT: Model.train(dataset_sink_mode=True) in 1.x, False in 2.x
+    q = "mindspore.train.Model.train"
+    assert ix.signature(q, V1).param("dataset_sink_mode").default == "True"
+    assert ix.signature(q, V10).param("dataset_sink_mode").default == "False"
+    assert ix.signature("mindspore.Model.train", V10) == ix.signature(q, V10)
+
+
 def test_suggest(ix):
     assert "Dense" in ix.suggest("mindspore.nn.Dens", V10)
     assert "Conv2d" in ix.suggest("mindspore.nn.conv2d", V10)
