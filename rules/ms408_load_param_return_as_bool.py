@@ -64,7 +64,7 @@ class LoadParamReturnAsBool(Rule):
     severity = Severity.WARNING
     summary = "`load_param_into_net` returns a tuple of two lists; as a bool it is always true, its len is always 2."
     fix_applicability = Applicability.SAFE
-    versions = "MindSpore 2.x (checked on 2.10.0)"
+    versions = "MindSpore 2.0 and later (1.x returned the list alone; checked on 2.10.0)"
     doc = """
     ## What it does
     Flags the value returned by `load_param_into_net` used as a truth value
@@ -72,10 +72,13 @@ class LoadParamReturnAsBool(Rule):
     `len()`.
 
     ## Why is this bad?
-    In MindSpore 2.x `load_param_into_net` returns a tuple
+    Since MindSpore 2.0 `load_param_into_net` returns a tuple
     `(param_not_load, ckpt_not_load)`. A tuple of two lists is always true, even
     `([], [])` after a complete load, and its length is always 2, so a check for
     "parameters not loaded" reports a problem every time (or never, with `not`).
+    Up to 1.10 it returned the list of parameters not loaded, so such checks were
+    right then and broke silently with the upgrade; with `--target-version 1.x` the
+    rule stays silent.
 
     ## Example
     ```python
@@ -114,6 +117,9 @@ class LoadParamReturnAsBool(Rule):
 
     def check(self, ctx):
         m = ctx.model
+        v = ctx.target_version
+        if v and str(v).split(".")[0] in ("0", "1"):
+            return  # 1.x returned the list of parameters not loaded
         sites = m.calls_to(LOAD_PARAM)
         if not sites:
             return
