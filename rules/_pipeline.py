@@ -92,12 +92,14 @@ def _self_update(stmt, call) -> Optional[str]:
     return None
 
 
-def remove_op_edit(ctx, stage: Pipeline, op: "_data.MapOp") -> Optional[Edit]:
+def remove_op_edit(ctx, stage: Optional[Pipeline], op: "_data.MapOp") -> Optional[Edit]:
     """An edit removing transform `op` from its map: the list element, or the whole
-    `.map(...)` call when the op is its only transform."""
-    text = ctx.model.text
+    `.map(...)` call when the op is its only transform (`stage` None: a Compose list
+    outside any map, only the element)."""
     c = op.container
-    top = op.top if op.top is not None else stage.call.top
+    top = op.top if op.top is not None else (stage.call.top if stage is not None else None)
+    if top is None:
+        return None
     if c is not None and isinstance(c, (cst.List, cst.Tuple)) and len(c.elements) > 1:
         els = c.elements
         i = op.index
@@ -108,6 +110,8 @@ def remove_op_edit(ctx, stage: Pipeline, op: "_data.MapOp") -> Optional[Edit]:
         _, s = ctx.offsets(els[i - 1].value, top)
         _, e = ctx.offsets(els[i].value, top)
         return Edit(s, e, "")
+    if stage is None:
+        return None
     a = _data.arg_of(stage.call, "operations", _data.MAP_ARGS)
     direct = a is not None and (a.value is op.node or (c is not None and a.value is c))
     if not direct or not isinstance(stage.call.node.func, cst.Attribute):
@@ -194,7 +198,7 @@ def _arg(call: cst.Call, name: str, index: int) -> Optional[cst.BaseExpression]:
 @dataclasses.dataclass
 class OpState:
     op: "_data.MapOp"
-    stage: Pipeline
+    stage: Optional[Pipeline]  # None: a `transforms.Compose([...])` list outside any map
     state: ColState  # before the op
     env: Dict
     batched: bool
@@ -256,6 +260,23 @@ def op_states(m: ScriptModel) -> List[OpState]:
                 break
             if id(op.node) not in covered:
                 out.append(OpState(op, st, state, {}, batched))
+            state = _apply(m, state, op, {})
+            if state is None:
+                break
+    # Compose lists built anywhere (a dict of transforms, a function argument): their own order
+    for site in m.calls_to("mindspore.dataset.transforms.Compose"):
+        if not site.node.args or site.node.args[0].keyword is not None or site.node.args[0].star:
+            continue
+        ops: List = []
+        if not _data._flatten_ops(m, site.node.args[0].value, site.scope, site.order, site.top, ops):
+            continue
+        state = ColState(None, None, None)
+        for op in ops:
+            if not op.known:
+                break
+            if id(op.node) not in covered:
+                covered.add(id(op.node))
+                out.append(OpState(op, None, state, {}, False))
             state = _apply(m, state, op, {})
             if state is None:
                 break

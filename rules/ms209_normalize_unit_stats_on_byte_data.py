@@ -111,11 +111,14 @@ class NormalizeUnitStatsOnByteData(Rule):
                 else:
                     new = f"[x * 255 for x in {a.value}]"
                 edits.append(ctx.replace(a, new, o.op.top))
-            src = o.stage.source.source_class.rsplit(".", 1)[-1]
+            if o.state.decoded_by is not None:
+                src = f"`Decode` (line {ctx.span(o.state.decoded_by.node, o.state.decoded_by.top).line})"
+            else:
+                src = "`" + o.stage.source.source_class.rsplit(".", 1)[-1] + "`"
             ctx.report(
                 o.op.node,
                 f"`Normalize` with mean {mean} and std {std} (0-1 statistics) runs on uint8 pixels in 0-255 "
-                f"from `{src}` with no Rescale/ToTensor before it: a 255 pixel becomes "
+                f"from {src} with no Rescale/ToTensor before it: a 255 pixel becomes "
                 f"{(255 - mean[0]) / std[0]:.0f} instead of {(1 - mean[0]) / std[0]:.1f}, silently; scale mean "
                 f"and std by 255",
                 fix=Fix.safe("Multiply mean and std by 255", *edits),

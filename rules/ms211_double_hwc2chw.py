@@ -64,12 +64,14 @@ class DoubleHwc2Chw(Rule):
             if s == "ToTensor" and prev.short != "HWC2CHW":
                 continue
             # drop the HWC2CHW: this op, or the earlier one when this is ToTensor
-            drop, drop_stage = (o.op, o.stage) if s == "HWC2CHW" else (prev, None)
-            if drop_stage is None:
+            if s == "HWC2CHW":
+                drop, drop_stage = o.op, o.stage
+            else:
+                drop = prev
                 drop_stage = next((x.stage for x in op_states(m) if x.op is prev), None)
             if not once(drop.node):
                 continue
-            edit = remove_op_edit(ctx, drop_stage, drop) if drop_stage is not None else None
+            edit = remove_op_edit(ctx, drop_stage, drop)
             line = ctx.span(prev.node, prev.top).line
             if s == "HWC2CHW":
                 msg = (f"`HWC2CHW` on an image that `{prev.short}` (line {line}) already made CHW: the second "

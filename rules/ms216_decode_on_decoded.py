@@ -68,7 +68,10 @@ class DecodeOnDecoded(Rule):
             if st.decoded_by is not None:
                 line = ctx.span(st.decoded_by.node, st.decoded_by.top).line
                 why = f"`Decode` (line {line}) already decoded it"
-            elif st.layout in ("HWC", "CHW", "array"):
+            elif st.chw_by is not None:
+                line = ctx.span(st.chw_by.node, st.chw_by.top).line
+                why = f"`{st.chw_by.short}` (line {line}) already works on decoded pixels"
+            elif st.layout in ("HWC", "CHW", "array") and o.stage is not None:
                 src = o.stage.source
                 short = src.source_class.rsplit(".", 1)[-1]
                 if src.source_class == "mindspore.dataset.NumpySlicesDataset":
