@@ -222,3 +222,43 @@ def dotted_root(node: cst.BaseExpression) -> Optional[cst.Name]:
     while isinstance(node, cst.Attribute):
         node = node.value
     return node if isinstance(node, cst.Name) else None
+
+
+# --------------------------------------------------------------------------- binding
+class Binding:
+    """How a call's arguments bind to a signature (only for calls without * / ** expansion)."""
+
+    def __init__(self, sig: Signature, extra: set, call: cst.Call):
+        self.sig = sig
+        pos_params = [p for p in sig.params if p.kind in ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD")]
+        self.npos = sum(1 for a in call.args if a.keyword is None and not a.star)
+        kws = [a for a in call.args if a.keyword is not None]
+        names = keyword_params(sig) | extra
+        self.has_var_kw = any(p.kind == "VAR_KEYWORD" for p in sig.params)
+        self.has_var_pos = any(p.kind == "VAR_POSITIONAL" for p in sig.params)
+        self.unknown = [a for a in kws if a.keyword.value not in names]
+        given = {a.keyword.value for a in kws}
+        self.max_positional = None if self.has_var_pos else len(pos_params)
+        self.too_many = self.max_positional is not None and self.npos > self.max_positional
+        bound_pos = {p.name for p in pos_params[: self.npos]}
+        self.missing = [p.name for p in sig.params
+                        if not p.has_default and p.kind not in ("VAR_POSITIONAL", "VAR_KEYWORD")
+                        and p.name not in bound_pos and p.name not in given]
+        self.duplicate = [a for a in kws if a.keyword.value in bound_pos]
+
+
+def bind_call(idx: ApiIndex, q: str, version: str, call: cst.Call) -> Optional[Binding]:
+    if has_expansion(call):
+        return None
+    sig, extra = checkable_signature(idx, q, version)
+    if sig is None:
+        return None
+    return Binding(sig, extra, call)
+
+
+def display(q: str) -> str:
+    """mindspore.nn.Dense -> nn.Dense, mindspore.set_context -> ms.set_context (for messages)."""
+    if q.startswith("mindspore."):
+        rest = q[len("mindspore."):]
+        return rest if "." in rest else "ms." + rest
+    return q
