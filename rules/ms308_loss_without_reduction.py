@@ -43,8 +43,9 @@ class LossWithoutReduction(Rule):
     doc = """
     ## What it does
     Flags `nn.SoftmaxCrossEntropyWithLogits(...)` built without `reduction` when the
-    script trains on its output as it is: it is passed to `Model` or `nn.WithLossCell`,
-    or called in a function that never averages or sums the result. When the result is
+    script trains on its output as it is: it is passed to a `Model` that trains (the
+    script calls `Model.train`/`fit`) or to `nn.WithLossCell`, or called in a function
+    that never averages or sums the result. When the result is
     reduced later (`ops.mean(loss)`, `loss.mean()`, a `ReduceMean`), or handed to a
     wrapper msfix cannot see, the rule stays silent.
 
@@ -77,11 +78,13 @@ class LossWithoutReduction(Rule):
         Example(
             "from mindspore import nn, Model\n"
             "loss = nn.SoftmaxCrossEntropyWithLogits(sparse=True)\n"
-            "model = Model(net, loss, opt)\n",
+            "model = Model(net, loss, opt)\n"
+            "model.train(1, data)\n",
             expect=(2,),
             fixed="from mindspore import nn, Model\n"
                   "loss = nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction=\"mean\")\n"
-                  "model = Model(net, loss, opt)\n",
+                  "model = Model(net, loss, opt)\n"
+                  "model.train(1, data)\n",
         ),
         Example(
             "from mindspore import nn\n"
@@ -107,6 +110,9 @@ class LossWithoutReduction(Rule):
                 "loss_fn = nn.SoftmaxCrossEntropyWithLogits(sparse=True)\n"
                 "train = MyTrainStep(net, loss_fn)\n"),
         Example("from mindspore import nn\nloss_fn = nn.SoftmaxCrossEntropyWithLogits(sparse=True)\n"),
+        Example("from mindspore import nn, Model\n"
+                "model = Model(net, nn.SoftmaxCrossEntropyWithLogits(sparse=True), metrics={'acc'})\n"
+                "model.eval(data)\n"),
     ]
 
     def check(self, ctx):
@@ -143,7 +149,7 @@ class LossWithoutReduction(Rule):
             for a in other.node.args:
                 if a.value is site.node:
                     if other.qualname in GRAD_WRAPPERS:
-                        bad = True
+                        bad = self._trains(m, other)
                     else:
                         return False
         uses: List = []
@@ -170,7 +176,7 @@ class LossWithoutReduction(Rule):
                         passes.append(other)
         for p in passes:
             if p.qualname in GRAD_WRAPPERS:
-                bad = True
+                bad = bad or self._trains(m, p)
             else:
                 return False
         for u in uses:
@@ -182,6 +188,13 @@ class LossWithoutReduction(Rule):
             else:
                 return False  # a module-level call: evaluation or printing, not training
         return bad
+
+    @staticmethod
+    def _trains(m, wrapper) -> bool:
+        """A Model only used for `eval` does not differentiate the loss."""
+        if wrapper.qualname != "mindspore.train.Model":
+            return True
+        return bool(m.calls_to("mindspore.train.Model.train", "mindspore.train.Model.fit"))
 
     @staticmethod
     def _self_attr(m, site):
