@@ -366,6 +366,17 @@ def _toml(value) -> str:
     return json.dumps(value)
 
 
+@main.command("server")
+def server_cmd():
+    """Run the Language Server (LSP over stdio) for editors. Needs `pip install 'msfix[lsp]'`."""
+    try:
+        from msfix.server import main as serve
+    except ImportError as exc:
+        _error(f"`msfix server` needs pygls ({exc}); install it with `pip install 'msfix[lsp]'`")
+        sys.exit(EXIT_ERROR)
+    serve()
+
+
 @main.command("clean")
 @click.option("--config-file", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def clean_cmd(config_file):
