@@ -234,3 +234,18 @@ d = ds.GeneratorDataset(lambda: iter([]), ["image"])
     assert cb["label"]["dtype"] == "int64"
     assert data.source_columns(m, c.source)["image"]["layout"] == "HWC"
     assert data.source_columns(m, d.source)["image"]["dtype"] is None
+
+
+def test_contexts_keep_the_helper_call_a_chain_goes_through():
+    m = model("""
+import numpy as np
+import mindspore.dataset as ds
+def make(n):
+    return ds.NumpySlicesDataset(np.random.rand(n, 3))
+a = make(1000).batch(64, drop_remainder=True)
+b = make(10)
+""")
+    a = view_of(m, "a")
+    envs = data.contexts(m, a.pipe)
+    assert [data.steps_per_epoch(m, a.pipe, e) for e in envs] == [15]
+    assert data.steps_per_epoch(m, a.pipe, a.env) == 15

@@ -240,11 +240,15 @@ def dataset_view(m: ScriptModel, expr: Optional[cst.BaseExpression], scope: Scop
 
 def contexts(m: ScriptModel, pipe: Pipeline, limit: int = 16) -> List[Env]:
     """One environment per combination of call sites of the helper functions the stages
-    of `pipe` live in ([{}] when it is built at module level or never called)."""
+    of `pipe` live in ([{}] when it is built at module level or never called). A helper
+    call that the pipeline itself goes through (`make(10).batch(4)`) is fixed; only the
+    other helpers range over all their call sites."""
+    fixed: Env = {}
+    _stage_env(m, pipe, fixed)
     scopes: List[Scope] = []
     for st in pipe.stages():
         s = st.call.scope
-        if s.kind == "function" and s not in scopes:
+        if s.kind == "function" and s not in scopes and s not in fixed:
             scopes.append(s)
     choices = []
     for s in scopes:
@@ -252,10 +256,12 @@ def contexts(m: ScriptModel, pipe: Pipeline, limit: int = 16) -> List[Env]:
         if sites:
             choices.append([(s, c) for c in sites])
     if not choices:
-        return [{}]
+        return [dict(fixed)]
     out = []
     for combo in itertools.product(*choices):
-        out.append(dict(combo))
+        env = dict(fixed)
+        env.update(combo)
+        out.append(env)
         if len(out) >= limit:
             break
     return out
