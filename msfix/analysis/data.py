@@ -311,7 +311,23 @@ def loss_of_model(m: ScriptModel, model_call: Optional[CallSite]) -> Optional[Ca
     arg = model_call.arg("loss_fn", 1)
     if arg is None:
         return None
+    if isinstance(arg.value, cst.Name) and not _unconditional(m, arg.value.value, model_call.scope, model_call.order):
+        return None
     return m.instance_call(arg.value, model_call.scope, model_call.order)
+
+
+def _unconditional(m: ScriptModel, name: str, scope: Scope, order: Optional[int]) -> bool:
+    """Is the binding `name` refers to the only one, or a statement directly in its
+    module/function body (not one branch of an if/try, where another binding may win)?"""
+    b = m.lookup(name, scope, order)
+    if b is None:
+        return False
+    if len(b.scope.bindings.get(name, ())) == 1:
+        return True
+    node = b.scope.node
+    body = node.body if isinstance(node, cst.Module) else (
+        node.body.body if isinstance(node, cst.FunctionDef) and isinstance(node.body, cst.IndentedBlock) else ())
+    return any(st is b.statement for st in body)
 
 
 # -- arguments -----------------------------------------------------------------------
