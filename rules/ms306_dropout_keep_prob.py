@@ -34,8 +34,9 @@ class DropoutKeepProb(Rule):
     - a literal below 0.5 (`nn.Dropout(0.1)`), almost surely a PyTorch drop
       probability;
     - a variable named like a drop probability (`nn.Dropout(hidden_dropout_prob)`);
-    - a literal 0 (error: MindSpore raises `ValueError: ... 'keep_prob' must be a number
-      in range (0, 1]`);
+    - a literal 0 or 1 (error: MindSpore raises `ValueError: ... 'keep_prob' must be a
+      number in range (0, 1]` for 0.0 and `TypeError: ... 'keep_prob' should be 'float'`
+      for the integers 0 and 1);
     - a literal from 0.5 up to 1 (the deprecated keep_prob form; it does what it
       says, but reads like PyTorch code that means the opposite).
     The keyword form `keep_prob=` is left to the deprecation rule MS104.
@@ -61,7 +62,8 @@ class DropoutKeepProb(Rule):
     Unsafe for a value below 0.5 or a drop-probability variable: `p=x` assumes the
     PyTorch reading (keep 1-x) and changes what the layer does. Safe for a literal from
     0.5 up to 1: `p=1-x` keeps the current behaviour and only spells it the 2.x way, and
-    for 0, where `p=0.0` (no dropout) is the only reading that runs.
+    for the crashing 0, 0.0 and 1, where `p=0.0` (no dropout) is the only reading that
+    runs.
     """
     invalid = [
         Example(
@@ -120,7 +122,15 @@ class DropoutKeepProb(Rule):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 continue
             x = float(value)
-            if x == 0.0:
+            if isinstance(value, int) and x in (0.0, 1.0):
+                fix = Fix.safe("No dropout: `p=0.0`", replace_expr(ctx, arg.value, "p=0.0", site.top))
+                ctx.report(
+                    arg,
+                    f"`{callee}({text})`: the positional argument is `keep_prob`, which must be a float: "
+                    f"raises TypeError; write `p=0.0` for no dropout",
+                    fix=None if old else fix, top=site.top, severity=Severity.ERROR,
+                )
+            elif x == 0.0:
                 fix = Fix.safe("No dropout: `p=0.0`", replace_expr(ctx, arg.value, "p=0.0", site.top))
                 ctx.report(
                     arg,

@@ -48,6 +48,28 @@ def test_bad_fixture_fails_and_fixed_runs(name, error):
     assert fixed.returncode == 0, fixed.stderr[-2000:]
 
 
+# (fixture, text of the bad script's failure or None when it runs, fixed variants that must run)
+MORE = [
+    ("MS305/bad", "For 'MatMul'", ["bad.unsafe-fixed"]),  # 28x28 -> 26x26 without stride
+    ("MS306/bad", "'keep_prob' should be 'float'", ["bad.fixed", "bad.unsafe-fixed"]),
+    ("MS307/bad", None, ["bad.unsafe-fixed"]),
+]
+
+
+@needs_mindspore
+@pytest.mark.parametrize("name,error,fixed", MORE, ids=[c[0] for c in MORE])
+def test_bad_and_fixed_variants(name, error, fixed):
+    bad = _run(FIXTURES / f"{name}.py")
+    if error is None:
+        assert bad.returncode == 0, bad.stderr[-2000:]
+    else:
+        assert bad.returncode != 0 and error in bad.stderr, bad.stderr[-2000:]
+    folder = (FIXTURES / name).parent
+    for variant in fixed:
+        out = _run(folder / f"{variant}.py")
+        assert out.returncode == 0, f"{variant}: " + out.stderr[-2000:]
+
+
 @needs_mindspore
 def test_ms303_fix_registers_the_parameters():
     bad = _run(FIXTURES / "MS303/bad.py")
