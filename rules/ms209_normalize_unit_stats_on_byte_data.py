@@ -13,6 +13,20 @@ def _fmt(x: float) -> str:
     return repr(int(r)) + ".0" if r == int(r) else repr(r)
 
 
+def _later_totensor(m, op):
+    """A `ToTensor` after `op` in the same transforms list, if any."""
+    c = op.container
+    if not isinstance(c, (cst.List, cst.Tuple)):
+        return None
+    for el in c.elements[op.index + 1:]:
+        v = el.value
+        f = v.func if isinstance(v, cst.Call) else v
+        q = m.qualname(f, op.scope, op.order)
+        if q and q.endswith(".ToTensor"):
+            return v
+    return None
+
+
 class NormalizeUnitStatsOnByteData(Rule):
     code = "MS209"
     name = "normalize-unit-stats-on-byte-data"
@@ -48,6 +62,10 @@ class NormalizeUnitStatsOnByteData(Rule):
                      vision.Normalize([123.675, 116.28, 103.53], [58.395, 57.12, 57.375]),
                      vision.HWC2CHW()], "image")
     ```
+
+    When a `ToTensor` follows the `Normalize` in the same list, the two are in the
+    reverse of the PyTorch order; the message says to move `Normalize` after `ToTensor`
+    (with `is_hwc=False`) and no fix is offered.
 
     ## Fix safety
     Safe: multiplying mean and std by 255 gives exactly the normalisation the 0-1
@@ -115,6 +133,17 @@ class NormalizeUnitStatsOnByteData(Rule):
                 src = f"`Decode` (line {ctx.span(o.state.decoded_by.node, o.state.decoded_by.top).line})"
             else:
                 src = "`" + o.stage.source.source_class.rsplit(".", 1)[-1] + "`"
+            later = _later_totensor(m, o.op)
+            if later is not None:
+                ctx.report(
+                    o.op.node,
+                    f"`Normalize` with mean {mean} and std {std} (0-1 statistics) runs on uint8 pixels in 0-255 "
+                    f"from {src}, before the `ToTensor` (line {ctx.span(later, o.op.top).line}) that scales to "
+                    f"0-1: the order is reversed from the PyTorch original and the result is silently wrong; move "
+                    f"`Normalize` after `ToTensor` and pass `is_hwc=False`",
+                    top=o.op.top,
+                )
+                continue
             ctx.report(
                 o.op.node,
                 f"`Normalize` with mean {mean} and std {std} (0-1 statistics) runs on uint8 pixels in 0-255 "
