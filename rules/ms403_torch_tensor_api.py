@@ -2,7 +2,8 @@
 
 import libcst as cst
 
-from msfix.analysis.training import cell_lacks, cell_type, is_tensor
+from msfix.analysis.training import (cell_lacks, cell_type, is_tensor, optimizer_type, torch_attribute_reads,
+                                     unique_binding, value_call)
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 
@@ -43,7 +44,8 @@ class TorchTensorApi(Rule):
     `net.parameters()`, `net.named_parameters()`, `net.eval()`, `net.train()`,
     `net.cuda()`, `net.cpu()`, `net.modules()`, `net.children()`, `net.half()`,
     `net.zero_grad()`, `t.cuda()`, `t.cpu()`, `t.detach()`, `t.to("cuda")`,
-    `t.size(0)`.
+    `t.size(0)`, and the attributes `t.grad`, `t.is_cuda` and
+    `optimizer.param_groups` (on `mindspore.nn` optimizers).
 
     ## Why is this bad?
     None of these exist on MindSpore 2.10 Cells and Tensors: the call raises
@@ -74,8 +76,8 @@ class TorchTensorApi(Rule):
     `set_train(False/True)`, `.cuda()`/`.cpu()` removed, `size(d)` -> `shape[d]`.
     Unsafe: `detach()` -> `ops.stop_gradient(t)`, `named_parameters()` ->
     `parameters_and_names()`, `children()` -> `cells()`, `half()` ->
-    `to_float(ms.float16)`, `.to("cuda")` removed. No fix for `modules()` and
-    `zero_grad()`.
+    `to_float(ms.float16)`, `.to("cuda")` removed. No fix for `modules()`,
+    `zero_grad()` and the attributes.
     """
     invalid = [
         Example(
@@ -121,6 +123,34 @@ class TorchTensorApi(Rule):
             if kind is None:
                 continue
             self._report(ctx, site, f, recv, meth, kind)
+        self._attributes(ctx)
+
+    @staticmethod
+    def _attributes(ctx):
+        m = ctx.model
+        for read in torch_attribute_reads(m):
+            node, recv, name = read.node, read.node.value, read.node.attr.value
+            if not unique_binding(m, recv, read.scope):
+                continue
+            rtext = ctx.source(recv)
+            if name == "param_groups":
+                q = optimizer_type(m, recv, read.scope, None)
+                if q is None or not q.startswith("mindspore.nn."):
+                    continue  # mindspore.experimental.optim optimizers have param_groups
+                msg = (f"`{rtext}.param_groups`: MindSpore `nn` optimizers have no `param_groups` (AttributeError); "
+                       f"the learning rate is the Parameter `{rtext}.learning_rate` (change it with "
+                       f"`ops.assign`), or pass a dynamic learning rate / `group_params` when building the optimizer")
+            else:
+                site = value_call(m, recv, read.scope, None)
+                if site is None or site.qualname == "mindspore.Parameter" or not is_tensor(m, recv, read.scope, None):
+                    continue
+                if name == "grad":
+                    msg = (f"`{rtext}.grad`: MindSpore Tensors have no `grad` (AttributeError); gradients are "
+                           f"returned by `ms.grad`/`ms.value_and_grad`")
+                else:
+                    msg = (f"`{rtext}.is_cuda`: MindSpore Tensors have no `is_cuda` (AttributeError); the device is "
+                           f"global: `ms.get_context(\"device_target\")`")
+            ctx.report(node, msg, top=read.top)
 
     def _report(self, ctx, site, f, recv, meth, kind):
         m = ctx.model

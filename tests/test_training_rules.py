@@ -27,6 +27,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CRASHES = [
     ("MS402/bad.py", "AttributeError", "zero_grad"),
     ("MS403/bad.py", "AttributeError", "cuda"),
+    ("MS403/bad_attributes.py", "AttributeError", "param_groups"),
     ("MS404/bad.py", "RuntimeError", "Map must be consistent"),
     ("MS405/bad.py", "TypeError", "must be int"),
     ("MS406/bad.py", "ValueError", "'metrics' can not be None"),

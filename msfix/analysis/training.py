@@ -337,3 +337,77 @@ def optimizers(m: ScriptModel) -> List[OptimizerInfo]:
 
 def is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+# --------------------------------------------------------------------------- torch attributes
+TORCH_ATTRIBUTES = ("grad", "is_cuda", "param_groups")
+
+
+@dataclass(eq=False)
+class AttributeRead:
+    node: cst.Attribute
+    scope: Scope
+    top: int
+
+
+def _known_scopes(m: ScriptModel) -> Dict[int, Scope]:
+    out: Dict[int, Scope] = {}
+    for c in m.calls:
+        s: Optional[Scope] = c.scope
+        while s is not None and s.node is not None and id(s.node) not in out:
+            out[id(s.node)] = s
+            s = s.parent
+    for r in m.refs:
+        if r.scope.node is not None:
+            out.setdefault(id(r.scope.node), r.scope)
+    for f in m.functions.values():
+        out.setdefault(id(f.node), f.scope)
+    return out
+
+
+def torch_attribute_reads(m: ScriptModel) -> List[AttributeRead]:
+    """Reads of `x.grad`, `x.is_cuda`, `x.param_groups` (not method calls, not
+    assignment targets), with their scope. One walk of the module, done only when the
+    text mentions one of the names; the bodies of functions whose scope the model does
+    not know are skipped."""
+    def compute():
+        if not any("." + a in m.text for a in TORCH_ATTRIBUTES):
+            return []
+        scopes = _known_scopes(m)
+        out: List[AttributeRead] = []
+        skip: set = set()
+
+        def walk(node: cst.CSTNode, scope: Scope) -> None:
+            if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+                inner = scopes.get(id(node))
+                if inner is None:
+                    return
+                scope = inner
+            if isinstance(node, cst.Call):
+                skip.add(id(node.func))
+            elif isinstance(node, (cst.Assign,)):
+                for t in node.targets:
+                    skip.add(id(t.target))
+            elif isinstance(node, (cst.AugAssign, cst.AnnAssign)):
+                skip.add(id(node.target))
+            elif isinstance(node, cst.Del):
+                skip.add(id(node.target))
+            if isinstance(node, cst.Attribute) and node.attr.value in TORCH_ATTRIBUTES and id(node) not in skip \
+                    and id(node) in m.owner:
+                out.append(AttributeRead(node, scope, m.owner[id(node)]))
+            for child in node.children:
+                walk(child, scope)
+
+        walk(m.module, m.module_scope)
+        return out
+    return _cached(m, "torch_attribute_reads", compute)
+
+
+def unique_binding(m: ScriptModel, expr: cst.BaseExpression, scope: Scope) -> bool:
+    """`expr` is `name` or `self.x` whose name is bound once where it resolves."""
+    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
+        return True
+    if not isinstance(expr, cst.Name):
+        return False
+    b = m.lookup(expr.value, scope, None)
+    return b is not None and len(b.scope.bindings.get(expr.value, ())) == 1
