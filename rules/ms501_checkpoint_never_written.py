@@ -140,6 +140,9 @@ class CheckpointNeverWritten(Rule):
         for sv in saves:
             a = sv.arg("ckpt_file_name", 1)
             v = m.literal(a.value, sv.scope, sv.order) if a is not None and not sv.has_star_args else UNKNOWN
+            fmt = sv.keyword("format")
+            if fmt is not None and m.literal(fmt.value, sv.scope, sv.order) != "ckpt":
+                v = UNKNOWN  # safetensors: another suffix
             if not isinstance(v, str):
                 literal_saves = False
                 continue
@@ -151,7 +154,7 @@ class CheckpointNeverWritten(Rule):
             if arg is None:
                 continue
             path = m.literal(arg.value, load.scope, load.order)
-            if not isinstance(path, str):
+            if not isinstance(path, str) or load.has_star_args or load.keyword("format") is not None:
                 continue
             if posixpath.normpath(path) in written:
                 continue
