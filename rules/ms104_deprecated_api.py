@@ -1,0 +1,222 @@
+"""MS104: a deprecated MindSpore API that still works, with its drop-in replacement."""
+
+import libcst as cst
+
+from msfix.diagnostics import Applicability, Edit, Fix, Severity
+from msfix.knowledge.api_queries import bound_once, display, guarded, name_uses, short, target
+from msfix.rule import Example, Rule
+from msfix.rules._network import expr_offsets
+
+_SIMPLE = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float)
+
+
+def replacement_of(idx, q, version):
+    """(deprecation, replacement qualname) when the index records a replacement that is a
+    callable of the same kind and signature, with another name; else (dep, None)."""
+    dep = idx.deprecation(q, version)
+    if dep is None or not dep.replacement:
+        return dep, None
+    kind = idx.kind(q, version)
+    if kind not in ("class", "function"):
+        return dep, None
+    r = dep.replacement.strip().rstrip("()")
+    parent = q.rsplit(".", 1)[0]
+    cands = [f"{parent}.{r}"] if "." not in r else []
+    cands.append(r if r.startswith("mindspore.") else f"mindspore.{r}")
+    for c in cands:
+        if idx.exists(c, version) is True and c.rsplit(".", 1)[1] != q.rsplit(".", 1)[1]:
+            sig = idx.signature(q, version)
+            if sig is not None and idx.kind(c, version) == kind and idx.signature(c, version) == sig:
+                return dep, c
+            return dep, None
+    return dep, None
+
+
+class DeprecatedApi(Rule):
+    code = "MS104"
+    name = "deprecated-api"
+    severity = Severity.WARNING
+    summary = "A deprecated MindSpore API that still works: `ops.TensorAdd`, `set_context(device_target=)`, `nn.Dropout(keep_prob=)`."
+    fix_applicability = Applicability.SAFE
+    versions = ("set_context(device_target/device_id): 2.5 and later (ms.set_device); nn.Dropout(keep_prob): 2.0 "
+                "and later (p); ops.TensorAdd/Gelu/Pack...: deprecated since 1.1, still present in 2.10")
+    doc = """
+    ## What it does
+    Flags deprecated MindSpore APIs that still run in the target version, when a
+    drop-in replacement exists there:
+    - `set_context(device_target=..., device_id=...)`: the keys are deprecated in
+      favour of `mindspore.set_device(target, id)` (added in 2.5; MindSpore 2.10 logs
+      "parameter 'device_target' will be deprecated");
+    - `nn.Dropout(keep_prob=k)`: deprecated since 2.0 in favour of `p` (the drop
+      probability, `p = 1 - keep_prob`);
+    - names the index records as deprecated with a replacement of the same signature
+      in the same module: `ops.TensorAdd` -> `ops.Add`, `ops.Gelu` -> `ops.GeLU`,
+      `ops.FastGelu` -> `ops.FastGeLU`, `ops.Pack` -> `ops.Stack`,
+      `ops.soft_shrink` -> `ops.softshrink`, ... (deprecated since 1.1 to 2.0; 2.10
+      logs a warning).
+    The 1.x module paths (`mindspore.context`, `mindspore.train.callback`, ...) are
+    MS102's.
+
+    ## Why is this bad?
+    Deprecated APIs log warnings on every run and are removed in later releases
+    (`ms_function` and the `c_transforms` modules went this way: MS103). The
+    replacement works today.
+
+    ## Example
+    ```python
+    context.set_context(mode=context.GRAPH_MODE, device_target="Ascend", device_id=0)
+    add = ops.TensorAdd()
+    drop = nn.Dropout(keep_prob=0.9)
+    ```
+
+    Use instead:
+    ```python
+    context.set_context(mode=context.GRAPH_MODE)
+    ms.set_device("Ascend", 0)
+    add = ops.Add()
+    drop = nn.Dropout(p=0.1)
+    ```
+
+    ## Fix safety
+    Safe: `set_device(target, id)` sets the same device as the two keys; the renamed
+    operators have the same signature (checked in the index) and do the same thing;
+    `p = 1 - keep_prob` (computed for a literal, written as `1 - (expr)` otherwise).
+    """
+    invalid = [
+        Example("import mindspore.ops as ops\nadd = ops.TensorAdd()\n", expect=(2,),
+                fixed="import mindspore.ops as ops\nadd = ops.Add()\n"),
+        Example("import mindspore as ms\nms.set_context(device_target='CPU', device_id=0)\n", expect=(2,),
+                fixed="import mindspore as ms\nms.set_device('CPU', 0)\n"),
+        Example("from mindspore import nn as N\ndrop = N.Dropout(keep_prob=0.9)\n", expect=(2,),
+                fixed="from mindspore import nn as N\ndrop = N.Dropout(p=0.1)\n"),
+    ]
+    valid = [
+        Example("import mindspore.ops as ops\nadd = ops.Add()\n"),
+        Example("import mindspore as ms\nms.set_device('CPU', 0)\nms.set_context(mode=ms.GRAPH_MODE)\n"),
+        Example("import mindspore.nn as nn\ndrop = nn.Dropout(p=0.1)\n"),
+    ]
+
+    def check(self, ctx):
+        idx, version = target(ctx)
+        self._device(ctx, idx, version)
+        self._dropout(ctx, idx, version)
+        self._names(ctx, idx, version)
+
+    # ---------------------------------------------------------------- set_context
+    def _device(self, ctx, idx, version):
+        if idx.exists("mindspore.set_device", version) is not True:
+            return
+        m = ctx.model
+        for site in m.calls_to("mindspore.set_context"):
+            call = site.node
+            tgt, dev = site.keyword("device_target"), site.keyword("device_id")
+            if (tgt is None and dev is None) or site.has_star_args:
+                continue
+            keys = [k for k, a in (("device_target", tgt), ("device_id", dev)) if a is not None]
+            msg = (" and ".join(f"`{k}`" for k in keys) + f" in `set_context` {'is' if len(keys) == 1 else 'are'} "
+                   f"deprecated (MindSpore {short(version)} logs a warning): use `mindspore.set_device(")
+            msg += "target, id)`" if dev is not None else "target)`"
+            fix = None
+            stmt = site.statement
+            if tgt is not None and isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 \
+                    and isinstance(stmt.body[0], cst.Expr) and stmt.body[0].value is call:
+                ms_name, imp = ctx.ensure_module("mindspore", "ms")
+                args = m.module.code_for_node(tgt.value)
+                if dev is not None:
+                    args += ", " + m.module.code_for_node(dev.value)
+                new_call = f"{ms_name}.set_device({args})"
+                rest = [a for a in call.args if a is not tgt and a is not dev]
+                edits = []
+                if not rest:
+                    edits.append(ctx.replace(call, new_call, site.top))
+                else:
+                    rest[-1] = rest[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                    edits.append(ctx.replace(call, call.with_changes(args=rest), site.top))
+                    _, end = ctx.statement_lines(stmt, site.top)
+                    indent = ctx.statement_indent(stmt, site.top)
+                    nl = m.module.default_newline
+                    text = m.text
+                    prefix = "" if end > 0 and text[end - 1] in "\r\n" else nl
+                    edits.append(Edit(end, end, prefix + indent + new_call + (nl if prefix == "" else "")))
+                ie = ctx.imports_edit([imp])
+                if ie is not None:
+                    edits.append(ie)
+                fix = Fix.safe(f"Use `{ms_name}.set_device({args})`", *edits)
+            node = tgt if tgt is not None else dev
+            ctx.report(node, msg, fix=fix, top=site.top)
+
+    # ---------------------------------------------------------------- nn.Dropout
+    def _dropout(self, ctx, idx, version):
+        sig = idx.signature("mindspore.nn.Dropout", version)
+        if sig is None or sig.param("p") is None:
+            return
+        m = ctx.model
+        for site in m.calls_to("mindspore.nn.Dropout"):
+            kp = site.keyword("keep_prob")
+            if kp is None:
+                continue
+            msg = ("`nn.Dropout(keep_prob=...)` is deprecated since MindSpore 2.0 "
+                   f"({short(version)} logs a warning): use `p`, the drop probability (`p = 1 - keep_prob`)")
+            fix = None
+            if site.keyword("p") is None and site.positional(1) is None:
+                v = kp.value
+                text = None
+                if isinstance(v, (cst.Float, cst.Integer)):
+                    k = float(v.evaluated_value)
+                    if 0 <= k <= 1:
+                        text = repr(round(1 - k, 10))
+                else:
+                    src = m.module.code_for_node(v)
+                    s, e = expr_offsets(ctx, v, site.top)
+                    src = m.text[s:e]
+                    text = f"1 - {src}" if isinstance(v, _SIMPLE) else f"1 - ({src})"
+                if text is not None:
+                    s, _ = ctx.offsets(kp.keyword, site.top)
+                    _, e = expr_offsets(ctx, kp.value, site.top)
+                    fix = Fix.safe(f"Use `p={text}`", Edit(s, e, f"p={text}"))
+            ctx.report(kp.keyword, msg, fix=fix, top=site.top)
+
+    # ---------------------------------------------------------------- names
+    def _names(self, ctx, idx, version):
+        m = ctx.model
+        seen = set()
+        for ref in m.refs:
+            q = ref.qualname
+            if not q or id(ref.node) in seen:
+                continue
+            dep, new = replacement_of(idx, q, version)
+            if new is None or guarded(m, ref.node, ref.top):
+                continue
+            seen.add(id(ref.node))
+            node = ref.node
+            fix = None
+            if isinstance(node, cst.Attribute) and new.rsplit(".", 1)[0] == q.rsplit(".", 1)[0]:
+                fix = Fix.safe(f"Use `{new.rsplit('.', 1)[1]}`", ctx.replace(node.attr, new.rsplit(".", 1)[1], ref.top))
+            ctx.report(node, self._msg(q, new, dep, version), fix=fix, top=ref.top)
+        for rec in m.imports:
+            if rec.module is None or rec.star or not rec.module.startswith("mindspore"):
+                continue
+            for name, asname, alias in rec.names:
+                q = f"{rec.module}.{name}"
+                dep, new = replacement_of(idx, q, version)
+                if new is None or guarded(m, alias.name, rec.top):
+                    continue
+                fix = None
+                new_parent, new_leaf = new.rsplit(".", 1)
+                if new_parent == rec.module:
+                    edits = [ctx.replace(alias.name, new_leaf, rec.top)]
+                    ok = True
+                    if asname is None:
+                        if bound_once(m, name) and new_leaf not in m.module_scope.bindings:
+                            edits += [ctx.replace(n, new_leaf, i) for n, i in name_uses(m, name, m.module_scope)]
+                        else:
+                            ok = False
+                    if ok:
+                        fix = Fix.safe(f"Import `{new_leaf}`", *edits)
+                ctx.report(alias.name, self._msg(q, new, dep, version), fix=fix, top=rec.top)
+
+    @staticmethod
+    def _msg(q, new, dep, version):
+        since = f" since {dep.since}" if dep.since else ""
+        return (f"`{display(q)}` is deprecated{since} (MindSpore {short(version)} logs a warning): "
+                f"use `{display(new)}`, which takes the same arguments")
