@@ -1,6 +1,6 @@
 """MS308: `nn.SoftmaxCrossEntropyWithLogits` without `reduction` (defaults to 'none')."""
 
-from typing import List, Optional
+from typing import List
 
 import libcst as cst
 

@@ -1,6 +1,6 @@
 """MS803: a NumPy reduction called on a MindSpore Tensor inside `construct`."""
 
-from typing import Optional, Set
+from typing import Set
 
 import libcst as cst
 

@@ -150,17 +150,6 @@ class NetworkInfo:
                     todo.append(self.m.cells[q[8:]])
         return None
 
-    def is_known_cell_call(self, m: ScriptModel, call: cst.BaseExpression, scope, order) -> Optional[str]:
-        """For a call building a Cell: its class name (nn.Dense -> "Dense", local -> name)."""
-        if not isinstance(call, cst.Call):
-            return None
-        q = m.qualname(call.func, scope, order)
-        if not q:
-            return None
-        if q.startswith("<local>.") and q[8:] in m.cells:
-            return q[8:]
-        return nn_class(q)
-
     def cell_has_params(self, name: str) -> bool:
         """A local Cell that builds parameterised layers or Parameters in __init__."""
         if name in self._cell_has_params:
