@@ -116,7 +116,7 @@ class TorchTensorApi(Rule):
             recv = f.value
             kind = None
             cq = cell_type(m, recv, site.scope, site.order) if meth in CELL_METHODS else None
-            if cq is not None and cell_lacks(m, cq, meth):
+            if cq is not None and (meth == "to" or cell_lacks(m, cq, meth)):
                 kind = "cell"
             elif meth in TENSOR_METHODS and is_tensor(m, recv, site.scope, site.order):
                 kind = "tensor"

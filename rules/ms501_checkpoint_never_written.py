@@ -159,13 +159,21 @@ class CheckpointNeverWritten(Rule):
             if posixpath.normpath(path) in written:
                 continue
             base = posixpath.basename(path)
-            if callbacks:
-                for cb in callbacks:
-                    found = self._check_one(ctx, load, arg, path, base, cb)
-                    if found:
-                        break
-            elif literal_saves:
+            found = False
+            for cb in callbacks:
+                found = self._check_one(ctx, load, arg, path, base, cb)
+                if found:
+                    break
+            if not found and literal_saves and all(self._cannot_write(m, cb, base) for cb in callbacks):
                 self._check_saved(ctx, load, arg, path, written)
+
+    @staticmethod
+    def _cannot_write(m, cb, base) -> bool:
+        """The ModelCheckpoint `cb` cannot write a file named `base` (its literal prefix
+        does not start the name)."""
+        a = cb.arg("prefix", 0)
+        prefix = m.literal(a.value, cb.scope, cb.order) if a is not None else "CKP"
+        return isinstance(prefix, str) and not base.startswith(prefix.rsplit("/", 1)[-1])
 
     def _check_saved(self, ctx, load, arg, path, written) -> None:
         """`load_checkpoint(path)` after `save_checkpoint(obj, other)` into the same folder
