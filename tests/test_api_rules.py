@@ -1,0 +1,123 @@
+"""The API rules (MS101-MS108) follow --target-version: the same script gives different
+diagnostics on MindSpore 1.10 and 2.10, through the engine, the CLI and the config."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from msfix.engine import lint_text
+from msfix.rule import rule_by_code, select_rules
+
+REPO = Path(__file__).resolve().parent.parent
+
+SCRIPT = textwrap.dedent("""\
+    import mindspore as ms
+    import mindspore.nn as nn
+    import mindspore.dataset.vision.c_transforms as CV
+    from mindspore import ms_function
+
+    trans = [CV.Resize((32, 32)), CV.HWC2CHW()]
+    drop = nn.Dropout(keep_prob=0.9)
+    ms.set_device("CPU")
+
+
+    @ms_function
+    def double(x):
+        return x * 2
+""")
+
+
+def codes(text: str, version: str | None, select=("MS10",)) -> list[tuple[int, str]]:
+    out = lint_text(text, select_rules(select), path="t.py", target_version=version)
+    assert out.internal_errors == []
+    return [(d.span.line, d.code) for d in out.diagnostics]
+
+
+def messages(text: str, version: str | None, code: str) -> list[str]:
+    out = lint_text(text, [rule_by_code(code)], path="t.py", target_version=version)
+    return [d.message for d in out.diagnostics]
+
+
+def test_c_transforms_fine_on_1_10_removed_on_2_10():
+    old = codes(SCRIPT, "1.10")
+    new = codes(SCRIPT, "2.10")
+    # 1.10: c_transforms and ms_function exist; set_device does not yet (added in 2.5)
+    assert (3, "MS103") not in old and (4, "MS103") not in old
+    assert (8, "MS103") in old
+    # 2.10: the reverse
+    assert (3, "MS103") in new and (4, "MS103") in new
+    assert (8, "MS103") not in new
+
+
+def test_removed_and_added_messages_name_the_versions():
+    new = messages(SCRIPT, "2.10", "MS103")
+    assert any("mindspore.dataset.vision.c_transforms" in m and "removed in 2.8" in m for m in new)
+    assert any("mindspore.ms_function" in m and "removed in 2.6" in m and "mindspore.jit" in m for m in new)
+    old = messages(SCRIPT, "1.10", "MS103")
+    assert any("mindspore.set_device" in m and "added in 2.5" in m for m in old)
+
+
+def test_intermediate_version_2_7_still_has_c_transforms():
+    got = codes(SCRIPT, "2.7")
+    assert (3, "MS103") not in got  # c_transforms last shipped in 2.7.x
+    assert (4, "MS103") in got  # ms_function was gone by then
+
+
+def test_dropout_keep_prob_deprecation_depends_on_version():
+    # `p` was added to nn.Dropout in 2.0: on 1.10 keep_prob is the only spelling
+    assert (7, "MS104") in codes(SCRIPT, "2.10")
+    assert (7, "MS104") not in codes(SCRIPT, "1.10")
+
+
+def test_set_context_device_deprecation_only_when_set_device_exists():
+    text = "import mindspore as ms\nms.set_context(device_target='CPU')\n"
+    assert codes(text, "2.10") == [(2, "MS104")]
+    assert codes(text, "2.0") == []
+
+
+def test_signature_rules_use_the_target_signature():
+    # nn.Dropout(p=...) is an unknown keyword on 1.10 and fine on 2.10
+    text = "import mindspore.nn as nn\ndrop = nn.Dropout(p=0.1)\n"
+    assert codes(text, "2.10") == []
+    assert codes(text, "1.10") == [(2, "MS105")]
+    # ops.split(x, output_num=2) was the 1.x signature
+    text = "import mindspore.ops as ops\nparts = ops.split(x, output_num=2)\n"
+    assert codes(text, "1.10") == []
+    assert codes(text, "2.10") == [(2, "MS105")]
+
+
+def test_default_target_is_the_installed_version():
+    # the dev venv has mindspore 2.10.0: no --target-version behaves as 2.10
+    assert codes(SCRIPT, None) == codes(SCRIPT, "2.10")
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "msfix", *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, "NO_COLOR": "1"})
+
+
+def test_cli_target_version_option_and_config(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT, encoding="utf-8")
+    sel = ["--select", "MS103", "--output-format", "json"]
+    new = json.loads(_cli("check", str(script), "--target-version", "2.10", *sel, "--exit-zero").stdout)
+    old = json.loads(_cli("check", str(script), "--target-version", "1.10", *sel, "--exit-zero").stdout)
+    assert {d["line"] for d in new} == {3, 4}
+    assert {d["line"] for d in old} == {8}
+    (tmp_path / "pyproject.toml").write_text('[tool.msfix]\ntarget-version = "1.10"\n', encoding="utf-8")
+    cfg = json.loads(_cli("check", "train.py", *sel, "--exit-zero", cwd=tmp_path).stdout)
+    assert {d["line"] for d in cfg} == {8}
+
+
+@pytest.mark.parametrize("version", ["2.0", "2.7", "2.10"])
+def test_good_fixtures_stay_clean_on_2x(version):
+    # the MS105/MS106/MS107 good fixtures only use APIs that exist from 2.0 on
+    for code in ("MS105", "MS106", "MS107"):
+        text = (REPO / "fixtures" / code / "good.py").read_text(encoding="utf-8")
+        assert lint_text(text, [rule_by_code(code)], path="good.py", target_version=version).diagnostics == [], code
