@@ -227,7 +227,9 @@ def fix(paths, write, diff, unsafe_fixes, smoke_run, exit_zero, select, extend_s
     results = run_files(found.files, settings, fix=True, unsafe=unsafe, progress=_want_progress(len(found.files)))
     bad = _report_errors(results) + len(found.errors)
     pending = False
-    show_diff = diff or not write
+    fmt = output_format or settings.output_format
+    # machine formats (sarif, github, junit, json-lines) keep stdout parseable: a diff only with --diff
+    show_diff = diff or (not write and fmt not in ("json-lines", "sarif", "github", "junit"))
     out = sys.stdout
     for r in results:
         if r.fix_error:

@@ -133,3 +133,11 @@ def test_output_format_from_config_is_validated(bad, tmp_path):
     (tmp_path / "msfix.toml").write_text('output-format = "xml"\n')
     r = run("check", "src", cwd=tmp_path)
     assert r.exit_code == 2 and "output-format 'xml'" in r.output
+
+
+def test_fix_with_a_machine_format_prints_only_that_format(bad, tmp_path):
+    r = run("fix", "src", "--output-format", "sarif", cwd=tmp_path)
+    log = json.loads(r.output)  # no diff in front of it
+    assert log["runs"][0]["results"] == []  # what remains after the (shown, not written) fixes
+    r = run("fix", "src", "--output-format", "github", "--diff", cwd=tmp_path)
+    assert r.output.startswith("--- a/src/train.py")
