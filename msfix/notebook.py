@@ -160,6 +160,11 @@ def _unmask(text: str, magics: Sequence[str]) -> str:
     return "".join(out)
 
 
+def _magics_intact(text: str, magics: Sequence[str]) -> bool:
+    found = [int(m.group(1)) for m in _MAGIC_MARK.finditer(text)]
+    return sorted(found) == list(range(len(magics)))
+
+
 def _lines(text: str) -> int:
     return len(text.splitlines())
 
@@ -184,6 +189,8 @@ class Notebook:
         lang = (nb.get("metadata") or {}).get("language_info", {}) if isinstance(nb.get("metadata"), dict) else {}
         if isinstance(lang, dict) and lang.get("name") not in (None, "python"):
             return cls(raw, [])  # an R or Julia notebook: nothing to check
+        if not isinstance(nb["cells"], list):
+            raise NotebookError("not a notebook: `cells` is not a list")
         cells: List[Cell] = []
         for i, node in enumerate(root.items["cells"].items or (), start=1):
             if not isinstance(node.value, dict) or node.value.get("cell_type") != "code":
@@ -449,8 +456,12 @@ def fix_notebook(path: Path, rules: Sequence[Type[Rule]], unsafe: bool = False,
         res.error = _parse_error(nb, exc)
         return res
     texts = nb.split(joined) if applied else [c.lint for c in nb.cells]
+    if texts is not None and not all(_magics_intact(t, c.magics) for c, t in zip(nb.cells, texts)):
+        texts, err_text = None, "a fix touched an IPython magic line; notebook left unchanged"
+    else:
+        err_text = "a fix crossed a cell boundary; notebook left unchanged"
     if texts is None:
-        err = "a fix crossed a cell boundary; notebook left unchanged"
+        err = err_text
         texts, applied = [c.lint for c in nb.cells], 0
         out = lint_text(nb.joined(), rules, name, target_version)
     new = {k: _unmask(t, c.magics) for k, (c, t) in enumerate(zip(nb.cells, texts))}

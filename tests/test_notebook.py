@@ -145,3 +145,20 @@ def test_other_languages_and_string_sources():
     assert data["cells"][0]["source"] == "import mindspore\nx = 2"
     assert data["cells"][1]["source"] == ["y = 3\n"]
     assert '   "source": [\n    "y = 3\\n"\n   ]' in out
+
+
+def test_a_fix_that_would_lose_a_magic_is_not_written(tmp_path, monkeypatch):
+    import msfix.notebook as nbmod
+
+    p = notebook(tmp_path)
+    before = p.read_bytes()
+    real = nbmod.fix_text
+
+    def greedy(text, *a, **kw):  # a fix that rewrites the magic placeholders away
+        fixed, out, applied, err = real(text, *a, **kw)
+        return nbmod._MAGIC_MARK.sub("", fixed), out, applied, err
+
+    monkeypatch.setattr(nbmod, "fix_text", greedy)
+    r = run("fix", "--write", "--select", "MS202", "mnist.ipynb", cwd=tmp_path)
+    assert r.exit_code == 2 and "touched an IPython magic line" in r.output
+    assert p.read_bytes() == before
