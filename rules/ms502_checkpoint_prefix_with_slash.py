@@ -100,8 +100,9 @@ class CheckpointPrefixWithSlash(Rule):
                         edits = None
                 if edits:
                     fix = Fix.safe("Move the folder into `directory=`", *edits)
+            advice = (f"use prefix={base!r} and put {folder!r} in `directory=`" if base
+                      else f"put {folder!r} in `directory=` and give a file name prefix")
             ctx.report(pa.value,
                        f"`ModelCheckpoint` prefix {prefix!r} contains '/': building the callback raises ValueError "
-                       f"(prefix must be callable or a string without '/'); use prefix={base!r} and put "
-                       f"{folder!r} in `directory=`",
+                       f"(prefix must be callable or a string without '/'); {advice}",
                        fix=fix, top=site.top)
