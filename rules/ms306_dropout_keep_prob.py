@@ -102,6 +102,8 @@ class DropoutKeepProb(Rule):
             arg = site.positional(0)
             if arg is None or site.keyword("p") is not None or site.keyword("keep_prob") is not None:
                 continue
+            if site.positional(1) is not None:
+                continue  # the full 1.x positional signature: `p=` before positionals would not parse
             callee = ctx.source(site.node.func)
             value = m.literal(arg.value, site.scope, site.order)
             text = expr_text(ctx, arg.value, site.top)
