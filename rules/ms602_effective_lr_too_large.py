@@ -1,6 +1,11 @@
 """MS602: learning rate and momentum whose effective step lr/(1-m) is large for the batch size."""
 
+import libcst as cst
+
 from msfix.analysis.training import batch_size_of, is_number, optimizers, train_dataset, trains_with_optimizer
+
+from .ms205_drop_remainder_on_eval import is_eval
+from .ms404_value_and_grad_without_weights import GRAD_FUNCS
 from msfix.diagnostics import Severity
 from msfix.rule import Example, Rule
 
@@ -23,7 +28,9 @@ class EffectiveLrTooLarge(Rule):
     ## What it does
     For an optimizer with momentum (`nn.Momentum`, `nn.SGD`, `nn.RMSProp`) whose
     learning rate and momentum are literals, and a `Model` that trains it on a
-    dataset batched with a literal batch size, compares the effective step
+    dataset batched with a literal batch size (or, in a custom loop with
+    `value_and_grad(fn, None, optimizer.parameters)`, the training dataset the
+    script iterates with `create_tuple_iterator`/`create_dict_iterator`), compares the effective step
     `lr / (1 - momentum)` with the linear-scaling rule: lr 0.1 with momentum 0.9
     (effective step 1.0) per 256 samples, scaled linearly with the batch size.
     Flags it when it is more than 4 times larger.
@@ -58,6 +65,14 @@ class EffectiveLrTooLarge(Rule):
             "Model(net, loss, opt).train(10, data)\n",
             expect=(4,),
         ),
+        Example(
+            "import mindspore as ms\nimport mindspore.dataset as ds\nfrom mindspore import nn\n"
+            "train_ds = ds.MnistDataset('m', usage='train').batch(16)\n"
+            "opt = nn.SGD(net.trainable_params(), 0.1, 0.9)\n"
+            "grad_fn = ms.value_and_grad(fn, None, opt.parameters)\n"
+            "for x, y in train_ds.create_tuple_iterator():\n    loss, g = grad_fn(x, y)\n    opt(g)\n",
+            expect=(5,),
+        ),
     ]
     valid = [
         Example(
@@ -72,6 +87,31 @@ class EffectiveLrTooLarge(Rule):
             "Model(net, loss, opt).train(10, data)\n"),
     ]
 
+    @staticmethod
+    def _differentiated(m, opt_call) -> bool:
+        """`value_and_grad(fn, None, opt.parameters)` (or `grad`) names this optimizer."""
+        for vg in m.calls_to(*GRAD_FUNCS):
+            w = vg.arg("weights", 2)
+            if w is not None and isinstance(w.value, cst.Attribute) and w.value.attr.value == "parameters" \
+                    and m.instance_call(w.value.value, vg.scope, vg.order) is opt_call:
+                return True
+        return False
+
+    @staticmethod
+    def _iterated_training_data(m):
+        """Pipelines a custom loop iterates (`create_tuple_iterator`/`create_dict_iterator`),
+        evaluation data left out."""
+        out = []
+        for c in m.calls:
+            if c.method not in ("create_tuple_iterator", "create_dict_iterator"):
+                continue
+            pipe = m.pipeline_of(c.node.func.value, c.scope, c.order)
+            if pipe is None:
+                return []  # an iterated dataset msfix does not know
+            if not is_eval(pipe):
+                out.append(pipe)
+        return out
+
     def check(self, ctx):
         m = ctx.model
         for opt in optimizers(m):
@@ -79,8 +119,11 @@ class EffectiveLrTooLarge(Rule):
             if not (is_number(lr) and is_number(mo)) or lr <= 0 or not 0 < mo < 1:
                 continue
             sizes = set()
-            for train in trains_with_optimizer(m, opt.call):
-                pipe = train_dataset(m, train)
+            trains = trains_with_optimizer(m, opt.call)
+            pipes = [train_dataset(m, t) for t in trains]
+            if not trains and self._differentiated(m, opt.call):
+                pipes = self._iterated_training_data(m)
+            for pipe in pipes:
                 bs = batch_size_of(m, pipe) if pipe is not None else None
                 if not is_number(bs):
                     sizes = set()
