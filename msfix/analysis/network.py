@@ -41,7 +41,7 @@ NUMPY_REDUCTIONS: Dict[str, Tuple[str, bool]] = {
 
 RANDOM_PREFIXES = ("random.", "numpy.random.")
 TIME_CALLS = frozenset({"time.time", "time.perf_counter", "time.monotonic", "time.time_ns",
-                        "datetime.datetime.now", "datetime.datetime.utcnow", "uuid.uuid4"})
+                        "datetime.datetime.now", "datetime.datetime.utcnow"})
 
 
 def nn_class(qualname: Optional[str]) -> Optional[str]:
