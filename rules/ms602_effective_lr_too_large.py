@@ -6,7 +6,7 @@ from msfix.analysis.training import batch_size_of, is_number, optimizers, train_
 
 from .ms205_drop_remainder_on_eval import is_eval
 from .ms404_value_and_grad_without_weights import GRAD_FUNCS
-from msfix.diagnostics import Severity
+from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 
 REFERENCE_BATCH = 256  # lr 0.1 with momentum 0.9 per 256 samples (Goyal et al., 2017)
@@ -22,6 +22,7 @@ class EffectiveLrTooLarge(Rule):
     code = "MS602"
     name = "effective-lr-too-large"
     severity = Severity.WARNING
+    fix_applicability = Applicability.UNSAFE
     summary = "Learning rate and momentum give an effective step lr/(1-momentum) far above linear scaling for the batch size."
     versions = "all versions (optimisation practice)"
     doc = """
@@ -54,8 +55,10 @@ class EffectiveLrTooLarge(Rule):
     ```
 
     ## Fix safety
-    No automatic fix: the learning rate is a tuning choice (a warm-up schedule or a
-    larger batch are alternatives).
+    Unsafe: the fix replaces the learning rate argument with the linear-scaling value
+    for the batch size (0.0125 for lr 0.1, momentum 0.9, batch 32), which changes the
+    training dynamics on purpose; a warm-up schedule or a larger batch are
+    alternatives. The constant the argument came from is left alone.
     """
     invalid = [
         Example(
@@ -64,6 +67,10 @@ class EffectiveLrTooLarge(Rule):
             "opt = nn.Momentum(net.trainable_params(), 0.1, 0.9)\n"
             "Model(net, loss, opt).train(10, data)\n",
             expect=(4,),
+            fixed="import mindspore.dataset as ds\nfrom mindspore import nn, Model\n"
+                  "data = ds.MnistDataset('m', usage='train').batch(32)\n"
+                  "opt = nn.Momentum(net.trainable_params(), 0.0125, 0.9)\n"
+                  "Model(net, loss, opt).train(10, data)\n",
         ),
         Example(
             "import mindspore as ms\nimport mindspore.dataset as ds\nfrom mindspore import nn\n"
@@ -138,11 +145,17 @@ class EffectiveLrTooLarge(Rule):
             if ratio <= THRESHOLD:
                 continue
             node = opt.lr_arg.value if opt.lr_arg is not None else opt.call.node
+            target = _fmt(lr / ratio)
+            fix = None
+            if opt.lr_arg is not None and not opt.call.has_star_args:
+                fix = Fix.unsafe(f"Use learning rate {target} (linear scaling for batch {batch})",
+                                 ctx.replace(opt.lr_arg.value, target, opt.call.top))
             ctx.report(
                 node,
                 f"learning rate {_fmt(lr)} with momentum {_fmt(mo)} is an effective step lr/(1-momentum) = "
                 f"{_fmt(effective)} at batch {batch}: {_fmt(ratio)} times what the linear-scaling rule "
                 f"(lr 0.1 with momentum 0.9 per 256 samples) gives at batch {batch} ({_fmt(reference)}); "
-                f"training may diverge. Try learning rate {_fmt(lr / ratio)} or a larger batch",
+                f"training may diverge. Try learning rate {target} or a larger batch",
+                fix=fix,
                 top=opt.call.top,
             )
