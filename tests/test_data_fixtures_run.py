@@ -1,0 +1,27 @@
+"""Issue 4: the data fixtures that are whole scripts run on the real MindSpore 2.10 CPU
+wheel (through the smoke runner): the bad version fails the way the rule says, the
+fixed version passes."""
+
+from pathlib import Path
+
+import pytest
+
+from msfix.smoke.runner import run_smoke
+
+FIX = Path(__file__).resolve().parent.parent / "fixtures"
+
+CASES = [
+    ("MS204/bad_int64.py", "MS204/bad_int64.fixed.py", "TypeError"),
+    ("MS215/bad.py", "MS215/bad.fixed.py", "TypeError"),
+    ("MS215/bad_generator.py", "MS215/bad_generator.fixed.py", "TypeError"),
+]
+
+
+@pytest.mark.parametrize("bad,fixed,exc", CASES, ids=[c[0] for c in CASES])
+def test_bad_crashes_and_fixed_runs(bad, fixed, exc):
+    before = run_smoke(FIX / bad, timeout=240)
+    assert before.outcome == "crashed", (before.outcome, before.message)
+    assert before.exception_type == exc, before.message
+    after = run_smoke(FIX / fixed, timeout=240)
+    assert after.outcome == "passed", (after.outcome, after.exception_type, after.message)
+    assert after.steps >= 1
