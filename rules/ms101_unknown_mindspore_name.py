@@ -4,6 +4,7 @@ import libcst as cst
 
 from msfix.diagnostics import Severity
 from msfix.knowledge.api import load_index, load_torch_table
+from msfix.knowledge.api_queries import guarded
 from msfix.rule import Example, Rule
 
 
@@ -112,6 +113,7 @@ class UnknownMindSporeName(Rule):
         Example("import mindspore.nn as nn\nclass ResNet50(nn.Cell):\n    pass\nnet = ResNet50()\n"),
         Example("from mindspore.nn import *\nnet = ResNet50()\n"),
         Example("import mindspore as ms\nx = ms.Tensor([1]).asnumpy()\n"),
+        Example("try:\n    from mindspore.nn import FlashAttention\nexcept ImportError:\n    FlashAttention = None\n"),
     ]
 
     def check(self, ctx):
@@ -123,6 +125,8 @@ class UnknownMindSporeName(Rule):
             missing = first_missing(idx, qualname, version)
             if missing is None or idx.versions_of(missing) or (missing, group) in seen:
                 continue
+            if guarded(ctx.model, node, top):
+                continue  # try/except ImportError or a version/hasattr test: written for several releases
             seen.add((missing, group))
             parent, name = missing.rsplit(".", 1)
             extra = hint(idx, missing, version)
