@@ -106,8 +106,9 @@ def _table(text: str) -> dict[str, str]:
     """``qualname<TAB>json`` lines -> {qualname: json text} (entries are decoded lazily)."""
     if not text:
         return {}
-    lines = text.split("\n")
-    return dict(zip([ln[:ln.index("\t")] for ln in lines], [ln[ln.index("\t") + 1:] for ln in lines]))
+    # entries are compact JSON (no raw tab/newline), so one flat split pairs keys and values
+    it = iter(text.replace("\n", "\t").split("\t"))
+    return dict(zip(it, it))
 
 
 # --------------------------------------------------------------------------- index
@@ -120,7 +121,8 @@ class ApiIndex:
         self._sigs_raw: list[str] = raw["sigs"].split("\n")
         self._sigs: dict[int, Signature] = {}
         self._names_raw: dict[str, str] = _table(raw["names"])
-        self._classes_raw: dict[str, str] = _table(raw["classes"])
+        self._classes_text: str = raw["classes"]  # split on the first class query
+        self._classes_map: dict[str, str] | None = None
         self._names: dict[str, dict] = {}
         self._classes: dict[str, dict] = {}
         self._children: dict[str, list[str]] | None = None
@@ -135,6 +137,12 @@ class ApiIndex:
                 return None
             e = self._names[q] = json.loads(s)
         return e
+
+    @property
+    def _classes_raw(self) -> dict[str, str]:
+        if self._classes_map is None:
+            self._classes_map = _table(self._classes_text)
+        return self._classes_map
 
     def _cls(self, q: str) -> dict | None:
         e = self._classes.get(q)
