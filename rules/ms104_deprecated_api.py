@@ -10,6 +10,16 @@ from msfix.rules._network import expr_offsets
 _SIMPLE = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float)
 
 
+def one_minus(ctx, v, top):
+    """Source of `1 - v`: computed for a literal in [0, 1], else `1 - v` / `1 - (v)`."""
+    if isinstance(v, (cst.Float, cst.Integer)):
+        k = float(v.evaluated_value)
+        return repr(round(1 - k, 10)) if 0 <= k <= 1 else None
+    s, e = expr_offsets(ctx, v, top)
+    src = ctx.model.text[s:e]
+    return f"1 - {src}" if isinstance(v, _SIMPLE) else f"1 - ({src})"
+
+
 def replacement_of(idx, q, version):
     """(deprecation, replacement qualname) when the index records a replacement that is a
     callable of the same kind and signature, with another name; else (dep, None)."""
@@ -159,17 +169,7 @@ class DeprecatedApi(Rule):
                    f"({short(version)} logs a warning): use `p`, the drop probability (`p = 1 - keep_prob`)")
             fix = None
             if site.keyword("p") is None and site.positional(1) is None:
-                v = kp.value
-                text = None
-                if isinstance(v, (cst.Float, cst.Integer)):
-                    k = float(v.evaluated_value)
-                    if 0 <= k <= 1:
-                        text = repr(round(1 - k, 10))
-                else:
-                    src = m.module.code_for_node(v)
-                    s, e = expr_offsets(ctx, v, site.top)
-                    src = m.text[s:e]
-                    text = f"1 - {src}" if isinstance(v, _SIMPLE) else f"1 - ({src})"
+                text = one_minus(ctx, kp.value, site.top)
                 if text is not None:
                     s, _ = ctx.offsets(kp.keyword, site.top)
                     _, e = expr_offsets(ctx, kp.value, site.top)

@@ -4,9 +4,12 @@ import libcst as cst
 
 from msfix.diagnostics import Applicability, Edit, Fix, Severity
 from msfix.knowledge.api import load_torch_table
-from msfix.knowledge.api_queries import bind_call, callee, canonical_user_name, display, short, target
+from msfix.knowledge.api import _vkey
+from msfix.knowledge.api_queries import (bind_call, callee, canonical_user_name, data, display, has_expansion,
+                                         short, target)
 from msfix.rule import Example, Rule
 from msfix.rules._network import expr_offsets
+from msfix.rules.ms104_deprecated_api import one_minus
 
 
 def arg_bounds(ctx, call: cst.Call, i: int, top: int):
@@ -53,7 +56,10 @@ class UnknownKeywordArgument(Rule):
     its signature in the target version (msfix's API index: `__init__` for classes).
     Callables whose signature is unknown, or that take `**kwargs` (unless msfix knows
     which keys they check at run time, as for `nn.Adam`), and calls with `**kwargs`
-    expansion are not checked.
+    expansion are not checked. For `set_context` and `set_auto_parallel_context`, whose
+    keys are checked at run time, the keys MindSpore 2.10 rejects are flagged
+    (`grad_for_scalar`, removed in 2.10; `enable_dump`, `save_dump_path`;
+    `mirror_mean`, now `gradients_mean`).
 
     ## Why is this bad?
     The call raises `TypeError: ... got an unexpected keyword argument` (or `KeyError`
@@ -81,8 +87,10 @@ class UnknownKeywordArgument(Rule):
     Safe where msfix's PyTorch table has the MindSpore name of the keyword and the
     callable takes it (`in_features`->`in_channels`, `bias`->`has_bias`,
     `groups`->`group`, `dim`->`axis`, `lr`->`learning_rate`, `betas=(a, b)`->
-    `beta1=a, beta2=b`), or the keyword has no MindSpore meaning (`inplace`, `is_grad`:
-    dropped): the renamed call is the only reading that runs. Otherwise no fix.
+    `beta1=a, beta2=b`, `mirror_mean`->`gradients_mean`), `keep_prob=k`->`p=1-k` where
+    the callable takes `p` (`ops.dropout`), or the keyword has no MindSpore meaning
+    (`inplace`, `is_grad`: dropped): the renamed call is the only reading that runs.
+    Otherwise no fix.
     """
     invalid = [
         Example("import mindspore.nn as mnn\nfc = mnn.Dense(in_features=4, out_features=2)\n", expect=(2, 2),
@@ -104,9 +112,14 @@ class UnknownKeywordArgument(Rule):
     def check(self, ctx):
         m = ctx.model
         idx, version = target(ctx)
+        rejected = data("rejected_keywords.json")
         for site in m.calls:
             q = callee(m, site, idx, version)
             if q is None:
+                continue
+            table = rejected.get(site.qualname or "") or rejected.get(q)
+            if table:
+                self._rejected(ctx, site, table, version)
                 continue
             b = bind_call(idx, q, version, site.node)
             if b is None or not b.unknown:
@@ -120,7 +133,13 @@ class UnknownKeywordArgument(Rule):
                 i = list(site.node.args).index(arg)
                 msg = f"`{display(user)}` has no keyword argument `{kw}` in MindSpore {short(version)}"
                 fix = None
-                if kw in renames:
+                if kw == "keep_prob" and "p" in params and "p" not in given:
+                    msg += "; `p` is the drop probability: `p = 1 - keep_prob`"
+                    text = one_minus(ctx, arg.value, site.top)
+                    if text is not None:
+                        start, end = arg_bounds(ctx, site.node, i, site.top)
+                        fix = Fix.safe(f"Use `p={text}`", Edit(start, end, f"p={text}"))
+                elif kw in renames:
                     new = renames[kw]
                     if new is None:
                         msg += f" (it raises when the line runs); `{kw}` has no MindSpore meaning: drop it"
@@ -149,6 +168,29 @@ class UnknownKeywordArgument(Rule):
                         msg += "; it takes " + (", ".join(f"`{t}`" for t in takes[:8]) +
                                                 (", ..." if len(takes) > 8 else "") if takes else "no keyword arguments")
                 ctx.report(arg.keyword, msg, fix=fix, top=site.top)
+
+
+    @staticmethod
+    def _rejected(ctx, site, table, version):
+        """Keywords a **kwargs callable rejects at run time (set_context, set_auto_parallel_context)."""
+        if has_expansion(site.node):
+            return
+        given = {a.keyword.value for a in site.node.args if a.keyword is not None}
+        name = display(site.qualname or "")
+        for arg in site.node.args:
+            if arg.keyword is None or arg.keyword.value not in table:
+                continue
+            info = table[arg.keyword.value]
+            if _vkey(version) < _vkey(info["from"]):
+                continue
+            kw = arg.keyword.value
+            fix = None
+            msg = f"`{name}` rejects `{kw}` in MindSpore {short(version)} ({info['error']})"
+            if info.get("use"):
+                msg += f"; use `{info['use']}`"
+                if info["use"] not in given:
+                    fix = Fix.safe(f"Rename to `{info['use']}`", ctx.replace(arg.keyword, info["use"], site.top))
+            ctx.report(arg.keyword, msg, fix=fix, top=site.top)
 
 
 def _close(name, params):
