@@ -1,5 +1,7 @@
 """MS409: amp_level="O2" with a CPU device target."""
 
+import libcst as cst
+
 from msfix.analysis.training import MODEL_ARGS, MODEL_QUALNAMES, device_targets
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
@@ -93,6 +95,10 @@ class AmpO2OnCpu(Rule):
         v = m.literal(lsm.value, site.scope, site.order)
         if v is None:
             return False
+        if isinstance(lsm.value, cst.Name):
+            b = m.lookup(lsm.value.value, site.scope, site.order)
+            if b is None or len(b.scope.bindings.get(lsm.value.value, ())) != 1:
+                return False  # bound in several branches: stay silent
         c = m.instance_call(lsm.value, site.scope, site.order)
         if c is None or not c.qualname:
             return False  # unknown: stay silent
