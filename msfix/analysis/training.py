@@ -158,6 +158,8 @@ def value_call(m: ScriptModel, expr: cst.BaseExpression, scope: Scope, order: Op
             return None
         site = m.call_of(values[0])
     else:
+        if isinstance(expr, cst.Name) and not straight_line(m, expr.value, scope, order):
+            return None
         site = m.instance_call(expr, scope, order)
     # `Net().cuda()`, `net.to(device)`, `net.set_train()` return the object itself
     for _ in range(4):
@@ -167,6 +169,30 @@ def value_call(m: ScriptModel, expr: cst.BaseExpression, scope: Scope, order: Op
         inner = site.node.func.value
         site = m.call_of(inner) if isinstance(inner, cst.Call) else m.instance_call(inner, site.scope, site.order)
     return site
+
+
+def _direct_statements(m: ScriptModel, scope: Scope):
+    node = scope.node
+    if isinstance(node, cst.Module):
+        return node.body
+    body = getattr(node, "body", None)
+    if isinstance(body, cst.IndentedBlock):
+        return body.body
+    return ()
+
+
+def straight_line(m: ScriptModel, name: str, scope: Scope, order: Optional[int]) -> bool:
+    """The binding `name` resolves to is unambiguous: the name is bound once in its
+    scope, or only by statements directly in the scope's body (sequential rebinding,
+    not alternatives in `if`/`try` branches or loops)."""
+    b = m.lookup(name, scope, order)
+    if b is None:
+        return True
+    bs = b.scope.bindings.get(name, ())
+    if len(bs) <= 1:
+        return True
+    direct = {id(st) for st in _direct_statements(m, b.scope)}
+    return all(x.statement is not None and id(x.statement) in direct for x in bs)
 
 
 def cell_type(m: ScriptModel, expr: cst.BaseExpression, scope: Scope, order: Optional[int]) -> Optional[str]:
@@ -230,6 +256,8 @@ def model_of(m: ScriptModel, site: CallSite) -> Optional[ModelInfo]:
     """The `Model(...)` call behind the receiver of a Model method call."""
     f = site.node.func
     if not isinstance(f, cst.Attribute):
+        return None
+    if isinstance(f.value, cst.Name) and not straight_line(m, f.value.value, site.scope, site.order):
         return None
     c = m.instance_call(f.value, site.scope, site.order)
     if c is None or c.qualname not in MODEL_QUALNAMES:
