@@ -51,70 +51,11 @@ def _cache(m: ScriptModel) -> dict:
 def value(m: ScriptModel, expr: Optional[cst.BaseExpression], scope: Scope, order: Optional[int] = None,
           env: Optional[Env] = None, _depth: int = 0):
     """The literal value of `expr`, reading function parameters from `env` (see module doc)."""
+    from msfix.analysis.values import evaluate
+
     if expr is None or _depth > 12:
         return UNKNOWN
-    ev = lambda e: value(m, e, scope, order, env, _depth + 1)  # noqa: E731
-    if isinstance(expr, cst.Name):
-        if expr.value in ("True", "False", "None"):
-            return m.literal(expr, scope, order)
-        b = m.lookup(expr.value, scope, order)
-        if b is None:
-            return UNKNOWN
-        if b.kind == "param":
-            return _param_value(m, b, env, _depth + 1)
-        if b.kind != "assign" or b.value is None:
-            return UNKNOWN
-        if len(b.scope.bindings.get(expr.value, ())) != 1:
-            if b.scope is not scope or order is None:
-                return UNKNOWN
-        return value(m, b.value, b.scope, b.order, env, _depth + 1)
-    if isinstance(expr, cst.UnaryOperation):
-        v = ev(expr.expression)
-        if v is UNKNOWN or isinstance(v, (str, bytes)) or v is None:
-            return UNKNOWN
-        try:
-            if isinstance(expr.operator, cst.Minus):
-                return -v
-            if isinstance(expr.operator, cst.Plus):
-                return +v
-            if isinstance(expr.operator, cst.Not):
-                return not v
-        except TypeError:
-            return UNKNOWN
-        return UNKNOWN
-    if isinstance(expr, cst.BinaryOperation):
-        from msfix.analysis.values import _BINOPS
-
-        fn = _BINOPS.get(type(expr.operator))
-        if fn is None:
-            return UNKNOWN
-        a, b2 = ev(expr.left), ev(expr.right)
-        if a is UNKNOWN or b2 is UNKNOWN:
-            return UNKNOWN
-        try:
-            return fn(a, b2)
-        except Exception:
-            return UNKNOWN
-    if isinstance(expr, (cst.Tuple, cst.List)):
-        out = []
-        for el in expr.elements:
-            if isinstance(el, cst.StarredElement):
-                return UNKNOWN
-            v = ev(el.value)
-            if v is UNKNOWN:
-                return UNKNOWN
-            out.append(v)
-        return tuple(out) if isinstance(expr, cst.Tuple) else out
-    if isinstance(expr, cst.Call) and env:
-        q = m.qualname(expr.func, scope, order)
-        if q in ("os.path.join", "posixpath.join"):
-            import posixpath
-
-            parts = [ev(a.value) for a in expr.args]
-            if parts and all(isinstance(p, str) for p in parts) and not any(a.star or a.keyword for a in expr.args):
-                return posixpath.join(*parts)
-            return UNKNOWN
-    return m.literal(expr, scope, order)
+    return evaluate(m, expr, scope, order, _depth, param=lambda b, depth: _param_value(m, b, env, depth))
 
 
 def _function_of(m: ScriptModel, scope: Scope):

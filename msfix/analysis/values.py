@@ -25,10 +25,13 @@ _BINOPS = {
 
 
 def evaluate(model: "ScriptModel", expr: cst.BaseExpression, scope: "Scope", order: Optional[int],
-             depth: int = 0):
+             depth: int = 0, param=None):
+    """The value of `expr` when it follows from literals, else UNKNOWN. `param(binding,
+    depth)`, when given, supplies the value of a function parameter (a helper function
+    evaluated for one call site, see analysis/data.py)."""
     if depth > 12:
         return UNKNOWN
-    ev = lambda e: evaluate(model, e, scope, order, depth + 1)  # noqa: E731
+    ev = lambda e: evaluate(model, e, scope, order, depth + 1, param)  # noqa: E731
     if isinstance(expr, cst.Integer):
         try:
             return int(expr.value.replace("_", ""), 0)
@@ -55,23 +58,28 @@ def evaluate(model: "ScriptModel", expr: cst.BaseExpression, scope: "Scope", ord
         if expr.value == "None":
             return None
         b = model.lookup(expr.value, scope, order)
+        if b is not None and b.kind == "param" and param is not None:
+            return param(b, depth + 1)
         if b is None or b.kind != "assign" or b.value is None:
             return UNKNOWN
         # only trust names bound once in their scope (constants)
         if len(b.scope.bindings.get(expr.value, ())) != 1:
             if b.scope is not scope or order is None:
                 return UNKNOWN
-        return evaluate(model, b.value, b.scope, b.order, depth + 1)
+        return evaluate(model, b.value, b.scope, b.order, depth + 1, param)
     if isinstance(expr, cst.UnaryOperation):
         v = ev(expr.expression)
         if v is UNKNOWN or isinstance(v, (str, bytes)) or v is None:
             return UNKNOWN
-        if isinstance(expr.operator, cst.Minus):
-            return -v
-        if isinstance(expr.operator, cst.Plus):
-            return +v
-        if isinstance(expr.operator, cst.Not):
-            return not v
+        try:
+            if isinstance(expr.operator, cst.Minus):
+                return -v
+            if isinstance(expr.operator, cst.Plus):
+                return +v
+            if isinstance(expr.operator, cst.Not):
+                return not v
+        except TypeError:
+            return UNKNOWN
         return UNKNOWN
     if isinstance(expr, cst.BinaryOperation):
         fn = _BINOPS.get(type(expr.operator))
