@@ -26,15 +26,6 @@ OPTIMIZER_NAMES = frozenset({
 # Parameter positions (MindSpore 2.x signatures).
 MODEL_ARGS = {"network": 0, "loss_fn": 1, "optimizer": 2, "metrics": 3, "eval_network": 4, "eval_indexes": 5,
               "amp_level": 6, "boost_level": 7}
-TRAIN_ARGS = {"epoch": 0, "train_dataset": 1, "callbacks": 2, "dataset_sink_mode": 3, "sink_size": 4}
-EVAL_ARGS = {"valid_dataset": 0, "callbacks": 1, "dataset_sink_mode": 2}
-# learning rate / momentum positions per optimizer class
-OPT_ARGS = {
-    "Momentum": {"params": 0, "learning_rate": 1, "momentum": 2, "weight_decay": 3},
-    "SGD": {"params": 0, "learning_rate": 1, "momentum": 2, "dampening": 3, "weight_decay": 4},
-    "RMSProp": {"params": 0, "learning_rate": 1, "decay": 2, "momentum": 3},
-    "LARS": {},
-}
 MODEL_QUALNAMES = ("mindspore.train.Model",)
 TRAIN_QUALNAMES = ("mindspore.train.Model.train",)
 EVAL_QUALNAMES = ("mindspore.train.Model.eval",)
