@@ -144,3 +144,76 @@ def test_fixture_errors_of_the_api_rules_reproduce_on_the_wheel(tmp_path):
     results = cr.verify(sys.executable, tasks)
     bad = {k: v["text"] for k, v in results.items() if not v["ok"]}
     assert not bad
+
+
+OLD_SCRIPT = r"""import numpy as np
+import mindspore
+import mindspore.nn as nn
+import mindspore.ops as ops
+import mindspore.dataset as ds
+import mindspore.dataset.vision.c_transforms as CV
+import mindspore.dataset.transforms.c_transforms as C
+from mindspore.dataset.vision.c_transforms import Inter
+from mindspore import context, ms_function
+from mindspore.ops import operations as P
+from mindspore.train.callback import LossMonitor
+from mindspore import Model
+
+context.set_context(mode=context.PYNATIVE_MODE, device_target="cpu")
+
+
+def create_dataset(n=64, batch=16):
+    imgs = np.random.randint(0, 255, (n, 36, 36, 3)).astype(np.uint8)
+    labels = np.random.randint(0, 10, (n,)).astype(np.int32)
+    data = ds.NumpySlicesDataset({"image": imgs, "label": labels}, shuffle=True)
+    trans = [CV.Resize((32, 32), interpolation=Inter.LINEAR), CV.Rescale(1 / 255.0, 0), CV.HWC2CHW(),
+             C.TypeCast(mindspore.float32)]
+    data = data.map(trans, "image")
+    data = data.map(C.TypeCast(mindspore.int32), "label")
+    return data.batch(batch, drop_remainder=True)
+
+
+class Net(nn.Cell):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, bias=True)
+        self.add = P.TensorAdd()
+        self.relu = nn.ReLU(inplace=True)
+        self.drop = nn.Dropout(keep_prob=0.9)
+        self.flatten = nn.Flatten()
+        self.fc = nn.Dense(in_features=8 * 32 * 32, out_features=10)
+
+    def construct(self, x):
+        x = self.relu(self.conv(x))
+        x = self.add(x, x)
+        return self.fc(self.flatten(self.drop(x)))
+
+
+@ms_function
+def double(x):
+    return x * 2
+
+
+net = Net()
+loss = nn.SoftmaxCrossEntropyWithLogits(is_grad=False, sparse=True, reduction="mean")
+opt = nn.Momentum(net.trainable_params(), lr=0.01, momentum=0.9)
+model = Model(net, loss, opt)
+model.train(1, create_dataset(), callbacks=[LossMonitor()])
+print("double", double(mindspore.Tensor([1.0])))
+print("OK")
+"""
+
+
+def test_a_1x_script_fixed_by_the_api_rules_trains_on_the_wheel(tmp_path):
+    """A 1.x training script (c_transforms, ms_function, TensorAdd, keep_prob, torch
+    keywords, context device keys) fails on 2.10; after `msfix fix --unsafe-fixes` it
+    trains on the installed MindSpore wheel."""
+    path = tmp_path / "train.py"
+    path.write_text(OLD_SCRIPT, encoding="utf-8")
+    before = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=600)
+    assert before.returncode != 0
+    fixed = _cli("fix", str(path), "--write", "--unsafe-fixes")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    after = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=600)
+    assert after.returncode == 0, after.stderr[-3000:]
+    assert after.stdout.strip().endswith("OK")
