@@ -56,7 +56,14 @@ def test_crash_map_maps_real_messages(exc_type, message, rule):
 
 def test_crash_map_does_not_map_unrelated_failures():
     assert match_crash("RuntimeError", "Unsupported device target Ascend.") is None
-    assert match_crash("AttributeError", "'Tensor' object has no attribute 'backward'") is None
+    assert match_crash("AttributeError", "'Tensor' object has no attribute 'frobnicate'") is None
+
+
+def test_crash_map_covers_the_torch_training_loop_and_api():
+    assert match_crash("AttributeError", "'Tensor' object has no attribute 'backward'")["rule"] == "MS402"
+    assert match_crash("AttributeError", "'Net' object has no attribute 'parameters'")["rule"] == "MS403"
+    assert match_crash("ValueError", "The argument 'prefix' must be callable or string that does not contain '/'")[
+        "rule"] == "MS502"
     assert match_crash("ValueError", "the pad must be zero") is None  # no ValueError: pad_mode text
     assert match_crash(None, "anything") is None
 
