@@ -64,6 +64,10 @@ class DeprecatedApi(Rule):
       `ops.FastGelu` -> `ops.FastGeLU`, `ops.Pack` -> `ops.Stack`,
       `ops.soft_shrink` -> `ops.softshrink`, ... (deprecated since 1.1 to 2.0; 2.10
       logs a warning).
+    - with an older target version, the APIs MS103 reports once they are gone, while
+      they are still there but deprecated: `vision.c_transforms`/`py_transforms` and
+      `transforms.c_transforms`/`py_transforms` (deprecated in 1.8, removed in 2.8),
+      `ms_function`/`ms_class` (deprecated in 2.0, removed in 2.6).
     The 1.x module paths (`mindspore.context`, `mindspore.train.callback`, ...) are
     MS102's.
 
@@ -111,6 +115,7 @@ class DeprecatedApi(Rule):
         self._device(ctx, idx, version)
         self._dropout(ctx, idx, version)
         self._names(ctx, idx, version)
+        self._moved(ctx, idx, version)
 
     # ---------------------------------------------------------------- set_context
     def _device(self, ctx, idx, version):
@@ -178,11 +183,15 @@ class DeprecatedApi(Rule):
 
     # ---------------------------------------------------------------- names
     def _names(self, ctx, idx, version):
+        from msfix.rules.ms103_removed_api import _tables
+
         m = ctx.model
+        modules, names, _hints = _tables()
+        moved = set(modules) | set(names)  # _moved reports these
         seen = set()
         for ref in m.refs:
             q = ref.qualname
-            if not q or id(ref.node) in seen:
+            if not q or id(ref.node) in seen or q in moved:
                 continue
             dep, new = replacement_of(idx, q, version)
             if new is None or guarded(m, ref.node, ref.top):
@@ -198,6 +207,8 @@ class DeprecatedApi(Rule):
                 continue
             for name, asname, alias in rec.names:
                 q = f"{rec.module}.{name}"
+                if q in moved:
+                    continue
                 dep, new = replacement_of(idx, q, version)
                 if new is None or guarded(m, alias.name, rec.top):
                     continue
@@ -214,6 +225,56 @@ class DeprecatedApi(Rule):
                     if ok:
                         fix = Fix.safe(f"Import `{new_leaf}`", *edits)
                 ctx.report(alias.name, self._msg(q, new, dep, version), fix=fix, top=rec.top)
+
+    # ---------------------------------------------------------------- moved modules/names
+    def _moved(self, ctx, idx, version):
+        """The modules and names MS103 reports once they are gone (c_transforms,
+        ms_function, ...), while they still exist but are deprecated in the target version."""
+        from msfix.rules.ms101_unknown_mindspore_name import api_targets
+        from msfix.rules.ms103_removed_api import RemovedApi, _tables
+
+        m = ctx.model
+        modules, names, _hints = _tables()
+        helper = RemovedApi()
+        refs = {id(r.node): r for r in m.refs}
+        seen = set()
+        for qualname, node, top, group in api_targets(m):
+            parts = qualname.split(".")
+            old = next((".".join(parts[:i]) for i in range(2, len(parts) + 1)
+                        if ".".join(parts[:i]) in modules or ".".join(parts[:i]) in names), None)
+            if old is None or (old, group) in seen:
+                continue
+            info = modules.get(old) or names.get(old)
+            new = info["new"]
+            dep = idx.deprecation(old, version)
+            if idx.exists(old, version) is not True or dep is None or idx.exists(new, version) is not True:
+                continue
+            rec, alias = helper._import_of(m, node)
+            ref = refs.get(id(node))
+            if ref is not None:
+                b = self._root_binding(m, ref)
+                if b is not None and b.kind == "import" and b.qualname and \
+                        (b.qualname == old or b.qualname.startswith(old + ".")):
+                    continue  # reported at the import
+            if guarded(m, node, top):
+                continue
+            seen.add((old, group))
+            if old in modules:
+                fix = helper._module_fix(ctx, idx, version, old, new, info, rec, alias, ref, top)
+            else:
+                fix = helper._name_fix(ctx, idx, version, old, new, info, rec, alias, ref, top)
+            since = f" since {dep.since}" if dep.since else ""
+            gone = idx.removed_in(old)
+            gone = f" (removed in {short(gone)})" if gone else ""
+            ctx.report(node, f"`{old}` is deprecated{since} in MindSpore {short(version)} and removed in later "
+                             f"releases{gone}: use `{new}`", fix=fix, top=top)
+
+    @staticmethod
+    def _root_binding(m, ref):
+        root = ref.node
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        return m.lookup(root.value, ref.scope) if isinstance(root, cst.Name) else None
 
     @staticmethod
     def _msg(q, new, dep, version):

@@ -217,3 +217,15 @@ def test_a_1x_script_fixed_by_the_api_rules_trains_on_the_wheel(tmp_path):
     after = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=600)
     assert after.returncode == 0, after.stderr[-3000:]
     assert after.stdout.strip().endswith("OK")
+
+
+def test_moved_apis_are_deprecation_warnings_before_their_removal():
+    on_1_10 = codes(SCRIPT, "1.10", select=("MS104",))
+    on_2_0 = codes(SCRIPT, "2.0", select=("MS104",))
+    on_2_10 = codes(SCRIPT, "2.10", select=("MS104",))
+    assert (3, "MS104") in on_1_10 and (4, "MS104") not in on_1_10  # jit does not exist on 1.10
+    assert (3, "MS104") in on_2_0 and (4, "MS104") in on_2_0
+    assert (3, "MS104") not in on_2_10 and (4, "MS104") not in on_2_10  # MS103 errors there
+    msg = messages(SCRIPT, "2.0", "MS104")
+    assert any("mindspore.ms_function" in m and "mindspore.jit" in m for m in msg)
+    assert sum("ms_function" in m for m in msg) == 1
