@@ -68,6 +68,11 @@ def callee(m, site, idx: ApiIndex, version: str) -> Optional[str]:
     for q in cands:
         if not q.startswith("mindspore.") and q != "mindspore":
             continue
+        if site.receiver_type is None and "." in q and idx.kind(q.rsplit(".", 1)[0], version) == "class":
+            # `Tensor.asnumpy(x)`, `nn.Cell.__init__(self)`: a method reached through its
+            # class takes the instance explicitly; the index drops `self` (and cannot tell
+            # static methods apart), so the binding is not known
+            return None
         if idx.kind(q, version) in ("class", "function"):
             return q
     return None
