@@ -4,7 +4,7 @@ import libcst as cst
 
 from msfix.diagnostics import Severity
 from msfix.knowledge.api import load_index, load_torch_table
-from msfix.knowledge.api_queries import guarded
+from msfix.knowledge.api_queries import data, guarded
 from msfix.rule import Example, Rule
 
 
@@ -47,6 +47,9 @@ def first_missing(idx, qualname: str, version: str):
 
 
 def hint(idx, missing: str, version: str) -> str:
+    own = data("api_renames.json").get("hints", {}).get(missing)
+    if own:
+        return own
     table = load_torch_table()
     parent, name = missing.rsplit(".", 1)
     zoo = table.get("model_zoo", {})
