@@ -296,7 +296,7 @@ def main() -> None:
       f"(target version {version}; API errors verified on the MindSpore {wheel} wheel with `{args.python}`).")
     w(f"Corpus: {len(files)} files, {total_lines} lines from "
       + ", ".join(sorted({f.relative_to(root).parts[0] for f in files}))
-      + f" (tools/corpus.py). Lint time {lint_s:.0f} s.\n")
+      + " (tools/corpus.py).\n")
     w("Errors of the API rules (" + ", ".join(API_RULES) + ") are checked automatically: the name is imported "
       "or looked up with getattr, or the call's argument shape (number of positional arguments, keyword "
       "names) is bound with `inspect.signature(...).bind(...)` on the real wheel. `verified:` gives the error "
@@ -360,7 +360,7 @@ def main() -> None:
     reasons_path.write_text(json.dumps(dict(sorted(new_reasons.items())), indent=2, ensure_ascii=False) + "\n",
                             encoding="utf-8")
     total_err = sum(len(v) for v in errors.values())
-    print(f"{out}: {total_err} errors ({not_reproduced} API errors not reproduced), "
+    print(f"{out} (lint {lint_s:.0f} s): {total_err} errors ({not_reproduced} API errors not reproduced), "
           f"{sum(warnings.values())} warnings over {len(files)} files / {total_lines} lines")
 
 
