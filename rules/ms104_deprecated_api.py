@@ -68,6 +68,9 @@ class DeprecatedApi(Rule):
       they are still there but deprecated: `vision.c_transforms`/`py_transforms` and
       `transforms.c_transforms`/`py_transforms` (deprecated in 1.8, removed in 2.8),
       `ms_function`/`ms_class` (deprecated in 2.0, removed in 2.6).
+    - other `set_context` keys MindSpore 2.10 warns about (`max_device_memory`,
+      `save_graphs`, `enable_graph_kernel`, `deterministic`, ...; no automatic fix, the
+      message names the replacement API);
     The 1.x module paths (`mindspore.context`, `mindspore.train.callback`, ...) are
     MS102's.
 
@@ -113,6 +116,7 @@ class DeprecatedApi(Rule):
     def check(self, ctx):
         idx, version = target(ctx)
         self._device(ctx, idx, version)
+        self._context_keys(ctx, idx, version)
         self._dropout(ctx, idx, version)
         self._names(ctx, idx, version)
         self._moved(ctx, idx, version)
@@ -159,6 +163,22 @@ class DeprecatedApi(Rule):
                 fix = Fix.safe(f"Use `{ms_name}.set_device({args})`", *edits)
             node = tgt if tgt is not None else dev
             ctx.report(node, msg, fix=fix, top=site.top)
+
+    def _context_keys(self, ctx, idx, version):
+        from msfix.knowledge.api import _vkey
+        from msfix.knowledge.api_queries import data
+
+        table = data("api_renames.json").get("context_keys", {})
+        if not table or _vkey(version) < _vkey(table["from"]):
+            return
+        for site in ctx.model.calls_to("mindspore.set_context"):
+            for arg in site.node.args:
+                if arg.keyword is None or arg.keyword.value not in table["keys"]:
+                    continue
+                use = table["keys"][arg.keyword.value]
+                ctx.report(arg.keyword, f"`set_context({arg.keyword.value}=...)` is deprecated (MindSpore "
+                                        f"{short(version)} logs a warning and will remove the key): use {use}",
+                           top=site.top)
 
     # ---------------------------------------------------------------- nn.Dropout
     def _dropout(self, ctx, idx, version):
