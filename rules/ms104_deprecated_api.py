@@ -95,7 +95,9 @@ class DeprecatedApi(Rule):
     ```
 
     ## Fix safety
-    Safe: `set_device(target, id)` sets the same device as the two keys; the renamed
+    Safe: `set_device(target, id)` sets the same device as the two keys (unsafe when
+    the call is inside a function or after other MindSpore calls: `set_device` raises
+    RuntimeError once a kernel has run, where the context keys did not); the renamed
     operators have the same signature (checked in the index) and do the same thing;
     `p = 1 - keep_prob` (computed for a literal, written as `1 - (expr)` otherwise).
     """
@@ -160,9 +162,31 @@ class DeprecatedApi(Rule):
                 ie = ctx.imports_edit([imp])
                 if ie is not None:
                     edits.append(ie)
-                fix = Fix.safe(f"Use `{ms_name}.set_device({args})`", *edits)
+                if self._runs_first(m, site):
+                    fix = Fix.safe(f"Use `{ms_name}.set_device({args})`", *edits)
+                else:
+                    fix = Fix.unsafe(f"Use `{ms_name}.set_device({args})` (set_device raises RuntimeError once a "
+                                     "kernel has run: check that no MindSpore op runs before this call)", *edits)
             node = tgt if tgt is not None else dev
             ctx.report(node, msg, fix=fix, top=site.top)
+
+    _SETUP = ("mindspore.set_context", "mindspore.get_context", "mindspore.set_seed", "mindspore.set_device",
+              "mindspore.set_auto_parallel_context", "mindspore.context.set_auto_parallel_context",
+              "mindspore.set_deterministic")
+
+    def _runs_first(self, m, site) -> bool:
+        """The call is at module level and no other MindSpore call runs before it there:
+        `set_device` is then as good as the context keys (it raises RuntimeError once a
+        kernel has run, verified on 2.10, where set_context(device_target=) did not)."""
+        if site.scope is not m.module_scope:
+            return False
+        for c in m.calls:
+            if c.order >= site.order or c.scope is not m.module_scope:
+                continue
+            q = c.qualname or ""
+            if q.startswith("mindspore") and q not in self._SETUP:
+                return False
+        return True
 
     def _context_keys(self, ctx, idx, version):
         from msfix.knowledge.api import _vkey
