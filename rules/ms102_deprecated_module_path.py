@@ -141,7 +141,10 @@ class DeprecatedModulePath(Rule):
                         fix = self._rebind_fix(ctx, rec, alias, local, new, uses)
                 self._report(ctx, alias, full, fix, rec.top)
         # uses through a parent package: mindspore.context.set_context, ms.train.callback.X
+        prefixes = tuple(p + "." for p in paths)
         for ref in m.refs:
+            if not ref.qualname.startswith(prefixes) and ref.qualname not in paths:
+                continue
             node = ref.node
             sub = None
             while isinstance(node, cst.Attribute):

@@ -187,7 +187,18 @@ class _Builder:
         return False
 
     # -- assignments ----------------------------------------------------------
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.m.store_targets.add(id(node.target))
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.m.store_targets.add(id(node.target))
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self.m.store_targets.add(id(node.target))
+
     def visit_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            self.m.store_targets.add(id(t.target))
         if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) and isinstance(node.value, cst.Call):
             self.assign_target[id(node.value)] = node.targets[0].target.value
         # self.x = ... inside a Cell's __init__
@@ -299,7 +310,8 @@ def build_model(module: cst.Module, text: str) -> ScriptModel:
 
 
 def _resolve(m: ScriptModel, b: _Builder) -> None:
-    # Dotted references into MindSpore.
+    # Dotted references into MindSpore (every pure dotted chain is kept in m.dotted).
+    m.dotted = b.raw_refs
     for ref in b.raw_refs:
         q = m.resolve(ref.node, ref.scope, None)
         if q and q.startswith("mindspore"):

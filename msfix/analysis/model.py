@@ -219,7 +219,9 @@ class ScriptModel:
         self.module_scope = Scope("module", "<module>", None, module)
         self.imports: List[ImportRecord] = []
         self.calls: List[CallSite] = []
-        self.refs: List[DottedRef] = []
+        self.refs: List[DottedRef] = []  # dotted names that resolve into mindspore
+        self.dotted: List[DottedRef] = []  # every pure dotted chain `a.b.c` (qualname "" if not mindspore)
+        self.store_targets: set = set()  # ids of assignment / del targets
         self.functions: Dict[str, FunctionInfo] = {}
         self.cells: Dict[str, CellClass] = {}
         self.classes: Dict[str, cst.ClassDef] = {}

@@ -369,56 +369,17 @@ class AttributeRead:
     top: int
 
 
-def _known_scopes(m: ScriptModel) -> Dict[int, Scope]:
-    out: Dict[int, Scope] = {}
-    for c in m.calls:
-        s: Optional[Scope] = c.scope
-        while s is not None and s.node is not None and id(s.node) not in out:
-            out[id(s.node)] = s
-            s = s.parent
-    for r in m.refs:
-        if r.scope.node is not None:
-            out.setdefault(id(r.scope.node), r.scope)
-    for f in m.functions.values():
-        out.setdefault(id(f.node), f.scope)
-    return out
-
-
 def torch_attribute_reads(m: ScriptModel) -> List[AttributeRead]:
-    """Reads of `x.grad`, `x.is_cuda`, `x.param_groups` (not method calls, not
-    assignment targets), with their scope. One walk of the module, done only when the
-    text mentions one of the names; the bodies of functions whose scope the model does
-    not know are skipped."""
+    """Reads of `x.grad`, `x.is_cuda`, `x.param_groups` on dotted names (not method calls,
+    not assignment or del targets), with their scope, from the dotted names the analysis
+    pass recorded: no extra walk of the tree."""
     def compute():
         if not any("." + a in m.text for a in TORCH_ATTRIBUTES):
             return []
-        scopes = _known_scopes(m)
-        out: List[AttributeRead] = []
-        skip: set = set()
-
-        def walk(node: cst.CSTNode, scope: Scope) -> None:
-            if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-                inner = scopes.get(id(node))
-                if inner is None:
-                    return
-                scope = inner
-            if isinstance(node, cst.Call):
-                skip.add(id(node.func))
-            elif isinstance(node, (cst.Assign,)):
-                for t in node.targets:
-                    skip.add(id(t.target))
-            elif isinstance(node, (cst.AugAssign, cst.AnnAssign)):
-                skip.add(id(node.target))
-            elif isinstance(node, cst.Del):
-                skip.add(id(node.target))
-            if isinstance(node, cst.Attribute) and node.attr.value in TORCH_ATTRIBUTES and id(node) not in skip \
-                    and id(node) in m.owner:
-                out.append(AttributeRead(node, scope, m.owner[id(node)]))
-            for child in node.children:
-                walk(child, scope)
-
-        walk(m.module, m.module_scope)
-        return out
+        call_funcs = {id(c.node.func) for c in m.calls}
+        return [AttributeRead(r.node, r.scope, r.top) for r in m.dotted
+                if isinstance(r.node, cst.Attribute) and r.node.attr.value in TORCH_ATTRIBUTES
+                and id(r.node) not in call_funcs and id(r.node) not in m.store_targets]
     return _cached(m, "torch_attribute_reads", compute)
 
 
