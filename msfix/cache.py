@@ -1,7 +1,7 @@
 """A content-keyed cache of check results, so an unchanged tree is checked in well
 under a second.
 
-One JSON file per (msfix version, rule selection, target version) in the cache
+One JSON file per (msfix version and code, rule selection, target version) in the cache
 directory (`cache-dir` in config, else `.msfix_cache/` next to the config file or in
 the current directory). An entry is reused when the file's size and mtime match,
 or, failing that, when its content hash matches.
@@ -34,6 +34,23 @@ def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def code_fingerprint() -> str:
+    """Size and mtime of every file of msfix and its rules and data: an edited rule or
+    data file (a development install) invalidates the cache, as a new version does."""
+    import msfix
+    import msfix.rules
+
+    parts = []
+    for base in {os.path.dirname(msfix.__file__), os.path.dirname(msfix.rules.__file__)}:
+        for folder, dirs, names in os.walk(base):
+            dirs[:] = [d for d in dirs if d != "__pycache__"]
+            for n in names:
+                if n.endswith((".py", ".json", ".gz")):
+                    st = os.stat(os.path.join(folder, n))
+                    parts.append(f"{folder}/{n}:{st.st_size}:{st.st_mtime_ns}")
+    return _digest("\n".join(sorted(parts)).encode())
+
+
 def _diag_from(d: dict) -> Diagnostic:
     fix = None
     if d["fix"] is not None:
@@ -48,7 +65,7 @@ class ResultCache:
         self.dir = cache_dir(settings)
         key = json.dumps([__version__, sorted(settings.select), sorted(settings.extend_select),
                           sorted(settings.ignore), settings.per_file_ignores, settings.target_version,
-                          list(extra_key)], sort_keys=True)
+                          list(extra_key), code_fingerprint()], sort_keys=True)
         self.path = self.dir / f"check-{_digest(key.encode())}.json"
         self.entries: Dict[str, dict] = {}
         self.dirty = False

@@ -77,3 +77,18 @@ def test_syntax_errors_are_cached_and_still_reported(tmp_path):
     r1 = _check(tmp_path)
     r2 = _check(tmp_path)
     assert r1.exit_code == r2.exit_code == 2
+
+
+def test_editing_a_rule_file_invalidates_the_cache(monkeypatch):
+    import msfix.rules
+    from msfix.cache import code_fingerprint
+
+    before = code_fingerprint()
+    target = os.path.join(os.path.dirname(msfix.rules.__file__), "ms202_num_parallel_workers.py")
+    st = os.stat(target)
+    try:
+        os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+        assert code_fingerprint() != before
+    finally:
+        os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert code_fingerprint() == before
