@@ -97,6 +97,18 @@ def _discover(paths, settings):
     return found
 
 
+def _warn_empty(paths) -> None:
+    """A file named on the command line that is empty gets a one-line notice (it is
+    valid Python, so not an error: directories are full of empty __init__.py files)."""
+    for raw in paths:
+        p = Path(raw)
+        try:
+            if p.is_file() and p.stat().st_size == 0:
+                click.echo(f"msfix: warning: {raw}: empty file, nothing to check", err=True)
+        except OSError:
+            pass
+
+
 def _report_errors(results) -> int:
     bad = 0
     for r in results:
@@ -197,6 +209,7 @@ def check(paths, exit_zero, add_noqa, select, extend_select, ignore, target_vers
     results = run_files(found.files, settings, use_cache=not (no_cache or add_noqa),
                         progress=_want_progress(len(found.files)))
     bad = _report_errors(results) + len(found.errors)
+    _warn_empty(paths)
     if add_noqa:
         bad += _add_noqa(results)
         sys.exit(EXIT_ERROR if bad else EXIT_OK)

@@ -147,8 +147,12 @@ def test_bad_inputs_one_line_error_exit_2_others_still_checked(tmp_path):
 def test_empty_file_is_checked_without_error(tmp_path):
     f = tmp_path / "__init__.py"
     f.write_bytes(b"")
-    r = run("check", str(f))
-    assert r.exit_code == 0
+    proc = subprocess.run([sys.executable, "-m", "msfix", "check", str(f)], capture_output=True, text=True)
+    assert proc.returncode == 0
+    assert proc.stderr.strip().splitlines() == [f"msfix: warning: {f}: empty file, nothing to check"]
+    # inside a directory it is just one more file with nothing to report
+    proc = subprocess.run([sys.executable, "-m", "msfix", "check", str(tmp_path)], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stderr == ""
 
 
 def test_fix_without_write_shows_diff_and_keeps_file(tmp_path):
