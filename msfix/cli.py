@@ -162,7 +162,7 @@ def _add_noqa(results) -> int:
     return bad
 
 
-def _emit(results, output_format, statistics, quiet, fix_mode=False, unsafe=False):
+def _emit(results, output_format, statistics, quiet, fix_mode=False, unsafe=False, written=True):
     from msfix.report import get_reporter
     from msfix.report.text import report_statistics
 
@@ -170,7 +170,8 @@ def _emit(results, output_format, statistics, quiet, fix_mode=False, unsafe=Fals
     if statistics:
         report_statistics(results, out)
         return
-    get_reporter(output_format or "text")(results, out, quiet=quiet, fix_mode=fix_mode, unsafe=unsafe)
+    get_reporter(output_format or "text")(results, out, quiet=quiet, fix_mode=fix_mode, unsafe=unsafe,
+                                          written=written)
 
 
 class _Group(click.Group):
@@ -274,9 +275,10 @@ def fix(paths, write, diff, unsafe_fixes, smoke_run, exit_zero, select, extend_s
         else:
             pending = True
     if output_format == "json":
-        _emit(results, "json", statistics, quiet, fix_mode=True, unsafe=unsafe)
+        _emit(results, "json", statistics, quiet, fix_mode=True, unsafe=unsafe, written=write)
     else:
-        _emit(results, output_format or settings.output_format, statistics, quiet, fix_mode=True, unsafe=unsafe)
+        _emit(results, output_format or settings.output_format, statistics, quiet, fix_mode=True, unsafe=unsafe,
+              written=write)
     if bad:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FOUND if (pending or any(r.diagnostics for r in results)) and not exit_zero else EXIT_OK)

@@ -274,3 +274,12 @@ def test_exit_zero(tmp_path):
     r = run("check", "--exit-zero", str(f))
     assert r.exit_code == 0
     assert "MS202" in r.output
+
+
+def test_fix_without_write_says_nothing_was_written(tmp_path):
+    f = write(tmp_path / "bad.py", BAD)
+    r = run("fix", str(f))
+    assert "Would fix 1 problem in 1 file; 0 remaining (0 errors, 0 warnings) (nothing written: use `--write`)." \
+        in r.output
+    r = run("fix", "--write", str(f))
+    assert "Fixed 1 problem in 1 file; 0 remaining (0 errors, 0 warnings)." in r.output

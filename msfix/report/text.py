@@ -43,7 +43,7 @@ def report_concise(results, out, **kw) -> None:
         for d in r.diagnostics:
             out.write(diagnostic_line(d) + "\n")
     if not kw.get("quiet"):
-        _summary(results, out, kw.get("fix_mode", False), kw.get("unsafe", False))
+        _summary(results, out, kw.get("fix_mode", False), kw.get("unsafe", False), kw.get("written", True))
 
 
 def report(results, out, **kw) -> None:
@@ -65,10 +65,10 @@ def report(results, out, **kw) -> None:
                     out.write(f"{' ' * gutter} = {kind}: {d.fix.message}\n")
                 out.write("\n")
     if not quiet:
-        _summary(results, out, kw.get("fix_mode", False), kw.get("unsafe", False))
+        _summary(results, out, kw.get("fix_mode", False), kw.get("unsafe", False), kw.get("written", True))
 
 
-def _summary(results, out, fix_mode: bool, unsafe: bool) -> None:
+def _summary(results, out, fix_mode: bool, unsafe: bool, written: bool = True) -> None:
     diags = [d for r in results for d in r.diagnostics]
     errors = sum(1 for d in diags if d.severity is Severity.ERROR)
     warnings = len(diags) - errors
@@ -77,9 +77,11 @@ def _summary(results, out, fix_mode: bool, unsafe: bool) -> None:
     fixed = sum(r.fixes_applied for r in results)
     if fix_mode:
         changed = sum(1 for r in results if r.changed)
-        out.write(f"Fixed {fixed} problem{'s' if fixed != 1 else ''} in {changed} file{'s' if changed != 1 else ''}; "
+        verb = "Fixed" if written or not fixed else "Would fix"
+        out.write(f"{verb} {fixed} problem{'s' if fixed != 1 else ''} in {changed} file{'s' if changed != 1 else ''}; "
                   f"{len(diags)} remaining ({errors} error{'s' if errors != 1 else ''}, "
-                  f"{warnings} warning{'s' if warnings != 1 else ''}).\n")
+                  f"{warnings} warning{'s' if warnings != 1 else ''})"
+                  + (" (nothing written: use `--write`)" if fixed and not written else "") + ".\n")
         if unsafe_n and not unsafe:
             out.write(f"{unsafe_n} unsafe fix{'es' if unsafe_n != 1 else ''} held back "
                       f"(enable with `--unsafe-fixes`).\n")
