@@ -175,8 +175,9 @@ def fix_text(text: str, rules: Sequence[Type[Rule]], unsafe: bool = False, path:
     return text, outcome, applied_total, None
 
 
-def lint_file(path: Path, rules: Sequence[Type[Rule]], target_version: Optional[str] = None,
-              max_bytes: Optional[int] = None, display: Optional[str] = None) -> FileResult:
+def _run_on_file(path: Path, max_bytes: Optional[int], display: Optional[str], work) -> FileResult:
+    """Read `path`, then `work(result, source)`; an unreadable or unparsable file becomes
+    a one-line error on the result."""
     name = display or str(path)
     try:
         src = read_source(path, max_bytes)
@@ -184,39 +185,38 @@ def lint_file(path: Path, rules: Sequence[Type[Rule]], target_version: Optional[
         return FileResult(name, error=str(exc))
     res = FileResult(name, source=src)
     try:
-        out = lint_text(src.text, rules, name, target_version)
+        work(res, src)
     except ParseError as exc:
         res.error = str(exc)
-        return res
-    res.diagnostics = out.diagnostics
-    res.notes.extend(out.internal_errors)
     return res
+
+
+def lint_file(path: Path, rules: Sequence[Type[Rule]], target_version: Optional[str] = None,
+              max_bytes: Optional[int] = None, display: Optional[str] = None) -> FileResult:
+    def work(res: FileResult, src: SourceFile) -> None:
+        out = lint_text(src.text, rules, res.path, target_version)
+        res.diagnostics = out.diagnostics
+        res.notes.extend(out.internal_errors)
+
+    return _run_on_file(path, max_bytes, display, work)
 
 
 def fix_file(path: Path, rules: Sequence[Type[Rule]], unsafe: bool = False,
              target_version: Optional[str] = None, max_bytes: Optional[int] = None,
              display: Optional[str] = None) -> FileResult:
-    name = display or str(path)
-    try:
-        src = read_source(path, max_bytes)
-    except SourceError as exc:
-        return FileResult(name, error=str(exc))
-    res = FileResult(name, source=src)
-    try:
-        text, out, applied, err = fix_text(src.text, rules, unsafe, name, target_version)
-    except ParseError as exc:
-        res.error = str(exc)
-        return res
-    if applied:
-        try:
-            src.encode(text)
-        except UnicodeEncodeError:
-            err = f"fixed text cannot be encoded as {src.encoding}; file left unchanged"
-            text, applied = src.text, 0
-            out = lint_text(src.text, rules, name, target_version)
-    res.fixed_text = text
-    res.fixes_applied = applied
-    res.fix_error = err
-    res.diagnostics = out.diagnostics
-    res.notes.extend(out.internal_errors)
-    return res
+    def work(res: FileResult, src: SourceFile) -> None:
+        text, out, applied, err = fix_text(src.text, rules, unsafe, res.path, target_version)
+        if applied:
+            try:
+                src.encode(text)
+            except UnicodeEncodeError:
+                err = f"fixed text cannot be encoded as {src.encoding}; file left unchanged"
+                text, applied = src.text, 0
+                out = lint_text(src.text, rules, res.path, target_version)
+        res.fixed_text = text
+        res.fixes_applied = applied
+        res.fix_error = err
+        res.diagnostics = out.diagnostics
+        res.notes.extend(out.internal_errors)
+
+    return _run_on_file(path, max_bytes, display, work)
