@@ -75,3 +75,12 @@ def test_every_rule_has_a_bad_and_a_good_fixture():
         assert folder.is_dir(), f"no fixtures/{rule.code}/"
         assert list(folder.glob("bad*.expected.txt")), f"{rule.code}: no bad fixture"
         assert list(folder.glob("good*.expected.txt")), f"{rule.code}: no good fixture"
+
+
+def test_seed_fixture_is_the_shared_seed():
+    """fixtures/seed/train.py is the script in shared/seed, line-broken as there."""
+    shared = FIXTURES.parent.parent / "shared" / "seed" / "train.py"
+    ours = (FIXTURES / "seed" / "train.py").read_text()
+    if shared.exists():  # shared/ sits beside the checkout, here and in CI
+        assert ours == shared.read_text()
+    assert "resnet50.get_parameters()" in ours and ours.count("\n") == 60

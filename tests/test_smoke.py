@@ -32,7 +32,7 @@ pytestmark = pytest.mark.skipif(
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures" / "smoke"
-SHARED_SEED = Path("/work/shared/seed/train.py")
+SEED = ROOT / "fixtures" / "seed" / "train.py"  # the seed exactly as in shared/seed (tests/test_fixtures.py)
 
 
 def _line_of(path: Path, needle: str) -> int:
@@ -58,10 +58,12 @@ def smoke_temp_root(tmp_path_factory):
 def smoke_run(smoke_temp_root):
     cache: dict = {}
 
-    def run(name: str, *script_args: str, **kwargs):
-        key = (name, script_args, tuple(sorted(kwargs.items())))
+    def run(name, *script_args: str, **kwargs):
+        """`name`: a script in fixtures/smoke (without .py), or a Path."""
+        key = (str(name), script_args, tuple(sorted(kwargs.items())))
         if key not in cache:
-            cache[key] = run_smoke(FIXTURES / f"{name}.py", script_args=script_args, **kwargs)
+            path = name if isinstance(name, Path) else FIXTURES / f"{name}.py"
+            cache[key] = run_smoke(path, script_args=script_args, **kwargs)
         return cache[key]
 
     return run
@@ -93,10 +95,8 @@ def test_fixed_seed_passes_within_a_minute(smoke_run):
 
 
 def test_unfixed_seed_crashes_with_nameerror_on_its_line(smoke_run):
-    script = FIXTURES / "seed_unfixed.py"
-    if SHARED_SEED.exists():
-        assert script.read_text() == SHARED_SEED.read_text()  # the fixture is the seed
-    report = smoke_run("seed_unfixed")
+    script = SEED
+    report = smoke_run(SEED)
     assert report.outcome == "crashed"
     assert report.exception_type == "NameError"
     assert "resnet50" in report.message
@@ -112,12 +112,12 @@ def test_unfixed_seed_crashes_with_nameerror_on_its_line(smoke_run):
 
 @pytest.mark.skipif((os.cpu_count() or 1) >= 8, reason="needs a host with fewer than 8 CPUs")
 def test_unfixed_seed_on_this_host_without_worker_lowering_is_ms202(smoke_run):
-    report = smoke_run("seed_unfixed", allow_host_workers=False)
+    report = smoke_run(SEED, allow_host_workers=False)
     assert report.outcome == "crashed"
     assert report.exception_type == "ValueError"
     assert "num_parallel_workers exceeds the boundary" in report.message
     assert report.rule_code == "MS202"
-    assert report.script_line == _line_of(FIXTURES / "seed_unfixed.py", "train_data = ds.Cifar10Dataset(")
+    assert report.script_line == _line_of(SEED, "train_data = ds.Cifar10Dataset(")
 
 
 # ---------------------------------------------------------------------------
