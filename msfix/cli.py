@@ -328,7 +328,7 @@ def _smoke_fixed(r, out, output_format) -> bool:
 def config_cmd(path, config_file, config_overrides, output_format):
     """Print the effective settings for PATH (default: the current directory) and where
     each one comes from."""
-    from msfix.config import _KEYS, ConfigError, Settings, load_settings, tomllib
+    from msfix.config import _KEYS, ConfigError, load_settings, tomllib
 
     start = Path(path) if path else Path.cwd()
     try:

@@ -8,7 +8,6 @@ cheap) and then runs the position-recording codegen on that one statement.
 
 from __future__ import annotations
 
-import bisect
 import re
 from typing import Dict, List, Tuple
 
@@ -47,8 +46,6 @@ class Locator:
         """(1-based line, 0-based column) -> character offset."""
         return self.line_starts[line - 1] + column
 
-    def line_of(self, offset: int) -> int:
-        return bisect.bisect_right(self.line_starts, offset)
 
     def line_text(self, line: int) -> str:
         starts = self.line_starts

@@ -45,7 +45,7 @@ def insert_map_edit(ctx, source: Pipeline, leaves: List[Pipeline], map_text: str
 
 # -- shared by MS207-MS216 ----------------------------------------------------------------
 import dataclasses  # noqa: E402
-from typing import Dict, Iterator  # noqa: E402
+from typing import Dict  # noqa: E402
 
 from msfix.analysis import data as _data  # noqa: E402
 from msfix.analysis.model import UNKNOWN  # noqa: E402

@@ -1,6 +1,5 @@
 """MS101: a module, name or attribute under `mindspore` that no MindSpore release has."""
 
-import libcst as cst
 
 from msfix.diagnostics import Severity
 from msfix.knowledge.api import load_index, load_torch_table

@@ -6,7 +6,6 @@ from importlib import resources
 
 import libcst as cst
 
-from msfix.analysis.builder import dotted_name
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.knowledge.api import load_index
 from msfix.rule import Example, Rule

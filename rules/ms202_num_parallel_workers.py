@@ -1,6 +1,5 @@
 """MS202: num_parallel_workers larger than a typical machine has."""
 
-import libcst as cst
 
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule

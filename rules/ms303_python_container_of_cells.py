@@ -122,7 +122,6 @@ class PythonContainerOfCells(Rule):
     def _kind(self, ctx, net, expr, scope) -> Optional[str]:
         """"cell+" (a Cell with parameters), "cell" (parameter-free), "param", or None."""
         m = ctx.model
-        order = None
         site = m.call_of(expr) if isinstance(expr, cst.Call) else None
         if site is None and isinstance(expr, cst.Name):
             site = m.instance_call(expr, scope, None)
@@ -140,7 +139,6 @@ class PythonContainerOfCells(Rule):
         return None
 
     def _check_one(self, ctx, net, cell, attr, value, scope):
-        m = ctx.model
         if isinstance(value, (cst.List, cst.Tuple)):
             if not value.elements or any(isinstance(e, cst.StarredElement) for e in value.elements):
                 return

@@ -375,8 +375,6 @@ def _resolve(m: ScriptModel, b: _Builder) -> None:
         if pipe is not None:
             m.pipelines.append(pipe)
             m._pipe_by_node[id(site.node)] = pipe
-            if q and isinstance(func, cst.Attribute) and site.receiver_type is None:
-                pass
 
     # Names a pipeline was bound to.
     for scope_bindings in _all_bindings(m):

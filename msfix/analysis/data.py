@@ -25,7 +25,6 @@ from typing import Dict, List, Optional, Tuple, Union
 import libcst as cst
 
 from msfix.analysis.model import UNKNOWN, CallSite, Pipeline, Scope, ScriptModel
-from msfix.knowledge import facts
 
 Env = Dict[Scope, CallSite]
 
@@ -873,9 +872,6 @@ def steps_per_epoch(m: ScriptModel, pipe: Pipeline, env: Optional[Env] = None):
     `env` of a DatasetView for datasets built by helper functions."""
     return rows_after(m, pipe, env)
 
-
-def describe_source(m: ScriptModel, source: Pipeline) -> str:
-    return source.source_class.rsplit(".", 1)[-1]
 
 
 def first_batch(pipe: Pipeline) -> Optional[Pipeline]:

@@ -7,7 +7,7 @@ built by `msfix.analysis.builder.build_model` from one visit of the LibCST tree.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import libcst as cst
 
@@ -257,8 +257,6 @@ class ScriptModel:
             s = s.parent
         return None
 
-    def bindings_of(self, name: str, scope: Optional[Scope] = None) -> List[Binding]:
-        return list((scope or self.module_scope).bindings.get(name, ()))
 
     def resolve(self, expr: cst.BaseExpression, scope: Scope, order: Optional[int] = None,
                 _depth: int = 0) -> Optional[str]:
@@ -346,10 +344,6 @@ class ScriptModel:
         out.sort(key=lambda c: c.order)
         return out
 
-    def calls_matching(self, predicate) -> Iterator[CallSite]:
-        for c in self.calls:
-            if c.qualname and predicate(c.qualname):
-                yield c
 
     def call_of(self, node: cst.Call) -> Optional[CallSite]:
         return self._call_by_node.get(id(node))
