@@ -21,18 +21,6 @@ def _names_exist(idx, version, new, names) -> bool:
     return all(idx.exists(f"{new}.{n}", version) is True for n in names)
 
 
-def _uses_of(m, local_name, old):
-    """Refs reached through the local name bound to module `old`: (ref, attribute)."""
-    out = []
-    for ref in m.refs:
-        node = ref.node
-        chain = []
-        while isinstance(node, cst.Attribute):
-            chain.append(node)
-            node = node.value
-        if isinstance(node, cst.Name) and node.value == local_name and ref.qualname.startswith(old + ".") and chain:
-            out.append((ref, node, chain[-1].attr.value))
-    return out
 
 
 class DeprecatedModulePath(Rule):
@@ -125,11 +113,11 @@ class DeprecatedModulePath(Rule):
                 if rec.module is None and asname is None:
                     # `import OLD` binds the root package; uses are handled as refs below
                     fix = Fix.safe(f"Import `{new}`", ctx.replace(alias.name, new, rec.top)) \
-                        if not _uses_of(m, full.split(".")[0], full) else None
+                        if not m.uses_through(full.split(".")[0], full) else None
                     self._report(ctx, alias.name, full, fix, rec.top)
                     continue
                 handled_roots.add(local)
-                uses = _uses_of(m, local, full)
+                uses = m.uses_through(local, full)
                 attrs = {a for _, _, a in uses}
                 fix = None
                 if _names_exist(idx, version, new, attrs):

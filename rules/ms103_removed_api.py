@@ -13,18 +13,6 @@ def _tables():
     return d["modules"], d["names"], d["hints"]
 
 
-def _chain_uses(m, local: str, old: str):
-    """Refs through the local name `local` bound to `old`: (ref, first attribute)."""
-    out = []
-    for ref in m.refs:
-        node = ref.node
-        chain = []
-        while isinstance(node, cst.Attribute):
-            chain.append(node)
-            node = node.value
-        if isinstance(node, cst.Name) and node.value == local and chain and ref.qualname.startswith(old + "."):
-            out.append((ref, chain[-1].attr.value))
-    return out
 
 
 class RemovedApi(Rule):
@@ -198,14 +186,14 @@ class RemovedApi(Rule):
             name, asname, _ = next(t for t in rec.names if t[2] is alias)
             if asname is None:
                 return make([], f"Import `{new}`", ctx.replace(alias.name, new, top))
-            attrs = {a for _, a in _chain_uses(m, asname, old)}
+            attrs = {a for _, _, a in m.uses_through(asname, old)}
             return make(sorted(attrs), f"Import `{new}` as `{asname}`", ctx.replace(alias.name, new, top))
         # from PARENT import LEAF [as X]
         if len(rec.names) != 1 or "." not in new:
             return None
         name, asname, _ = rec.names[0]
         local = asname or name
-        attrs = {a for _, a in _chain_uses(m, local, old)}
+        attrs = {a for _, _, a in m.uses_through(local, old)}
         new_parent, new_leaf = new.rsplit(".", 1)
         text = f"from {new_parent} import {new_leaf}" + (f" as {local}" if local != new_leaf else "")
         return make(sorted(attrs), f"Import `{new}` as `{local}`", ctx.replace(rec.node, text, top))

@@ -327,6 +327,21 @@ class ScriptModel:
             return self.instance_call(b.value, b.scope, b.order, _depth + 1)
         return None
 
+    def uses_through(self, local_name: str, qualname: str) -> List[Tuple["DottedRef", cst.Name, str]]:
+        """Dotted uses `local_name.attr...` of the module `qualname` bound to `local_name`:
+        (ref, the root Name node, the first attribute after it)."""
+        out = []
+        for ref in self.refs:
+            node = ref.node
+            first = None
+            while isinstance(node, cst.Attribute):
+                first = node.attr.value
+                node = node.value
+            if first is not None and isinstance(node, cst.Name) and node.value == local_name \
+                    and ref.qualname.startswith(qualname + "."):
+                out.append((ref, node, first))
+        return out
+
     # -- values -----------------------------------------------------------------
     def literal(self, expr: Optional[cst.BaseExpression], scope: Optional[Scope] = None,
                 order: Optional[int] = None, _depth: int = 0):
