@@ -1032,6 +1032,17 @@ def _scope_of_def(m: ScriptModel, fn: cst.FunctionDef) -> Optional[Scope]:
     return idx.get(id(fn))
 
 
+def _class_rows(m: ScriptModel, cls: cst.ClassDef):
+    """Row expressions returned by a source class's `__getitem__` (else `__next__`), or None."""
+    if not isinstance(cls.body, cst.IndentedBlock):
+        return None
+    for meth in ("__getitem__", "__next__"):
+        fn = next((el for el in cls.body.body if isinstance(el, cst.FunctionDef) and el.name.value == meth), None)
+        if fn is not None:
+            return _row_exprs(m, fn, "return")
+    return None
+
+
 def _row_exprs(m: ScriptModel, fn: cst.FunctionDef, kind: str):
     """[(scope, [column expressions])] for each yield/return of `fn`, or None."""
     scope = _scope_of_def(m, fn)
@@ -1067,13 +1078,7 @@ def generator_rows(m: ScriptModel, source: Pipeline, env: Optional[Env] = None):
             if name in m.functions:
                 rows = _row_exprs(m, m.functions[name].node, "yield")
             elif name in m.classes:
-                cls = m.classes[name]
-                for meth in ("__getitem__", "__next__"):
-                    fn = next((el for el in cls.body.body if isinstance(el, cst.FunctionDef)
-                               and el.name.value == meth), None) if isinstance(cls.body, cst.IndentedBlock) else None
-                    if fn is not None:
-                        rows = _row_exprs(m, fn, "return")
-                        break
+                rows = _class_rows(m, m.classes[name])
     elif isinstance(expr, cst.Name):
         b = m.lookup(expr.value, scope, order)
         if b is not None and b.kind == "def" and expr.value in m.functions:
@@ -1081,13 +1086,7 @@ def generator_rows(m: ScriptModel, source: Pipeline, env: Optional[Env] = None):
         elif b is not None and b.kind == "assign" and isinstance(b.value, cst.Call):
             q = m.qualname(b.value.func, b.scope, b.order)
             if q and q.startswith("<local>.") and q[8:] in m.classes:
-                cls = m.classes[q[8:]]
-                for meth in ("__getitem__", "__next__"):
-                    fn = next((el for el in cls.body.body if isinstance(el, cst.FunctionDef)
-                               and el.name.value == meth), None) if isinstance(cls.body, cst.IndentedBlock) else None
-                    if fn is not None:
-                        rows = _row_exprs(m, fn, "return")
-                        break
+                rows = _class_rows(m, m.classes[q[8:]])
             elif q and q.startswith("<local>.") and q[8:] in m.functions:
                 rows = _row_exprs(m, m.functions[q[8:]].node, "yield")
     if not rows:
