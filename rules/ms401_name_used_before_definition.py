@@ -64,7 +64,11 @@ class NameUsedBeforeDefinition(Rule):
     Flags arguments of MindSpore calls (and of the script's own Cells) at module level
     that read a name not yet bound at that point: defined further down, or nowhere.
     The typical case is an optimizer built from the parameters of a network that is
-    created later, or under another name.
+    created later, or under another name. Names are resolved by Python's scoping
+    rules: lambda parameters, comprehension variables, class bodies, `global` and
+    `nonlocal`, `except ... as`, `:=` and `match` captures bind; function and lambda
+    bodies run later, so they see names bound further down; a name a star import may
+    bring is not reported.
 
     ## Why is this bad?
     The script dies with `NameError` when it reaches the line, often after minutes of
@@ -129,7 +133,6 @@ class NameUsedBeforeDefinition(Rule):
     def check(self, ctx):
         m = ctx.model
         module_scope = m.module_scope
-        star = any(rec.star and rec.scope is module_scope for rec in m.imports)
         seen = set()
         for site in m.calls:
             if site.scope is not module_scope or not site.qualname:
@@ -139,14 +142,16 @@ class NameUsedBeforeDefinition(Rule):
                 continue
             for arg in site.node.args:
                 for name in free_names(arg.value):
-                    n = name.value
-                    if n in BUILTINS or id(name) in seen:
+                    read = m.read_of(name)
+                    if read is None or id(name) in seen:
                         continue
-                    if m.lookup(n, module_scope, site.order) is not None:
+                    # Python's scoping rules: lambda parameters, comprehension
+                    # variables, class bodies, global, star imports ("unknown")
+                    state = m.read_state(read)
+                    if state not in ("later", "never"):
                         continue
-                    later = [b for b in module_scope.bindings.get(n, ()) if b.order > site.order]
-                    if not later and star:
-                        continue  # may come from a star import
+                    later = [b for b in module_scope.bindings.get(read.name, ()) if b.order > read.order] \
+                        if state == "later" else []
                     seen.add(id(name))
                     self._report(ctx, site, arg, name, later)
 

@@ -21,6 +21,7 @@ from msfix.analysis.model import (
     DottedRef,
     FunctionInfo,
     ImportRecord,
+    NameRead,
     Pipeline,
     Scope,
     ScriptModel,
@@ -96,6 +97,11 @@ class _Builder:
         self.raw_refs: List[DottedRef] = []
         self.raw_classes: List[tuple] = []  # (ClassDef, scope, top)
         self.class_info: Dict[int, CellClass] = {}
+        # name resolution: lambda / comprehension scopes inside the current scope, and
+        # the Name nodes that are not reads (targets, parameters, attribute names)
+        self.lex: List[Scope] = []
+        self.not_read: Set[int] = set()
+        self.globals_in: List[Scope] = []  # scopes with a `global` statement
 
     def _handler(self, t: type):
         h = self._handlers.get(t)
@@ -136,6 +142,88 @@ class _Builder:
         s.add(Binding(name=name, kind=kind, node=node, scope=s, order=self.counter, top=self.top,
                       value=value, qualname=qualname,
                       statement=self.statements[-1] if self.statements else None))
+
+    def _lex(self) -> Scope:
+        return self.lex[-1] if self.lex else self.scope
+
+    def _read(self, node: cst.Name) -> None:
+        r = NameRead(node.value, node, self._lex(), self.counter, self.top)
+        self.m.reads.append(r)
+        self.m._read_by_node[id(node)] = r
+
+    def _stores(self, target: cst.CSTNode) -> None:
+        """Mark the names a target binds as not reads (`a, *b = ...`); the names inside
+        attribute and subscript targets are reads."""
+        if isinstance(target, cst.Name):
+            self.not_read.add(id(target))
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self._stores(el.value)
+        elif isinstance(target, cst.StarredElement):
+            self._stores(target.value)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if id(node) not in self.not_read:
+            self._read(node)
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self.not_read.add(id(node.name))
+
+    def visit_Global(self, node: cst.Global) -> None:
+        for item in node.names:
+            self.not_read.add(id(item.name))
+            self.scope.declared_global.add(item.name.value)
+            self.globals_in.append(self.scope)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        for item in node.names:
+            self.not_read.add(id(item.name))
+            self.scope.declared_nonlocal.add(item.name.value)
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        ls = Scope("lambda", "<lambda>", self._lex(), node)
+        p = node.params
+        for x in [*p.posonly_params, *p.params, *p.kwonly_params, p.star_arg, p.star_kwarg]:
+            if isinstance(x, cst.Param):
+                self._bind(x.name.value, "param", x, scope=ls)
+        self.lex.append(ls)
+
+    def leave_Lambda(self, node: cst.Lambda) -> None:
+        self.lex.pop()
+
+    def _enter_comp(self, node) -> None:
+        cs = Scope("comprehension", "<comprehension>", self._lex(), node)
+        f = node.for_in
+        while f is not None:
+            self._stores(f.target)
+            for n in _target_names(f.target):
+                self._bind(n.value, "loop", n, scope=cs)
+            f = f.inner_for_in
+        self.lex.append(cs)
+
+    def _leave_comp(self, node) -> None:
+        self.lex.pop()
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _enter_comp
+    leave_ListComp = leave_SetComp = leave_GeneratorExp = leave_DictComp = _leave_comp
+
+    def visit_MatchAs(self, node) -> None:
+        if node.name is not None:
+            self.not_read.add(id(node.name))
+            self._bind(node.name.value, "other", node.name)
+
+    def visit_MatchStar(self, node) -> None:
+        if node.name is not None:
+            self.not_read.add(id(node.name))
+            self._bind(node.name.value, "other", node.name)
+
+    def visit_MatchMapping(self, node) -> None:
+        if node.rest is not None:
+            self.not_read.add(id(node.rest))
+            self._bind(node.rest.value, "other", node.rest)
+
+    def visit_MatchKeywordElement(self, node) -> None:
+        self.not_read.add(id(node.key))
 
     def _bind_target(self, target: cst.BaseExpression, kind: str, value=None) -> None:
         if isinstance(target, cst.Name):
@@ -182,6 +270,8 @@ class _Builder:
                 asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
                 names.append((n, asname, alias))
                 self._bind(asname or n, "import", node, qualname=f"{module}.{n}" if module else None)
+        if star and self.scope.kind == "module":
+            self.m.has_star_import = True
         self.m.imports.append(ImportRecord(node, module if not relative else None, names, star, self.scope,
                                            self.top, self.statements[-1]))
         return False
@@ -192,6 +282,7 @@ class _Builder:
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         self.m.store_targets.add(id(node.target))
+        self._stores(node.target)
 
     def visit_Del(self, node: cst.Del) -> None:
         self.m.store_targets.add(id(node.target))
@@ -199,6 +290,7 @@ class _Builder:
     def visit_Assign(self, node: cst.Assign) -> None:
         for t in node.targets:
             self.m.store_targets.add(id(t.target))
+            self._stores(t.target)
         if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) and isinstance(node.value, cst.Call):
             self.assign_target[id(node.value)] = node.targets[0].target.value
         # self.x = ... inside a Cell's __init__
@@ -222,18 +314,25 @@ class _Builder:
     def leave_AugAssign(self, node: cst.AugAssign) -> None:
         self._bind_target(node.target, "other")
 
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._stores(node.target)
+
     def leave_NamedExpr(self, node: cst.NamedExpr) -> None:
+        # a walrus inside a comprehension binds in the enclosing function or module
         self._bind_target(node.target, "other")
 
     def visit_For(self, node: cst.For) -> None:
+        self._stores(node.target)
         self._bind_target(node.target, "loop")
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
+            self._stores(node.asname.name)
             self._bind_target(node.asname.name, "with")
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         if node.name is not None and isinstance(node.name.name, cst.Name):
+            self.not_read.add(id(node.name.name))
             self._bind(node.name.name.value, "other", node)
 
     # -- functions and classes --------------------------------------------------
@@ -280,8 +379,13 @@ class _Builder:
     # -- uses -------------------------------------------------------------------
     def visit_Attribute(self, node: cst.Attribute) -> bool:
         if dotted_name(node) is not None:
-            self.raw_refs.append(DottedRef(node, "", self.scope, self.top))
-            return False  # a pure dotted chain: nothing inside it to record
+            self.raw_refs.append(DottedRef(node, "", self.scope, self.top, self.counter))
+            root = node.value
+            while isinstance(root, cst.Attribute):
+                root = root.value
+            self._read(root)  # type: ignore[arg-type]
+            return False  # a pure dotted chain: nothing else inside it to record
+        self.not_read.add(id(node.attr))
         return True
 
     def leave_Call(self, node: cst.Call) -> None:
@@ -310,6 +414,10 @@ def build_model(module: cst.Module, text: str) -> ScriptModel:
 
 
 def _resolve(m: ScriptModel, b: _Builder) -> None:
+    # `global x` in a function, then `x = ...` there: x is a module-level name
+    for s in b.globals_in:
+        m.global_bound.update(n for n in s.declared_global if n in s.bindings)
+
     # Dotted references into MindSpore (every pure dotted chain is kept in m.dotted).
     m.dotted = b.raw_refs
     for ref in b.raw_refs:

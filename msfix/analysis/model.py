@@ -35,11 +35,17 @@ UNKNOWN = _Unknown()
 
 @dataclass(eq=False)
 class Scope:
-    kind: str  # "module" | "function" | "class"
+    """A Python scope. "module", "function" and "class" scopes hold the script's
+    bindings and are what CallSite.scope names; "lambda" and "comprehension" scopes
+    (their parameters and targets) exist for name resolution only (NameRead.lex)."""
+
+    kind: str  # "module" | "function" | "class" | "lambda" | "comprehension"
     name: str
     parent: Optional["Scope"]
     node: Optional[cst.CSTNode] = None
     bindings: Dict[str, List["Binding"]] = field(default_factory=dict)
+    declared_global: set = field(default_factory=set)
+    declared_nonlocal: set = field(default_factory=set)
 
     def add(self, binding: "Binding") -> None:
         self.bindings.setdefault(binding.name, []).append(binding)
@@ -65,6 +71,28 @@ class Binding:
     value: Optional[cst.BaseExpression] = None  # assigned expression, if a simple assignment
     qualname: Optional[str] = None  # for imports: the qualified name bound
     statement: Optional[cst.CSTNode] = None  # the whole statement (for moves)
+
+
+@dataclass(eq=False)
+class NameRead:
+    """A read of a bare name (the root of `a.b.c` included), in its innermost lexical
+    scope (lambda and comprehension scopes included)."""
+
+    name: str
+    node: cst.Name
+    lex: Scope
+    order: int
+    top: int
+
+
+# Names Python (and IPython, for notebooks) provides without a binding in the script.
+import builtins as _builtins
+
+IMPLICIT_NAMES = frozenset(dir(_builtins)) | {
+    "__file__", "__name__", "__doc__", "__spec__", "__loader__", "__package__", "__builtins__",
+    "__path__", "__cached__", "__annotations__", "__dict__", "__module__", "__qualname__", "__class__",
+    "display", "get_ipython", "In", "Out",
+}
 
 
 @dataclass(eq=False)
@@ -133,6 +161,7 @@ class DottedRef:
     qualname: str
     scope: Scope
     top: int
+    order: int = 0
 
 
 @dataclass(eq=False)
@@ -231,6 +260,10 @@ class ScriptModel:
         self._pipe_by_node: Dict[int, Pipeline] = {}
         self._call_by_node: Dict[int, CallSite] = {}
         self.owner: Dict[int, int] = {}  # id(node) -> top-level statement index
+        self.reads: List[NameRead] = []  # every read of a bare name, in evaluation order
+        self._read_by_node: Dict[int, NameRead] = {}
+        self.global_bound: set = set()  # names a `global` statement binds from inside a function
+        self.has_star_import = False
 
     # -- names ------------------------------------------------------------------
     def lookup(self, name: str, scope: Scope, order: Optional[int] = None) -> Optional[Binding]:
@@ -257,6 +290,64 @@ class ScriptModel:
             s = s.parent
         return None
 
+
+    # -- name resolution (Python's scoping rules) ---------------------------------
+    def read_of(self, node: cst.Name) -> Optional[NameRead]:
+        return self._read_by_node.get(id(node))
+
+    def read_state(self, read: NameRead) -> str:
+        """"bound" when the read finds a binding by Python's rules at the time it runs,
+        "later" when the only bindings come after it in a scope that runs immediately
+        (module or class body, comprehension), "unknown" when a star import may bind it,
+        "never" when nothing binds it.
+
+        Function and lambda bodies run later: a module-level name bound anywhere in the
+        module counts for them; a name bound anywhere in a function is local to it.
+        Class bodies are seen only by code directly in them."""
+        name = read.name
+        s: Optional[Scope] = read.lex
+        immediate = True  # the code between the read and `s` runs when `s` runs
+        innermost = True
+        later = False
+        while s is not None:
+            if name in s.declared_global:
+                s = self.module_scope
+                innermost = False
+                continue
+            if name in s.declared_nonlocal:
+                return "bound"
+            bs = s.bindings.get(name)
+            if s.kind in ("function", "lambda", "comprehension"):
+                if bs:
+                    return "bound"
+                if s.kind != "comprehension":
+                    immediate = False
+            elif s.kind == "class":
+                if innermost and bs:
+                    if any(b.order < read.order for b in bs):
+                        return "bound"
+                    later = True
+            else:  # module
+                if bs:
+                    if not immediate or any(b.order < read.order for b in bs):
+                        return "bound"
+                    later = True
+                if name in self.global_bound:
+                    return "bound"
+            if s.kind != "comprehension":
+                innermost = False
+            s = s.parent
+        if name in IMPLICIT_NAMES:
+            return "bound"
+        if later:
+            return "later"
+        if self.has_star_import:
+            return "unknown"
+        return "never"
+
+    def unresolved_reads(self) -> List[NameRead]:
+        """Reads that no binding reaches when they run ("later" or "never")."""
+        return [r for r in self.reads if self.read_state(r) in ("later", "never")]
 
     def resolve(self, expr: cst.BaseExpression, scope: Scope, order: Optional[int] = None,
                 _depth: int = 0) -> Optional[str]:
