@@ -2,7 +2,7 @@
 
 import libcst as cst
 
-from msfix.analysis.training import cell_type, imports_other_framework, optimizer_type, value_call
+from msfix.analysis.training import cell_lacks, is_optimizer_class, is_tensor, receiver_calls, site_cell_type
 from msfix.diagnostics import Severity
 from msfix.rule import Example, Rule
 
@@ -21,10 +21,14 @@ class TorchTrainingLoop(Rule):
     ## What it does
     Flags the PyTorch training step written against MindSpore objects:
     `optimizer.zero_grad()` and `optimizer.step()` on a MindSpore optimizer
-    (`nn.Momentum`, `nn.Adam`, `experimental.optim.*`, ...), `loss.backward()` on the
-    output of a MindSpore loss or Cell, and the same three calls in a script that
-    imports MindSpore and no other deep-learning framework when at least two of them
-    appear in the same function.
+    (`nn.Momentum`, `nn.Adam`, `experimental.optim.*`, ...) or Cell, and
+    `loss.backward()` on the output of a MindSpore loss or Cell or on a MindSpore
+    Tensor. The receiver must be known: bound to such a call (also through
+    `self.x = ...` in a Cell, and through a function parameter when every call of the
+    function in the script passes such an object). Receivers msfix cannot type are
+    not reported: optimizers of other packages have `zero_grad` / `step` (mindnlp's
+    torch-style `mindnlp.core.optim`), and so have learning-rate schedulers
+    (`lr_scheduler.step()`, also MindSpore's `experimental.optim.lr_scheduler`).
 
     ## Why is this bad?
     MindSpore tensors have no `backward`, and MindSpore optimizers have no `zero_grad`
@@ -75,44 +79,72 @@ class TorchTrainingLoop(Rule):
         Example("import torch\nimport mindspore\nopt = torch.optim.SGD(p, 0.1)\nopt.zero_grad()\nloss.backward()\n"
                 "opt.step()\n"),
         Example("import mindspore as ms\nscheduler = make_scheduler()\nscheduler.step()\n"),
+        Example("import mindspore as ms\nfrom mindnlp.core.optim import AdamW\n"
+                "optimizer = AdamW(model.trainable_params(), lr=1e-3)\n"
+                "optimizer.zero_grad()\nloss = grad_fn(**batch)\noptimizer.step()\n"),
+        Example("import mindspore as ms\ndef train(opt, loss):\n    opt.zero_grad()\n    loss.backward()\n"
+                "    opt.step()\n"),
     ]
 
     def check(self, ctx):
         m = ctx.model
-        other = imports_other_framework(m)
-        loose = {}  # scope id -> [(site, method)]
+        if not m.mentions_mindspore:
+            return
         for site in m.calls:
             f = site.node.func
             if not isinstance(f, cst.Attribute) or f.attr.value not in LOOP_METHODS:
                 continue
             meth = f.attr.value
-            recv = f.value
-            known = False
-            if meth in ("zero_grad", "step"):
-                known = optimizer_type(m, recv, site.scope, site.order) is not None
-            elif not site.node.args:
-                known = self._is_ms_output(m, recv, site)
-            if known:
-                self._report(ctx, site, meth)
-            elif not other and isinstance(recv, (cst.Name, cst.Attribute)) and not site.node.args \
-                    and m.mentions_mindspore:
-                loose.setdefault(id(site.scope), []).append((site, meth))
-        for sites in loose.values():
-            if len({meth for _, meth in sites}) >= 2:
-                for site, meth in sites:
-                    self._report(ctx, site, meth)
+            if meth == "backward":
+                kind = None if site.node.args else self._tensor_kind(m, f.value, site)
+            else:
+                kind = self._lacking_kind(m, f.value, site, meth)
+            if kind is not None:
+                self._report(ctx, site, meth, kind)
 
     @staticmethod
-    def _is_ms_output(m, recv, site) -> bool:
-        """`recv` holds the result of calling a MindSpore loss or Cell."""
-        call = value_call(m, recv, site.scope, site.order)
-        if call is None:
-            return False
-        return cell_type(m, call.node.func, call.scope, call.order) is not None
+    def _lacking_kind(m, recv, site, meth):
+        """"optimizer" / "cell" when every value `recv` may hold is a MindSpore optimizer,
+        or a Cell whose class has no `meth`; else None (unknown receivers: other
+        packages' optimizers, schedulers, wrappers have `zero_grad` / `step`)."""
+        calls = receiver_calls(m, recv, site.scope, site.order)
+        if not calls:
+            return None
+        kinds = set()
+        for c in calls:
+            if is_optimizer_class(c.qualname):
+                kinds.add("optimizer")
+                continue
+            cq = site_cell_type(m, c)
+            if cq is None or not cell_lacks(m, cq, meth):
+                return None
+            kinds.add("cell")
+        return "optimizer" if kinds == {"optimizer"} else "cell"
 
-    def _report(self, ctx, site, meth):
+    @staticmethod
+    def _tensor_kind(m, recv, site):
+        """"tensor" when every value `recv` may hold is a MindSpore Tensor: the output of
+        a MindSpore Cell or loss, or a Tensor built by MindSpore; else None."""
+        calls = receiver_calls(m, recv, site.scope, site.order)
+        if not calls:
+            return None
+        for c in calls:
+            if c.qualname:
+                if not is_tensor(m, c.node, c.scope, c.order):
+                    return None
+                continue
+            # `loss_fn(logits, labels)`: the callee is a MindSpore Cell
+            callees = receiver_calls(m, c.node.func, c.scope, c.order)
+            if not callees or any(site_cell_type(m, k) is None for k in callees):
+                return None
+        return "tensor"
+
+    def _report(self, ctx, site, meth, kind):
         rtext = ctx.source(site.node.func.value)
-        if meth == "backward":
+        if kind == "cell":
+            msg = (f"`{rtext}.{meth}()`: MindSpore Cells have no `{meth}` (AttributeError); gradients come from "
+                   f"a function transform and are applied by calling the optimizer: {VALUE_AND_GRAD_PATTERN}")
+        elif meth == "backward":
             msg = (f"`{rtext}.backward()`: MindSpore tensors have no `backward` (AttributeError); gradients come "
                    f"from a function transform: {VALUE_AND_GRAD_PATTERN}")
         elif meth == "zero_grad":

@@ -26,6 +26,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 # (fixture, exception type, message fragment)
 CRASHES = [
     ("MS402/bad.py", "AttributeError", "zero_grad"),
+    ("MS402/bad_loop_function.py", "AttributeError", "zero_grad"),
     ("MS403/bad.py", "AttributeError", "cuda"),
     ("MS403/bad_attributes.py", "AttributeError", "param_groups"),
     ("MS404/bad.py", "RuntimeError", "Map must be consistent"),

@@ -391,3 +391,93 @@ def unique_binding(m: ScriptModel, expr: cst.BaseExpression, scope: Scope) -> bo
         return False
     b = m.lookup(expr.value, scope, None)
     return b is not None and len(b.scope.bindings.get(expr.value, ())) == 1
+
+
+# --------------------------------------------------------------------------- receivers
+def _param_index(fn: cst.FunctionDef, name: str):
+    """(positional index or None, keyword allowed) of parameter `name` of `fn`, or None
+    when `name` is not a plain parameter (`*args`, `**kwargs`)."""
+    p = fn.params
+    pos = [*p.posonly_params, *p.params]
+    for i, x in enumerate(pos):
+        if x.name.value == name:
+            return i, x not in p.posonly_params
+    for x in p.kwonly_params:
+        if x.name.value == name:
+            return None, True
+    return None
+
+
+def caller_arguments(m: ScriptModel, name: str, scope: Scope):
+    """[(argument expression, caller CallSite)] for parameter `name` of the module-level
+    function whose body is `scope`, over every call of that function in the script; None
+    when the function is used other than by direct calls (passed as a value, rebound),
+    is never called, or some call does not pass the parameter plainly (default value,
+    `*args` / `**kwargs` expansion)."""
+    if scope.kind != "function" or scope.parent is None or scope.parent.kind != "module":
+        return None
+    fn = m.functions.get(scope.name)
+    if fn is None or fn.scope is not scope:
+        return None
+    b = scope.bindings.get(name, ())
+    if len(b) != 1 or b[0].kind != "param":
+        return None
+    where = _param_index(fn.node, name)
+    if where is None or len(m.module_scope.bindings.get(fn.name, ())) != 1:
+        return None
+    calls = [c for c in m.calls if c.qualname == f"<local>.{fn.name}"
+             and isinstance(c.node.func, cst.Name)]
+    call_funcs = {id(c.node.func) for c in calls}
+    # every read of the function's name is the callee of one of those calls
+    if not calls or any(r.name == fn.name and id(r.node) not in call_funcs for r in m.reads):
+        return None
+    index, by_keyword = where
+    out = []
+    for c in calls:
+        if c.has_star_args:
+            return None
+        a = c.keyword(name) if by_keyword else None
+        if a is None and index is not None:
+            a = c.positional(index)
+        if a is None:
+            return None
+        out.append((a.value, c))
+    return out
+
+
+def receiver_calls(m: ScriptModel, expr: cst.BaseExpression, scope: Scope, order: Optional[int],
+                   _depth: int = 0) -> Optional[List[CallSite]]:
+    """The calls whose result `expr` may hold: `value_call` where the binding is known,
+    and for a parameter of a module-level function, the value each call of the function
+    in the script passes for it. None when some of them is not known."""
+    site = value_call(m, expr, scope, order)
+    if site is not None:
+        return [site]
+    if _depth > 3 or not isinstance(expr, cst.Name):
+        return None
+    b = m.lookup(expr.value, scope, order)
+    if b is None or b.kind != "param":
+        return None
+    args = caller_arguments(m, expr.value, b.scope)
+    if args is None:
+        return None
+    out: List[CallSite] = []
+    for value, caller in args:
+        got = receiver_calls(m, value, caller.scope, caller.order, _depth + 1) \
+            if not isinstance(value, cst.Call) else ([m.call_of(value)] if m.call_of(value) else None)
+        if not got:
+            return None
+        out.extend(got)
+    return out
+
+
+def site_cell_type(m: ScriptModel, site: CallSite) -> Optional[str]:
+    """`cell_type` for the call that built a value."""
+    q = site.qualname
+    if not q:
+        return None
+    if q.startswith("<local>.") and q[8:] in m.cells:
+        return q
+    if is_ms_cell_class(q) and not is_optimizer_class(q):
+        return q
+    return None
