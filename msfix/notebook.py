@@ -7,8 +7,19 @@ line for line by a placeholder statement while linting and put back afterwards;
 cells whose first line is a cell magic other than `%%time`/`%%timeit`/`%%capture`/
 `%%prun` (e.g. `%%bash`, `%%writefile`) are not Python and are left out.
 
+Each cell is first cleaned up as IPython (7 and 8) does before compiling it: when
+its first non-blank line is indented, that indentation is removed from every line
+that starts with it (`leading_indent`); columns are reported in the cell as written.
+
 Positions are reported as `cell N:line:column`: N counts every cell of the notebook
 from 1 (markdown cells too, as Jupyter shows them), line counts within the cell.
+
+Jupyter compiles each cell on its own, so a cell that does not parse fails alone:
+it is reported as `cell N:line:col: syntax error: ...` (the file exits 2) and left
+out of the joined text (an opaque placeholder keeps the line numbers and tells the
+name rules that it may define anything); the other cells are still checked. In fix
+mode such a notebook is not changed (as a .py file with a syntax error is not), but
+the other cells' diagnostics are reported.
 
 Fixes are applied to the joined text, split back at the markers and written into
 the cells' `source`. Only the bytes of the `source` values that changed are
@@ -18,6 +29,7 @@ escaping) is kept byte for byte.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import json
 import re
@@ -27,7 +39,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Type
 
 from msfix.diagnostics import Diagnostic, Span
-from msfix.engine import FileResult, ParseError, fix_text, lint_text
+from msfix.engine import FileResult, ParseError, fix_text, lint_text, parse
 from msfix.rule import Rule
 from msfix.source import SourceError, SourceFile
 
@@ -115,6 +127,52 @@ class Cell:
     lint: str  # the same, IPython syntax replaced line for line by placeholders
     magics: List[str]  # original lines, indexed by the placeholder's number
     node: _Node  # the `source` value in the file
+    prefixes: List[str] = field(default_factory=list)  # per line, what leading_indent removed
+
+    def shift(self, line: int) -> int:
+        """Columns removed from the start of `line` (1-based) by leading_indent."""
+        return len(self.prefixes[line - 1]) if 0 < line <= len(self.prefixes) else 0
+
+    def restore(self, lint: str) -> str:
+        """The cell's text as written, from a (possibly fixed) text with placeholders."""
+        return _reindent(self, _unmask(lint, self.magics))
+
+
+_INDENT = re.compile(r"[ \t]+")
+
+
+def _leading_indent(text: str) -> Tuple[str, List[str]]:
+    """IPython's `leading_indent` cleanup (7.x, 8.x): if the first non-blank line is
+    indented, that indentation is removed from every line that starts with it. Returns
+    the text and, per line, the prefix removed (all "" when nothing was)."""
+    lines = text.splitlines(keepends=True)
+    first = next((i for i, raw in enumerate(lines) if raw and not raw.isspace()), None)
+    m = _INDENT.match(lines[first]) if first is not None else None
+    if m is None:
+        return text, []
+    space = m.group()
+    prefixes = ["" if i < first or not raw.startswith(space) else space for i, raw in enumerate(lines)]
+    return "".join(raw[len(p):] for raw, p in zip(lines, prefixes)), prefixes
+
+
+def _reindent(cell: "Cell", clean: str) -> str:
+    """Put back the indentation leading_indent removed: unchanged lines as written,
+    changed lines with their line's prefix, new lines with the cell's indentation."""
+    if not any(cell.prefixes):
+        return clean
+    old = cell.text.splitlines(keepends=True)
+    old_clean = [raw[len(p):] for raw, p in zip(old, cell.prefixes)]
+    new = clean.splitlines(keepends=True)
+    indent = next(p for p in cell.prefixes if p)
+    out: List[str] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old_clean, new, autojunk=False).get_opcodes():
+        if tag == "equal":
+            out.extend(old[i1:i2])
+            continue
+        for k, raw in enumerate(new[j1:j2]):
+            p = cell.prefixes[i1 + k] if tag == "replace" and i2 - i1 == j2 - j1 else indent
+            out.append(p + raw if raw.strip() else raw)
+    return "".join(out)
 
 
 def _mask_magics(text: str) -> Tuple[str, List[str]]:
@@ -202,8 +260,9 @@ class Notebook:
             first = text.lstrip().split("\n", 1)[0]
             if first.startswith("%%") and first[2:].split(" ")[0].strip() not in _PY_CELL_MAGICS:
                 continue  # %%bash, %%writefile, ...: not Python
-            lint, magics = _mask_magics(text)
-            cells.append(Cell(i, text, lint, magics, src))
+            clean, prefixes = _leading_indent(text)
+            lint, magics = _mask_magics(clean)
+            cells.append(Cell(i, text, lint, magics, src, prefixes))
         return cls(raw, cells)
 
     # -- the joined Python text ----------------------------------------------------
@@ -355,13 +414,31 @@ class NotebookResult(FileResult):
             total += n
             skipped.extend(f"cell {c.number}:{x}" for x in skip)
             if n:
-                new[k] = _unmask(text, c.magics)
+                new[k] = c.restore(text)
         return (nb.render(new) if nb else self.source.text), total, skipped
+
+
+def _indent_shifts(cell: Cell, lint: str) -> List[int]:
+    """Per line of the cell, how many columns its text as written has before the
+    cleaned-up (leading_indent) text: what a column from the linter must gain."""
+    if not any(cell.prefixes):
+        return []
+    out = []
+    for a, b in zip(lint.splitlines(), cell.restore(lint).splitlines()):
+        wa, wb = len(a) - len(a.lstrip(" \t")), len(b) - len(b.lstrip(" \t"))
+        out.append(max(0, wb - wa))
+    return out
 
 
 def _to_cells(nb: Notebook, diags: Sequence[Diagnostic], texts: Sequence[str], path: str) -> List[Diagnostic]:
     starts = nb.starts(texts)
     out: List[Diagnostic] = []
+    shifts: Dict[int, List[int]] = {}
+
+    def shift(k: int, line: int) -> int:
+        if k not in shifts:
+            shifts[k] = _indent_shifts(nb.cells[k], texts[k])
+        return shifts[k][line - 1] if 0 < line <= len(shifts[k]) else 0
 
     def where(m):  # "line 14" in a message -> "cell 5 line 2"
         k, line = nb.locate(int(m.group(1)), starts)
@@ -370,14 +447,14 @@ def _to_cells(nb: Notebook, diags: Sequence[Diagnostic], texts: Sequence[str], p
     for d in diags:
         k, line = nb.locate(d.span.line, starts)
         k2, end_line = nb.locate(d.span.end_line, starts)
-        end_col = d.span.end_column
+        end_col = d.span.end_column + shift(k, end_line)
         if k2 != k:  # a span running past its cell ends with it
             end_line = max(1, _lines(texts[k]))
-            end_col = (len(texts[k].splitlines()[-1]) + 1) if texts[k] else 1
+            end_col = (len(texts[k].splitlines()[-1]) + 1 + shift(k, end_line)) if texts[k] else 1
         message = re.sub(r"\bline (\d+)\b", where, d.message)
         out.append(NotebookDiagnostic(code=d.code, name=d.name, severity=d.severity, message=message,
-                                      span=Span(line, d.span.column, end_line, end_col), fix=d.fix, path=path,
-                                      notes=d.notes, cell=nb.cells[k].number))
+                                      span=Span(line, d.span.column + shift(k, line), end_line, end_col),
+                                      fix=d.fix, path=path, notes=d.notes, cell=nb.cells[k].number))
     return out
 
 
@@ -390,6 +467,60 @@ def _parse_error(nb: Notebook, exc: ParseError) -> str:
         return f"at cell {nb.cells[k].number}:{line}:{m.group(2)}" if nb.cells else m.group(0)
 
     return re.sub(r"at (\d+):(\d+)", sub, msg, count=1)
+
+
+_SYNTAX_AT = re.compile(r"syntax error at (\d+):(\d+): (.*)")
+
+
+def _cell_error(cell: Cell) -> Optional[str]:
+    """Why this cell, compiled alone as Jupyter compiles it (top-level `await` allowed),
+    does not parse; None if it does. The reason is one line: `cell N:line:col: ...`."""
+    try:
+        compile(cell.lint, f"<cell {cell.number}>", "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
+                dont_inherit=True)
+    except SyntaxError as exc:
+        line, col, msg = exc.lineno or 1, exc.offset or 1, exc.msg
+    except (ValueError, RecursionError, MemoryError) as exc:
+        line, col, msg = 1, 1, str(exc)
+    else:
+        try:
+            parse(cell.lint)
+        except ParseError as exc:
+            m = _SYNTAX_AT.match(str(exc))
+            line, col, msg = (int(m.group(1)), int(m.group(2)), m.group(3)) if m else (1, 1, str(exc))
+        else:
+            return None
+    shifts = _indent_shifts(cell, cell.lint)
+    col += shifts[line - 1] if 0 < line <= len(shifts) else 0
+    return f"cell {cell.number}:{line}:{col}: syntax error: {msg}"
+
+
+def _opaque(cell: Cell) -> str:
+    """Stands for a cell that does not parse, with as many lines: a star import, so the
+    rules about names take it as possibly defining anything."""
+    return "from _msfix_unparsed_cell import *  # cell left out: it does not parse\n" + \
+        "\n" * (max(1, _lines(cell.lint)) - 1)
+
+
+def _lint_cells(nb: Notebook, rules: Sequence[Type[Rule]], name: str, target_version: Optional[str]):
+    """Lint the joined cells; when that does not parse, leave out the cells that do
+    not parse alone. Returns (outcome or None, cell texts linted, error or None)."""
+    texts = [c.lint for c in nb.cells]
+    try:
+        return lint_text(nb.joined(texts), rules, name, target_version), texts, None
+    except ParseError as exc:
+        first = exc
+    bad = {k: why for k, c in enumerate(nb.cells) for why in [_cell_error(c)] if why}
+    if not bad:
+        return None, texts, _parse_error(nb, first)
+    texts = [_opaque(c) if k in bad else c.lint for k, c in enumerate(nb.cells)]
+    error = "; ".join(bad.values())
+    error += " (cell left out; the other cells were checked)" if len(bad) == 1 else \
+        " (cells left out; the other cells were checked)"
+    try:
+        return lint_text(nb.joined(texts), rules, name, target_version), texts, error
+    except ParseError as exc:
+        return None, texts, _parse_error(nb, exc)
 
 
 def read_notebook(path: Path, max_bytes: Optional[int] = None) -> Tuple[SourceFile, Notebook]:
@@ -430,18 +561,17 @@ def lint_notebook(path: Path, rules: Sequence[Type[Rule]], target_version: Optio
     res = NotebookResult(name, source=src, notebook=nb)
     if not nb.cells:
         return res
-    try:
-        out = lint_text(nb.joined(), rules, name, target_version)
-    except ParseError as exc:
-        res.error = _parse_error(nb, exc)
-        return res
-    res.diagnostics = _to_cells(nb, out.diagnostics, [c.lint for c in nb.cells], name)
-    res.notes.extend(out.internal_errors)
+    out, texts, res.error = _lint_cells(nb, rules, name, target_version)
+    if out is not None:
+        res.diagnostics = _to_cells(nb, out.diagnostics, texts, name)
+        res.notes.extend(out.internal_errors)
     return res
 
 
 def fix_notebook(path: Path, rules: Sequence[Type[Rule]], unsafe: bool = False,
                  target_version: Optional[str] = None, max_bytes: Optional[int] = None) -> NotebookResult:
+    """A notebook with a cell that does not parse is not fixed (nothing is written);
+    the diagnostics of the other cells are reported."""
     name = str(path)
     try:
         src, nb = read_notebook(path, max_bytes)
@@ -452,8 +582,13 @@ def fix_notebook(path: Path, rules: Sequence[Type[Rule]], unsafe: bool = False,
         return res
     try:
         joined, out, applied, err = fix_text(nb.joined(), rules, unsafe, name, target_version)
-    except ParseError as exc:
-        res.error = _parse_error(nb, exc)
+    except ParseError:
+        out, texts, error = _lint_cells(nb, rules, name, target_version)
+        res.error = error if out is None else error.replace("(cell left out;", "(notebook not fixed;").replace(
+            "(cells left out;", "(notebook not fixed;")
+        if out is not None:
+            res.diagnostics = _to_cells(nb, out.diagnostics, texts, name)
+            res.notes.extend(out.internal_errors)
         return res
     texts = nb.split(joined) if applied else [c.lint for c in nb.cells]
     if texts is not None and not all(_magics_intact(t, c.magics) for c, t in zip(nb.cells, texts)):
@@ -464,7 +599,7 @@ def fix_notebook(path: Path, rules: Sequence[Type[Rule]], unsafe: bool = False,
         err = err_text
         texts, applied = [c.lint for c in nb.cells], 0
         out = lint_text(nb.joined(), rules, name, target_version)
-    new = {k: _unmask(t, c.magics) for k, (c, t) in enumerate(zip(nb.cells, texts))}
+    new = {k: c.restore(t) for k, (c, t) in enumerate(zip(nb.cells, texts))}
     res.fixed_text = nb.render(new)
     res.cell_texts = {nb.cells[k].number: t for k, t in new.items()}
     res.fixes_applied = applied

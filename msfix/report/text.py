@@ -86,8 +86,9 @@ def _summary(results, out, fix_mode: bool, unsafe: bool, written: bool = True) -
             out.write(f"{unsafe_n} unsafe fix{'es' if unsafe_n != 1 else ''} held back "
                       f"(enable with `--unsafe-fixes`).\n")
         return
-    if not diags:
-        out.write("All checks passed!\n")
+    if not diags:  # a file that could not be read or parsed is not a passed check
+        out.write("All checks passed!\n" if not any(r.error for r in results)
+                  else "No problems found in the code msfix could read.\n")
         return
     out.write(f"Found {len(diags)} problem{'s' if len(diags) != 1 else ''} "
               f"({errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}).\n")
