@@ -35,45 +35,101 @@ def selection_options(f):
     f = click.option("--config", "config_overrides", multiple=True, metavar="KEY=VALUE",
                      help="Override a configuration key, e.g. --config 'ignore=[\"MS205\"]'.")(f)
     f = click.option("--config-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                     help="Use this msfix.toml or pyproject.toml instead of the nearest one.")(f)
+                     help="Use this msfix.toml or pyproject.toml for every file instead of the nearest one.")(f)
     f = click.option("--output-format", type=click.Choice(list(FORMATS)), default=None,
                      help="How to print diagnostics (text, concise, json, json-lines, sarif, github, junit).")(f)
     f = click.option("--statistics", is_flag=True, help="Print counts per rule instead of each diagnostic.")(f)
     f = click.option("--quiet", "-q", is_flag=True, help="Print diagnostics only, no source snippets or summary.")(f)
     f = click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")(f)
+    f = click.option("--exclude", multiple=True, metavar="PATTERNS",
+                     help="Glob patterns to skip, replacing `exclude` from the configuration (comma-separated).")(f)
+    f = click.option("--extend-exclude", multiple=True, metavar="PATTERNS",
+                     help="Glob patterns to skip in addition to `exclude` (comma-separated).")(f)
+    f = click.option("--force-exclude", is_flag=True,
+                     help="Apply `exclude` to files named on the command line too (for pre-commit).")(f)
+    f = click.option("--stdin-filename", default=None, metavar="PATH",
+                     help="With `-` as the path: the name of the file read from stdin (for messages and "
+                          "configuration).")(f)
+    f = click.option("--show-settings", is_flag=True,
+                     help="Print the settings in force for the first path and exit.")(f)
+    f = click.option("--show-fixes", is_flag=True, help="List the fixes applied, per file and rule.")(f)
+    f = click.option("--no-color", is_flag=True, help="No colours (also NO_COLOR=1; FORCE_COLOR=1 forces them).")(f)
     return f
 
 
-def _settings(paths, select, extend_select, ignore, target_version, config_overrides, config_file):
-    from msfix.config import ConfigError, load_settings
+class _Options:
+    """The options of one check/fix run (click passes them as keywords)."""
 
-    start = Path(paths[0]) if paths else Path.cwd()
-    try:
-        settings = load_settings(config_file, start if start.exists() else Path.cwd(), config_overrides)
-    except ConfigError as exc:
-        _error(str(exc))
-        sys.exit(EXIT_ERROR)
-    if select:
-        settings.select = _split(select)
-    if extend_select:
-        settings.extend_select = [*settings.extend_select, *_split(extend_select)]
-    if ignore:
-        settings.ignore = [*settings.ignore, *_split(ignore)]
-    if target_version:
-        settings.target_version = target_version
-    settings.target_version = _resolve_target(settings.target_version)
-    if settings.output_format is not None and settings.output_format not in FORMATS:
-        _error(f"output-format {settings.output_format!r}: expected one of {', '.join(FORMATS)}")
-        sys.exit(EXIT_ERROR)
+    def __init__(self, **kw) -> None:
+        self.__dict__.update(kw)
+
+
+def _cli_adjust(opts):
+    """The command-line options, applied on top of each configuration file."""
+    import os
+
     from msfix.rule import all_rules
 
-    known = {r.code for r in all_rules()}
-    for code in [*settings.select, *settings.extend_select, *settings.ignore]:
-        c = code.upper()
-        if c != "ALL" and not any(k.startswith(c) for k in known):
-            _error(f"unknown rule code or prefix `{code}` (see `msfix rules`)")
-            sys.exit(EXIT_ERROR)
-    return settings
+    def absolute(patterns):
+        # a pattern with a slash is relative to the current directory, as the user typed it
+        return [os.path.abspath(p) if "/" in p.rstrip("/") else p for p in _split(patterns)]
+
+    def adjust(settings) -> None:
+        if opts.select:
+            settings.select = _split(opts.select)
+        if opts.extend_select:
+            settings.extend_select = [*settings.extend_select, *_split(opts.extend_select)]
+        if opts.ignore:
+            settings.ignore = [*settings.ignore, *_split(opts.ignore)]
+        if opts.exclude:
+            settings.exclude = absolute(opts.exclude)
+        if opts.extend_exclude:
+            settings.extend_exclude = [*settings.extend_exclude, *absolute(opts.extend_exclude)]
+        if opts.target_version:
+            settings.target_version = opts.target_version
+        settings.target_version = _resolve_target(settings.target_version)
+        if settings.output_format is not None and settings.output_format not in FORMATS:
+            where = settings.sources.get("output-format", "config")
+            raise _UsageError(f"{where}: output-format {settings.output_format!r}: expected one of {', '.join(FORMATS)}")
+        known = {r.code for r in all_rules()}
+        for code in [*settings.select, *settings.extend_select, *settings.ignore]:
+            c = code.upper()
+            if c != "ALL" and not any(k.startswith(c) for k in known):
+                raise _UsageError(f"unknown rule code or prefix `{code}` (see `msfix rules`)")
+
+    return adjust
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _resolver(opts):
+    from msfix.config import SettingsResolver
+
+    return SettingsResolver(opts.config_file, opts.config_overrides, _cli_adjust(opts))
+
+
+def _settings(paths, select, extend_select, ignore, target_version, config_overrides, config_file):
+    """The settings of the first path (kept for callers that want one Settings)."""
+    from msfix.config import ConfigError
+
+    opts = _Options(select=select, extend_select=extend_select, ignore=ignore, target_version=target_version,
+                    config_overrides=config_overrides, config_file=config_file, exclude=(), extend_exclude=())
+    try:
+        return _first_settings(_resolver(opts), paths)
+    except (ConfigError, _UsageError) as exc:
+        _error(str(exc))
+        sys.exit(EXIT_ERROR)
+
+
+def _first_settings(resolver, paths):
+    """Run-wide settings (output-format, cache): from the configuration of the first path."""
+    import os
+
+    start = Path(paths[0]) if paths else Path.cwd()
+    start = Path(os.path.abspath(start))
+    return resolver.for_dir(start if start.is_dir() else start.parent)
 
 
 def _resolve_target(spec: Optional[str]) -> Optional[str]:
@@ -88,10 +144,10 @@ def _resolve_target(spec: Optional[str]) -> Optional[str]:
         sys.exit(EXIT_ERROR)
 
 
-def _discover(paths, settings):
+def _discover(paths, settings, force_exclude: bool = False):
     from msfix.discover import discover
 
-    found = discover(paths, settings)
+    found = discover(paths, settings, force_exclude=force_exclude)
     for where, why in found.errors:
         _error(f"{where}: {why}")
     return found
@@ -162,16 +218,33 @@ def _add_noqa(results) -> int:
     return bad
 
 
-def _emit(results, output_format, statistics, quiet, fix_mode=False, unsafe=False, written=True):
+def _use_color(no_color: bool, stream=None) -> bool:
+    """Colours on a terminal, as ruff: never with --no-color or NO_COLOR, always with
+    FORCE_COLOR, else only when stdout is a terminal that is not dumb."""
+    import os
+
+    if no_color or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "") not in ("", "0"):
+        return True
+    stream = stream or sys.stdout
+    try:
+        return bool(stream.isatty()) and os.environ.get("TERM") != "dumb"
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _emit(results, output_format, statistics, quiet, fix_mode=False, unsafe=False, written=True, failed=0,
+          color=False, fix_only=False, out=None):
     from msfix.report import get_reporter
     from msfix.report.text import report_statistics
 
-    out = sys.stdout
+    out = out or sys.stdout
     if statistics:
         report_statistics(results, out)
         return
     get_reporter(output_format or "text")(results, out, quiet=quiet, fix_mode=fix_mode, unsafe=unsafe,
-                                          written=written)
+                                          written=written, failed=failed, color=color, fix_only=fix_only)
 
 
 class _Group(click.Group):
@@ -188,82 +261,143 @@ class _Group(click.Group):
         return super().get_command(ctx, name)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(cls=_Group, context_settings=CONTEXT)
 @click.version_option(__version__, prog_name="msfix")
 def main() -> None:
     """msfix: a linter and autofixer for MindSpore training scripts."""
 
 
-@main.command()
-@click.argument("paths", nargs=-1, required=True)
+def _paths_argument(f):
+    return click.argument("paths", nargs=-1, required=False)(f)
+
+
+@main.command(short_help="Report defects in files or directories (default: the current one).")
+@_paths_argument
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems are found (errors reading files still exit 2).")
 @click.option("--add-noqa", is_flag=True,
               help="Add `# noqa: CODE` to every reported line (merging with existing noqa comments), then exit.")
+@click.option("--fix", "apply_fix", is_flag=True, help="Apply the fixes and write the files (as `msfix fix --write`).")
+@click.option("--fix-only", is_flag=True, help="Apply the fixes and report only what was fixed (exit 0).")
+@click.option("--diff", is_flag=True, help="With --fix/--fix-only: show the diff instead of writing.")
+@click.option("--unsafe-fixes", is_flag=True, default=None, help="With --fix: also apply fixes that guess intent.")
+@click.option("--watch", is_flag=True, help="Check again whenever a file changes (polling; Ctrl-C to stop).")
 @selection_options
-def check(paths, exit_zero, add_noqa, select, extend_select, ignore, target_version, config_overrides, config_file,
-          output_format, statistics, quiet, no_cache):
-    """Report defects in PATHS (files or directories). Exit 1 if anything is found."""
-    settings = _settings(paths, select, extend_select, ignore, target_version, config_overrides, config_file)
-    found = _discover(paths, settings)
-    from msfix.runner import run_files
-
-    results = run_files(found.files, settings, use_cache=not (no_cache or add_noqa),
-                        progress=_want_progress(len(found.files)))
-    bad = _report_errors(results) + len(found.errors)
-    _warn_empty(paths)
-    if add_noqa:
-        bad += _add_noqa(results)
-        sys.exit(EXIT_ERROR if bad else EXIT_OK)
-    _emit(results, output_format or settings.output_format, statistics, quiet)
-    if bad:
-        sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_FOUND if any(r.diagnostics for r in results) and not exit_zero else EXIT_OK)
+def check(paths, **kw):
+    """Report defects in PATHS (files or directories; default: the current directory;
+    `-` reads stdin). Exit 1 if anything is found."""
+    opts = _Options(paths=paths, **kw)
+    if opts.watch:
+        sys.exit(_watch(opts))
+    sys.exit(_run(opts, "fix" if (opts.apply_fix or opts.fix_only) else "check"))
 
 
-@main.command()
-@click.argument("paths", nargs=-1, required=True)
+@main.command(short_help="Fix what can be fixed; without --write, only show the diff.")
+@_paths_argument
 @click.option("--write", "-w", is_flag=True, help="Rewrite the files in place.")
 @click.option("--diff", is_flag=True, help="Show the changes as a unified diff (the default without --write).")
 @click.option("--unsafe-fixes", is_flag=True, default=None, help="Also apply fixes that guess intent.")
 @click.option("--smoke", "smoke_run", is_flag=True,
               help="Run each fixed script briefly (msfix smoke) and write it only if it runs.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems remain (errors still exit 2).")
+@click.option("--fix-only", is_flag=True, help="Report only what was fixed, not what remains (exit 0).")
 @selection_options
-def fix(paths, write, diff, unsafe_fixes, smoke_run, exit_zero, select, extend_select, ignore, target_version,
-        config_overrides, config_file, output_format, statistics, quiet, no_cache):
-    """Fix what can be fixed in PATHS. Without --write, only show the diff."""
-    settings = _settings(paths, select, extend_select, ignore, target_version, config_overrides, config_file)
-    unsafe = settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
-    found = _discover(paths, settings)
+def fix(paths, **kw):
+    """Fix what can be fixed in PATHS (default: the current directory; `-` reads stdin
+    and prints the fixed text). Without --write, only show the diff."""
+    sys.exit(_run(_Options(paths=paths, apply_fix=False, add_noqa=False, watch=False, **kw), "fix"))
+
+
+def _run(opts, mode: str) -> int:
+    from msfix.config import ConfigError
+
+    try:
+        return _run_once(opts, mode)
+    except (ConfigError, _UsageError) as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+
+
+def _run_once(opts, mode: str) -> int:
+    paths = list(opts.paths) or ["."]
+    resolver = _resolver(opts)
+    if "-" in paths:
+        if len(paths) > 1:
+            raise _UsageError("`-` (read stdin) cannot be combined with other paths")
+        return _run_stdin(opts, mode, resolver)
+    if opts.stdin_filename:
+        raise _UsageError("--stdin-filename needs `-` as the path")
+    base = _first_settings(resolver, paths)
+    if opts.show_settings:
+        _print_settings(base, opts.config_overrides, "text", Path(paths[0]))
+        return EXIT_OK
+    fmt = opts.output_format or base.output_format
+    color = _use_color(opts.no_color)
+    fixing = mode == "fix"
+    found = _discover(paths, resolver, opts.force_exclude)
+    from msfix.runner import run_files
+
+    unsafe_flag = getattr(opts, "unsafe_fixes", None)
+    if not fixing:
+        results = run_files(found.files, base, use_cache=not (opts.no_cache or opts.add_noqa),
+                            progress=_want_progress(len(found.files)), resolver=resolver)
+        bad = _report_errors(results) + len(found.errors)
+        _warn_empty(paths)
+        if opts.add_noqa:
+            bad += _add_noqa(results)
+            return EXIT_ERROR if bad else EXIT_OK
+        _emit(results, fmt, opts.statistics, opts.quiet, failed=bad, color=color)
+        if bad:
+            return EXIT_ERROR
+        return EXIT_FOUND if any(r.diagnostics for r in results) and not opts.exit_zero else EXIT_OK
+    return _fix_files(opts, found, base, resolver, fmt, color, unsafe_flag, paths)
+
+
+def _fix_files(opts, found, base, resolver, fmt, color, unsafe_flag, paths) -> int:
+    from msfix.report.remap import remap_result
     from msfix.runner import run_files
     from msfix.source import atomic_write
 
-    results = run_files(found.files, settings, fix=True, unsafe=unsafe, progress=_want_progress(len(found.files)))
+    # `fix` writes with --write; `check --fix` / `check --fix-only` write unless --diff
+    write = opts.write if hasattr(opts, "write") else not opts.diff
+    smoke_run = getattr(opts, "smoke_run", False)
+    unsafe = base.unsafe_fixes if unsafe_flag is None else unsafe_flag
+    results = run_files(found.files, base, fix=True, unsafe=unsafe_flag, progress=_want_progress(len(found.files)),
+                        resolver=resolver)
     bad = _report_errors(results) + len(found.errors)
+    _warn_empty(paths)
     pending = False
-    fmt = output_format or settings.output_format
     # machine formats (sarif, github, junit, json-lines) keep stdout parseable: a diff only with --diff
-    show_diff = diff or (not write and fmt not in ("json-lines", "sarif", "github", "junit"))
+    show_diff = opts.diff or (not write and fmt not in ("json", "json-lines", "sarif", "github", "junit")
+                              and not opts.fix_only)
     out = sys.stdout
-    for r in results:
+    original = {}  # index -> result of the file as it is on disk, for --show-fixes and rejected writes
+    for i, r in enumerate(results):
         if r.fix_error:
             _error(f"{r.path}: {r.fix_error}")
             bad += 1
+        for dropped in getattr(r, "dropped_fixes", ()):
+            click.echo(f"msfix: warning: {r.path}:{dropped}", err=True)
         if not r.changed:
             continue
+        if opts.show_fixes:
+            original[i] = _relint(r, resolver)
+        rejected = False
         if smoke_run and hasattr(r, "cell_diff"):
             _error(f"{r.path}: --smoke does not run notebooks; notebook left unchanged")
             bad += 1
-            r.fixed_text = r.source.text
-            r.fixes_applied = 0
-            continue
-        if smoke_run:
-            ok = _smoke_fixed(r, out, output_format)
-            if not ok:
+            rejected = True
+        elif smoke_run:
+            status = _smoke_fixed(r, out, fmt)
+            if status == "unavailable":
                 bad += 1
-                r.fixed_text = r.source.text
-                r.fixes_applied = 0
-                continue
+            rejected = status != "ok"
+        if rejected:
+            # the file stays as it is: report its own diagnostics, at its own positions
+            results[i] = original.pop(i, None) or _relint(r, resolver)
+            continue
         if show_diff:
             out.write(_diff(r))
         if write:
@@ -272,16 +406,176 @@ def fix(paths, write, diff, unsafe_fixes, smoke_run, exit_zero, select, extend_s
             except OSError as exc:
                 _error(f"{r.path}: cannot write: {exc.strerror or exc}")
                 bad += 1
+                results[i] = original.pop(i, None) or _relint(r, resolver)
         else:
             pending = True
-    if output_format == "json":
-        _emit(results, "json", statistics, quiet, fix_mode=True, unsafe=unsafe, written=write)
-    else:
-        _emit(results, output_format or settings.output_format, statistics, quiet, fix_mode=True, unsafe=unsafe,
-              written=write)
+            remap_result(r)  # what remains, shown where it is in the file on disk
+    if opts.fix_only:
+        for r in results:
+            r.diagnostics = []
+    if opts.show_fixes:
+        _show_fixes(results, original, write, sys.stderr if fmt not in (None, "text", "concise") else out)
+    _emit(results, fmt, opts.statistics, opts.quiet, fix_mode=True, unsafe=unsafe, written=write, failed=bad,
+          color=color, fix_only=opts.fix_only)
     if bad:
-        sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_FOUND if (pending or any(r.diagnostics for r in results)) and not exit_zero else EXIT_OK)
+        return EXIT_ERROR
+    if opts.fix_only:
+        return EXIT_OK
+    return EXIT_FOUND if (pending or any(r.diagnostics for r in results)) and not opts.exit_zero else EXIT_OK
+
+
+def _relint(r, resolver):
+    """A fresh check of the file on disk (a fix that was not written)."""
+    from msfix.runner import Job, _run as run_job, rules_for
+
+    s = resolver.for_file(r.path)
+    job = Job(r.path, tuple(x.code for x in rules_for(s, Path(r.path))), False, False, s.target_version,
+              s.max_file_size)
+    return run_job(job)
+
+
+def _show_fixes(results, original, written, out) -> None:
+    """`--show-fixes`: per file, the rules whose problems the fixes removed."""
+    from collections import Counter
+
+    from msfix.rule import rule_by_code
+
+    total = sum(r.fixes_applied for r in results)
+    if not total:
+        out.write("No fixes applied.\n")
+        return
+    out.write(f"{'Fixed' if written else 'Would fix'} {total} problem{'s' if total != 1 else ''}:\n")
+    for i, r in enumerate(results):
+        if not r.fixes_applied:
+            continue
+        before = Counter(d.code for d in original[i].diagnostics) if i in original else Counter()
+        gone = before - Counter(d.code for d in r.diagnostics)
+        out.write(f"- {r.path}:\n")
+        for code, n in sorted(gone.items()):
+            rule = rule_by_code(code)
+            out.write(f"    {n} \u00d7 {code} ({rule.name if rule else code})\n")
+    out.write("\n")
+
+
+def _run_stdin(opts, mode: str, resolver) -> int:
+    """`-`: check (or fix) the text on stdin; --stdin-filename names it and chooses the
+    configuration. Fixing prints the fixed text (or the diff with --diff) on stdout and
+    the report on stderr, as ruff does."""
+    import os
+
+    from msfix.engine import FileResult, ParseError, fix_text, lint_text
+    from msfix.runner import rules_for
+    from msfix.source import SourceError, decode_source
+
+    name = opts.stdin_filename or "-"
+    where = Path(os.path.abspath(name)) if opts.stdin_filename else Path.cwd() / "-"
+    settings = resolver.for_file(where)
+    raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+    fixing = mode == "fix"
+    write_back = fixing and (opts.write if hasattr(opts, "write") else not opts.diff)
+    if opts.force_exclude and opts.stdin_filename and settings.is_excluded(where):
+        if write_back:
+            sys.stdout.buffer.write(raw) if hasattr(sys.stdout, "buffer") else sys.stdout.write(raw.decode())
+        return EXIT_OK
+    if name.endswith(".ipynb"):
+        raise _UsageError("notebooks cannot be read from stdin; name the .ipynb file instead")
+    fmt = opts.output_format or settings.output_format
+    try:
+        src = decode_source(raw, Path(name))
+    except SourceError as exc:
+        _error(f"{name}: {exc}")
+        return EXIT_ERROR
+    rules = rules_for(settings, where)
+    res = FileResult(name, source=src)
+    unsafe = settings.unsafe_fixes if getattr(opts, "unsafe_fixes", None) is None else opts.unsafe_fixes
+    try:
+        if fixing:
+            text, outcome, applied, err = fix_text(src.text, rules, unsafe, name, settings.target_version)
+            res.fixed_text, res.fixes_applied, res.fix_error = text, applied, err
+        else:
+            outcome = lint_text(src.text, rules, name, settings.target_version)
+    except ParseError as exc:
+        _error(f"{name}: {exc}")
+        if write_back:
+            sys.stdout.write(src.text)
+        return EXIT_ERROR
+    res.diagnostics = outcome.diagnostics
+    bad = _report_errors([res])
+    if res.fix_error:
+        _error(f"{name}: {res.fix_error}")
+        bad += 1
+    report_out = sys.stdout
+    if fixing:
+        report_out = sys.stderr
+        if write_back:
+            sys.stdout.write(res.fixed_text)
+        else:
+            sys.stdout.write(_diff(res))
+            from msfix.report.remap import remap_result
+
+            remap_result(res)
+    if opts.fix_only:
+        res.diagnostics = []
+    _emit([res], fmt, opts.statistics, opts.quiet, fix_mode=fixing, unsafe=unsafe, written=write_back, failed=bad,
+          color=_use_color(opts.no_color, report_out), fix_only=opts.fix_only, out=report_out)
+    if bad:
+        return EXIT_ERROR
+    if opts.fix_only:
+        return EXIT_OK
+    remaining = bool(res.diagnostics) or (fixing and not write_back and res.changed)
+    return EXIT_FOUND if remaining and not opts.exit_zero else EXIT_OK
+
+
+def _watch(opts) -> int:
+    """`check --watch`: check, then poll the files (and configuration files) every
+    MSFIX_WATCH_INTERVAL seconds (0.5) and check again when one changes, appears or
+    goes. MSFIX_WATCH_MAX_RUNS bounds the number of runs (for tests)."""
+    import os
+    import time
+
+    interval = float(os.environ.get("MSFIX_WATCH_INTERVAL") or 0.5)
+    max_runs = int(os.environ.get("MSFIX_WATCH_MAX_RUNS") or 0)
+    if "-" in opts.paths:
+        _error("--watch cannot read stdin")
+        return EXIT_ERROR
+    runs, code = 0, EXIT_OK
+    try:
+        while True:
+            code = _run(opts, "fix" if (opts.apply_fix or opts.fix_only) else "check")
+            runs += 1
+            sys.stdout.flush()
+            if max_runs and runs >= max_runs:
+                return code
+            click.echo("[msfix] watching for changes (Ctrl-C to stop)", err=True)
+            after = _snapshot(opts)  # a --fix run changes the files it fixed
+            while _snapshot(opts) == after:
+                time.sleep(interval)
+            click.echo("[msfix] file change detected; checking again", err=True)
+    except KeyboardInterrupt:
+        return code
+
+
+def _snapshot(opts):
+    import os
+
+    from msfix.config import find_config
+    from msfix.discover import discover
+
+    try:
+        resolver = _resolver(opts)
+        found = discover(list(opts.paths) or ["."], resolver, force_exclude=opts.force_exclude)
+    except Exception:  # a broken configuration is reported by the run itself
+        found = None
+    state = {}
+    files = found.files if found is not None else []
+    configs = {find_config(Path(os.path.abspath(f)).parent) for f in files} | {find_config(Path.cwd())}
+    for p in [*files, *[c for c in configs if c is not None]]:
+        try:
+            st = os.stat(p)
+            state[os.path.abspath(p)] = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            state[os.path.abspath(p)] = None
+    return state
 
 
 def _diff(r) -> str:
@@ -295,8 +589,9 @@ def _diff(r) -> str:
     return "".join(x if x.endswith(("\n", "\r")) else x + "\n" for x in lines)
 
 
-def _smoke_fixed(r, out, output_format) -> bool:
-    """Smoke-run the fixed text from a temporary copy; True if it may be written."""
+def _smoke_fixed(r, out, output_format) -> str:
+    """Smoke-run the fixed text from a temporary copy: "ok" if it may be written,
+    "rejected" if it does not run, "unavailable" if it could not be run at all."""
     import tempfile
 
     from msfix.smoke.runner import SmokeUnavailable, run_smoke
@@ -308,7 +603,7 @@ def _smoke_fixed(r, out, output_format) -> bool:
             report = run_smoke(copy, extra_path=[Path(r.path).resolve().parent])
         except SmokeUnavailable as exc:
             _error(f"{r.path}: --smoke: {exc}")
-            return False
+            return "unavailable"
     ok = report.outcome in ("passed", "diverged")
     verdict = "fixed script runs" if ok else "fixed script does not run; file left unchanged"
     click.echo(f"{r.path}: smoke {report.outcome}: {verdict}", err=True)
@@ -316,42 +611,42 @@ def _smoke_fixed(r, out, output_format) -> bool:
         from msfix.smoke.report import render_text
 
         click.echo(render_text(report), err=True)
-    return ok
+    return "ok" if ok else "rejected"
 
 
-@main.command("config")
+@main.command("config", short_help="Print the settings in force for a path and where each comes from.")
 @click.argument("path", required=False)
 @click.option("--config-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Use this msfix.toml or pyproject.toml instead of the nearest one.")
 @click.option("--config", "config_overrides", multiple=True, metavar="KEY=VALUE", help="Override a key.")
 @click.option("--output-format", type=click.Choice(["text", "json"]), default="text")
 def config_cmd(path, config_file, config_overrides, output_format):
-    """Print the effective settings for PATH (default: the current directory) and where
-    each one comes from."""
-    from msfix.config import _KEYS, ConfigError, load_settings, tomllib
+    """Print the effective settings for PATH (a file or directory; default: the current
+    directory) and where each one comes from. A file gets the configuration nearest to
+    it, as in `msfix check`."""
+    from msfix.config import ConfigError, settings_for
 
     start = Path(path) if path else Path.cwd()
     try:
-        settings = load_settings(config_file, start if start.exists() else Path.cwd(), config_overrides)
+        settings = settings_for(start, config_file, config_overrides)
     except ConfigError as exc:
         _error(str(exc))
         sys.exit(EXIT_ERROR)
-    from_file = set()
+    _print_settings(settings, config_overrides, output_format, start)
+
+
+def _print_settings(settings, config_overrides, output_format, path) -> None:
+    from msfix.config import _KEYS
+
     where = None
     if settings.config_path is not None:
-        data = tomllib.loads(settings.config_path.read_text(encoding="utf-8"))
-        table = data.get("tool", {}).get("msfix", {}) if settings.config_path.name == "pyproject.toml" else data
-        from_file = set(table)
         where = str(settings.config_path) + (" [tool.msfix]" if settings.config_path.name == "pyproject.toml" else "")
-    overridden = {item.split("=", 1)[0].strip() for item in config_overrides}
     values = settings.as_dict()
     values.pop("config-file", None)
     configured_target = settings.target_version
     resolved = _resolve_target(configured_target)
     values["target-version"] = resolved
-    sources = {}
-    for key in _KEYS:
-        sources[key] = "--config" if key in overridden else where if key in from_file else "default"
+    sources = {key: settings.sources.get(key, "default") for key in _KEYS}
     if configured_target is None and resolved is not None:
         sources["target-version"] = "default (the installed mindspore, else the newest indexed version)"
     if values.get("output-format") is None:
@@ -360,12 +655,17 @@ def config_cmd(path, config_file, config_overrides, output_format):
         from msfix.cache import cache_dir
 
         values["cache-dir"] = str(cache_dir(settings))
+    extends = settings.sources.get("extend")
     if output_format == "json":
         click.echo(json.dumps({"config-file": str(settings.config_path) if settings.config_path else None,
-                               "root": str(settings.root),
+                               "path": str(path), "root": str(settings.root),
                                "settings": values, "sources": sources}, indent=2))
         return
+    click.echo(f"# settings for: {path}")
     click.echo(f"# config file: {where or 'none (defaults)'}")
+    if extends:
+        bases = sorted({v for k, v in settings.sources.items() if v not in (where, "--config")})
+        click.echo(f"# extends: {', '.join(bases) if bases else '(nothing set)'}")
     click.echo(f"# root for relative patterns: {settings.root}")
     for key, value in values.items():
         click.echo(f"{key} = {_toml(value)}  # {sources.get(key, 'default')}")
@@ -383,7 +683,7 @@ def _toml(value) -> str:
     return json.dumps(value)
 
 
-@main.command("server")
+@main.command("server", short_help="Run the Language Server (LSP over stdio) for editors.")
 def server_cmd():
     """Run the Language Server (LSP over stdio) for editors. Needs `pip install 'msfix[lsp]'`."""
     try:
@@ -394,7 +694,7 @@ def server_cmd():
     serve()
 
 
-@main.command("clean")
+@main.command("clean", short_help="Remove the result cache.")
 @click.option("--config-file", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def clean_cmd(config_file):
     """Remove the result cache (.msfix_cache or `cache-dir`)."""
@@ -410,7 +710,7 @@ def clean_cmd(config_file):
     click.echo(f"removed {removed}" if removed else "no cache to remove")
 
 
-@main.command("rules")
+@main.command("rules", short_help="List every rule.")
 @click.option("--output-format", type=click.Choice(["text", "json"]), default="text")
 def rules_cmd(output_format):
     """List every rule."""
@@ -420,16 +720,25 @@ def rules_cmd(output_format):
     if output_format == "json":
         click.echo(json.dumps([_rule_dict(r) for r in rules], indent=2))
         return
+    rows = [(r.code, r.name, r.severity.value, "" if r.fix_applicability is None else r.fix_applicability.value,
+             r.summary) for r in rules]
+    if not sys.stdout.isatty():
+        # a pipe or a file: whole names and summaries, one rule a line, columns aligned
+        head = ("Code", "Name", "Severity", "Fix", "Summary")
+        widths = [max(len(x[i]) for x in [head, *rows]) for i in range(4)]
+        for row in [head, *rows]:
+            click.echo("  ".join(v.ljust(w) for v, w in zip(row[:4], widths)) + "  " + row[4])
+        return
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title="msfix rules", show_lines=False)
-    for col in ("Code", "Name", "Severity", "Fix", "Summary"):
-        table.add_column(col, overflow="fold")
-    for r in rules:
-        fix = "" if r.fix_applicability is None else r.fix_applicability.value
-        table.add_row(r.code, r.name, r.severity.value, fix, r.summary)
-    Console().print(table)
+    for col in ("Code", "Name", "Severity", "Fix"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("Summary", overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    Console(no_color=bool(__import__("os").environ.get("NO_COLOR"))).print(table)
 
 
 def _rule_dict(r) -> dict:
@@ -444,7 +753,7 @@ def _rule_dict(r) -> dict:
     }
 
 
-@main.command("rule")
+@main.command("rule", short_help="Show the documentation of a rule (by code or name).")
 @click.argument("code")
 @click.option("--output-format", type=click.Choice(["text", "json", "markdown"]), default="text")
 def rule_cmd(code, output_format):
@@ -468,6 +777,9 @@ def rule_cmd(code, output_format):
         from rich.markdown import Markdown
 
         Console().print(Markdown(r.documentation()))
+
+
+main.add_command(rule_cmd, "explain")  # ruff's `rule`, under the name other linters use
 
 
 if __name__ == "__main__":  # pragma: no cover

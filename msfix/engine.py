@@ -4,6 +4,7 @@ and in fix mode apply fixes round after round until nothing changes."""
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple, Type
@@ -27,6 +28,10 @@ class ParseError(Exception):
 class LintOutcome:
     diagnostics: List[Diagnostic]
     internal_errors: List[str] = field(default_factory=list)
+    # fix mode: reads of names no binding reaches (Python's scoping rules), by name
+    unresolved: Counter = field(default_factory=Counter)
+    # fix mode: fixes dropped because they would leave a name unbound (one line each)
+    dropped_fixes: List[str] = field(default_factory=list)
 
 
 @dataclass
@@ -39,6 +44,7 @@ class FileResult:
     fixes_applied: int = 0
     fix_error: Optional[str] = None  # a fix round produced unparsable code
     notes: List[str] = field(default_factory=list)
+    dropped_fixes: List[str] = field(default_factory=list)  # fixes not applied: they broke a name
 
     @property
     def changed(self) -> bool:
@@ -67,8 +73,9 @@ def _quick_syntax_check(text: str) -> None:
 
 
 def lint_text(text: str, rules: Sequence[Type[Rule]], path: str = "",
-              target_version: Optional[str] = None) -> LintOutcome:
-    """Diagnostics for `text` (noqa applied). Raises ParseError."""
+              target_version: Optional[str] = None, names: bool = False) -> LintOutcome:
+    """Diagnostics for `text` (noqa applied). With `names`, also the unresolved name
+    reads (for verifying fixes). Raises ParseError."""
     if "mindspore" not in text:
         # Every rule is about MindSpore; a file that never names it has nothing to
         # report. A cheap C-level parse still catches syntax errors.
@@ -92,7 +99,10 @@ def lint_text(text: str, rules: Sequence[Type[Rule]], path: str = "",
         _run_rules(ctx, late, internal)
         kept.extend(_apply_noqa(ctx, ctx.diagnostics))
     kept.sort(key=Diagnostic.sort_key)
-    return LintOutcome(kept, internal)
+    out = LintOutcome(kept, internal)
+    if names:
+        out.unresolved = Counter(r.name for r in model.unresolved_reads())
+    return out
 
 
 def _run_rules(ctx: RuleContext, rules: Sequence[Type[Rule]], internal: List[str]) -> None:
@@ -118,21 +128,38 @@ def _apply_noqa(ctx: RuleContext, diagnostics: Sequence[Diagnostic]) -> List[Dia
     return kept
 
 
-def select_edits(diagnostics: Sequence[Diagnostic], unsafe: bool) -> Tuple[List[Edit], int]:
+def _fix_key(d: Diagnostic) -> tuple:
+    """A fix's identity across rounds (offsets move when other fixes apply)."""
+    assert d.fix is not None
+    return (d.code, d.fix.message, tuple(e.text for e in d.fix.edits))
+
+
+def select_edits(diagnostics: Sequence[Diagnostic], unsafe: bool, exclude: frozenset = frozenset(),
+                 taken: Optional[List[Diagnostic]] = None) -> Tuple[List[Edit], int]:
     """Non-conflicting edits of the applicable fixes; a fix is taken whole or not at all
-    (a conflicting one waits for the next round)."""
+    (a conflicting one waits for the next round). Fixes whose key is in `exclude` are
+    skipped; the diagnostics whose fixes were taken are appended to `taken`."""
     accepted: List[Edit] = []
     applied = 0
     for d in diagnostics:
         fix = d.fix
         if fix is None or not (fix.is_safe or unsafe):
             continue
+        if exclude and _fix_key(d) in exclude:
+            continue
         if any(e.overlaps(a) for e in fix.edits for a in accepted):
             continue
         # fixes are applied together; two fixes may share one insertion (an import)
         accepted.extend(e for e in fix.edits if e not in accepted)
         applied += 1
+        if taken is not None:
+            taken.append(d)
     return accepted, applied
+
+
+def _new_unbound(before: Counter, after: Counter) -> List[str]:
+    """Names with more unresolved reads after than before."""
+    return sorted(n for n, k in after.items() if k > before.get(n, 0))
 
 
 def apply_edits(text: str, edits: Sequence[Edit]) -> str:
@@ -152,27 +179,68 @@ def fix_text(text: str, rules: Sequence[Type[Rule]], unsafe: bool = False, path:
 
     Returns (text, remaining diagnostics, number of fixes applied, error). If a round
     produces text that does not parse, nothing is applied: the original text comes back
-    with the error. Raises ParseError if the input itself does not parse."""
-    outcome = lint_text(text, rules, path, target_version)
+    with the error. Raises ParseError if the input itself does not parse.
+
+    Every round is verified through the script model's name resolution: a fix after
+    which a name has more unresolved reads than before (a use that resolved now does
+    not, or a new use of an unbound name) is dropped, the round is redone without it,
+    and the dropped fix is listed in the outcome's `dropped_fixes`."""
+    outcome = lint_text(text, rules, path, target_version, names=True)
     original, original_outcome = text, outcome
     applied_total = 0
-    for _ in range(MAX_FIX_ROUNDS):
-        edits, applied = select_edits(outcome.diagnostics, unsafe)
+    rejected: set = set()
+    dropped: List[str] = []
+
+    def done(t, o, n, err):
+        o.dropped_fixes = dropped
+        return t, o, n, err
+
+    rounds = 0
+    while rounds < MAX_FIX_ROUNDS:
+        taken: List[Diagnostic] = []
+        edits, applied = select_edits(outcome.diagnostics, unsafe, frozenset(rejected), taken)
         if not applied:
-            return text, outcome, applied_total, None
+            return done(text, outcome, applied_total, None)
         new_text = apply_edits(text, edits)
         if new_text == text:
-            return text, outcome, applied_total, None
+            return done(text, outcome, applied_total, None)
         try:
-            new_outcome = lint_text(new_text, rules, path, target_version)
+            new_outcome = lint_text(new_text, rules, path, target_version, names=True)
         except ParseError as exc:
             codes = sorted({d.code for d in outcome.diagnostics if d.fix is not None})
-            return original, original_outcome, 0, (
+            return done(original, original_outcome, 0, (
                 f"fixes for {', '.join(codes)} produced code that does not parse ({exc}); "
-                "the file was left unchanged")
+                "the file was left unchanged"))
+        broken = _new_unbound(outcome.unresolved, new_outcome.unresolved)
+        if broken:
+            culprits = _culprits(text, outcome, taken, rules, path, target_version)
+            for d, names in culprits or [(d, broken) for d in taken]:
+                rejected.add(_fix_key(d))
+                shown = ", ".join(f"`{n}`" for n in names)
+                dropped.append(f"{d.span.line}:{d.span.column}: {d.code} fix not applied: "
+                               f"{d.fix.message if d.fix else ''} would leave {shown} unbound")
+            continue  # the same round again without the dropped fixes
         text, outcome = new_text, new_outcome
         applied_total += applied
-    return text, outcome, applied_total, None
+        rounds += 1
+    return done(text, outcome, applied_total, None)
+
+
+def _culprits(text: str, outcome: LintOutcome, taken: Sequence[Diagnostic], rules, path, target_version):
+    """The fixes of a round that, applied alone, leave a name unbound: (diagnostic, names)."""
+    if len(taken) == 1:
+        return None  # the caller drops it with the names it found
+    out = []
+    for d in taken:
+        assert d.fix is not None
+        try:
+            alone = lint_text(apply_edits(text, d.fix.edits), rules, path, target_version, names=True)
+        except ParseError:
+            continue
+        names = _new_unbound(outcome.unresolved, alone.unresolved)
+        if names:
+            out.append((d, names))
+    return out or None
 
 
 def _run_on_file(path: Path, max_bytes: Optional[int], display: Optional[str], work) -> FileResult:
@@ -217,6 +285,7 @@ def fix_file(path: Path, rules: Sequence[Type[Rule]], unsafe: bool = False,
         res.fixes_applied = applied
         res.fix_error = err
         res.diagnostics = out.diagnostics
+        res.dropped_fixes = list(out.dropped_fixes)
         res.notes.extend(out.internal_errors)
 
     return _run_on_file(path, max_bytes, display, work)

@@ -606,4 +606,14 @@ def fix_notebook(path: Path, rules: Sequence[Type[Rule]], unsafe: bool = False,
     res.fix_error = err
     res.diagnostics = _to_cells(nb, out.diagnostics, texts, name)
     res.notes.extend(out.internal_errors)
+    res.dropped_fixes = [_cell_position(nb, texts, d) for d in out.dropped_fixes]
     return res
+
+
+def _cell_position(nb: Notebook, texts: Sequence[str], line: str) -> str:
+    """`12:5: text` (a line of the joined text) -> `cell 3:2:5: text`."""
+    m = re.match(r"(\d+):(\d+): ", line)
+    if m is None or not nb.cells:
+        return line
+    k, in_cell = nb.locate(int(m.group(1)), nb.starts(texts))
+    return f"cell {nb.cells[k].number}:{in_cell}:{m.group(2)}: {line[m.end():]}"

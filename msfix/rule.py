@@ -151,23 +151,19 @@ class RuleContext:
         line = self.locator.line_text(r.start.line)
         return line[: len(line) - len(line.lstrip())]
 
-    def has_import(self, statement: str) -> bool:
+    def has_import(self, statement: str, within: Optional[int] = None) -> bool:
+        """A module-level import statement with exactly this text; with `within`, only
+        among the first `within` top-level statements."""
         module = self.model.module
-        return any(rec.scope is self.model.module_scope and module.code_for_node(rec.node).strip() == statement
+        return any(rec.scope is self.model.module_scope and (within is None or rec.top < within)
+                   and module.code_for_node(rec.node).strip() == statement
                    for rec in self.model.imports)
 
     def imports_edit(self, statements: Sequence[Optional[str]]) -> Optional[Edit]:
         """One edit adding the given import statements (in order, skipping None and those
-        already present) after the module's leading docstring and imports."""
-        wanted: List[str] = []
-        for st in statements:
-            if st and st not in wanted and not self.has_import(st):
-                wanted.append(st)
-        if not wanted:
-            return None
+        already present there) after the module's leading docstring and imports: the
+        names they bind are bound before any code uses them."""
         module = self.model.module
-        newline = module.default_newline
-        block = "".join(st + newline for st in wanted)
         body = module.body
         insert_at = 0
         for i, stmt in enumerate(body):
@@ -179,6 +175,14 @@ class RuleContext:
                 insert_at = i + 1
                 continue
             break
+        wanted: List[str] = []
+        for st in statements:
+            if st and st not in wanted and not self.has_import(st, within=insert_at):
+                wanted.append(st)
+        if not wanted:
+            return None
+        newline = module.default_newline
+        block = "".join(st + newline for st in wanted)
         if insert_at == 0:
             if not body:
                 return Edit(len(self.model.text), len(self.model.text), block)
@@ -193,26 +197,33 @@ class RuleContext:
             return Edit(end, end, newline + block.rstrip("\r\n"))
         return Edit(end, end, block)
 
-    def module_alias(self, qualname: str) -> Optional[str]:
-        """A name already bound at module level to the module `qualname` (e.g. "ms"
-        for mindspore), usable in new code."""
+    def module_alias(self, qualname: str, before: Optional[int] = None) -> Optional[str]:
+        """A name bound at module level only to the module `qualname` (e.g. "ms" for
+        mindspore), usable in new code; with `before` (an evaluation order), only a
+        name whose first binding comes before it."""
         for name, bindings in self.model.module_scope.bindings.items():
-            last = bindings[-1]
-            if last.kind == "import" and last.qualname == qualname and all(
-                    b.kind == "import" and b.qualname == qualname for b in bindings):
+            if self._only_module(name, qualname) and (before is None or bindings[0].order < before):
                 return name
         return None
 
-    def ensure_module(self, qualname: str, preferred: str) -> Tuple[str, Optional[str]]:
+    def _only_module(self, name: str, qualname: str) -> bool:
+        bindings = self.model.module_scope.bindings.get(name)
+        return bool(bindings) and all(b.kind == "import" and b.qualname == qualname for b in bindings)
+
+    def ensure_module(self, qualname: str, preferred: str,
+                      before: Optional[int] = None) -> Tuple[str, Optional[str]]:
         """Name to reach module `qualname` by in new code, and the import statement to add
         if one is needed (`import mindspore as ms`, `from mindspore.dataset import vision`).
-        Pass the statements to `imports_edit`."""
-        have = self.module_alias(qualname)
+        With `before`, the name must be bound before that evaluation order (else the
+        import is returned, to be placed before the first use). Pass the statements to
+        `imports_edit`."""
+        have = self.module_alias(qualname, before)
         if have is not None:
             return have, None
         name = preferred
         n = 1
-        while name in self.model.module_scope.bindings or name in self.model.classes:
+        while (name in self.model.module_scope.bindings and not self._only_module(name, qualname)) \
+                or name in self.model.classes:
             n += 1
             name = f"{preferred}{n}"
         if "." in qualname:

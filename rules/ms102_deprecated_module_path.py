@@ -158,7 +158,9 @@ class DeprecatedModulePath(Rule):
         if local:  # `import mindspore` in the same function
             new_name, new_import = local[0], None
         else:
-            new_name, new_import = ctx.ensure_module(new, "ms" if new == "mindspore" else new.rsplit(".", 1)[-1])
+            first_use = min((ref.order for ref, _, _ in uses), default=None)
+            new_name, new_import = ctx.ensure_module(new, "ms" if new == "mindspore" else new.rsplit(".", 1)[-1],
+                                                     before=first_use)
         edits = [ctx.replace(name_node, new_name, ref.top) for ref, name_node, _ in uses]
         node = rec.node
         if len(rec.names) == 1:

@@ -33,12 +33,14 @@ class NumParallelWorkersTooHigh(Rule):
     Use instead:
     ```python
     import os
-    train = ds.Cifar10Dataset(path, num_parallel_workers=min(8, os.cpu_count()))
+    train = ds.Cifar10Dataset(path, num_parallel_workers=min(8, os.cpu_count() or 1))
     ```
 
     ## Fix safety
     Safe: on machines with enough cores the count is unchanged; elsewhere it is capped
-    at the core count instead of crashing. The fix adds `import os` when needed.
+    at the core count instead of crashing (`or 1` where `os.cpu_count()` cannot tell
+    and returns None, which `min` would reject with TypeError). The fix adds
+    `import os` when needed.
     """
     invalid = [
         Example(
@@ -47,14 +49,14 @@ class NumParallelWorkersTooHigh(Rule):
             expect=(2,),
             fixed="import mindspore.dataset as ds\n"
                   "import os\n"
-                  "d = ds.MnistDataset('data', num_parallel_workers=min(16, os.cpu_count()))\n",
+                  "d = ds.MnistDataset('data', num_parallel_workers=min(16, os.cpu_count() or 1))\n",
         ),
         Example(
             "import os\nfrom mindspore import dataset as ds\n"
             "ds.config.set_num_parallel_workers(32)\n",
             expect=(3,),
             fixed="import os\nfrom mindspore import dataset as ds\n"
-                  "ds.config.set_num_parallel_workers(min(32, os.cpu_count()))\n",
+                  "ds.config.set_num_parallel_workers(min(32, os.cpu_count() or 1))\n",
         ),
     ]
     valid = [
@@ -81,16 +83,18 @@ class NumParallelWorkersTooHigh(Rule):
             value = m.literal(arg.value, site.scope, site.order)
             if not isinstance(value, int) or isinstance(value, bool) or value <= LIMIT:
                 continue
-            os_name, os_import = ctx.ensure_module("os", "os")
+            os_name, os_import = ctx.ensure_module("os", "os", before=site.order)
             text = ctx.source(arg.value)
-            edits = [ctx.replace(arg.value, f"min({text}, {os_name}.cpu_count())", site.top)]
+            # os.cpu_count() returns None when the count cannot be determined
+            capped = f"min({text}, {os_name}.cpu_count() or 1)"
+            edits = [ctx.replace(arg.value, capped, site.top)]
             imp = ctx.imports_edit([os_import])
             if imp is not None:
                 edits.append(imp)
             ctx.report(
                 arg.value,
                 f"`num_parallel_workers={value}` raises ValueError on machines with fewer than "
-                f"{value} CPU cores; cap it with `min({text}, {os_name}.cpu_count())`",
-                fix=Fix.safe(f"Cap at the machine's core count: `min({text}, {os_name}.cpu_count())`", *edits),
+                f"{value} CPU cores; cap it with `{capped}`",
+                fix=Fix.safe(f"Cap at the machine's core count: `{capped}`", *edits),
                 top=site.top,
             )

@@ -160,7 +160,7 @@ def test_fix_without_write_shows_diff_and_keeps_file(tmp_path):
     before = f.read_bytes()
     r = run("fix", str(f))
     assert r.exit_code == 1
-    assert "+d = ds.MnistDataset('m', num_parallel_workers=min(16, os.cpu_count()))" in r.output
+    assert "+d = ds.MnistDataset('m', num_parallel_workers=min(16, os.cpu_count() or 1))" in r.output
     assert "+import os" in r.output
     assert f.read_bytes() == before
 
@@ -171,7 +171,7 @@ def test_fix_write_applies_safe_fixes_and_exits_0(tmp_path):
     r = run("fix", "--write", str(f))
     assert r.exit_code == 0, r.output
     assert f.read_text() == ("import mindspore.dataset as ds\nimport os\n"
-                             "d = ds.MnistDataset('m', num_parallel_workers=min(16, os.cpu_count()))\n")
+                             "d = ds.MnistDataset('m', num_parallel_workers=min(16, os.cpu_count() or 1))\n")
     assert oct(f.stat().st_mode & 0o777) == oct(0o640)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".bad.py")]  # no temp file left
     # a second run changes nothing and does not rewrite the file
@@ -206,10 +206,10 @@ def test_fix_keeps_crlf_bom_and_encoding(tmp_path):
     r = run("fix", "--write", str(crlf), str(bom), str(gbk))
     assert r.exit_code == 0, r.output
     assert crlf.read_bytes() == (b"import mindspore.dataset as ds\r\nimport os\r\n"
-                                 b"d = ds.MnistDataset('m', num_parallel_workers=min(16, os.cpu_count()))\r\n")
+                                 b"d = ds.MnistDataset('m', num_parallel_workers=min(16, os.cpu_count() or 1))\r\n")
     assert bom.read_bytes().startswith(b"\xef\xbb\xbfimport mindspore.dataset as ds\nimport os\n")
     raw = gbk.read_bytes()
-    assert "# 数据集".encode("gbk") in raw and b"min(16, os.cpu_count())" in raw
+    assert "# 数据集".encode("gbk") in raw and b"min(16, os.cpu_count() or 1)" in raw
 
 
 def test_fix_that_breaks_syntax_is_not_written(tmp_path, monkeypatch):
@@ -220,8 +220,8 @@ def test_fix_that_breaks_syntax_is_not_written(tmp_path, monkeypatch):
     before = f.read_bytes()
     real = engine.select_edits
 
-    def broken(diags, unsafe):
-        edits, n = real(diags, unsafe)
+    def broken(diags, unsafe, *args):
+        edits, n = real(diags, unsafe, *args)
         return edits + [Edit(0, 0, "def (\n")], n
 
     monkeypatch.setattr(engine, "select_edits", broken)
