@@ -33,6 +33,15 @@ def drop_arg(ctx, call: cst.Call, i: int, top: int) -> Edit:
     return Edit(start, end, "")
 
 
+def names_parameters(sig) -> bool:
+    """False for a signature that names no parameter, only `*args`: the generic
+    `__call__(self, *args)` of an operator instance (`ops.partial`, `ops.make_tuple`, ...
+    are Primitive / MetaFuncGraph instances), which says nothing about the keywords the
+    call takes. Graph mode binds them to the forwarded function: `ops.partial(add, x=2)`
+    runs inside `@jit` (and raises TypeError only in PyNative mode, checked on 2.10)."""
+    return not (sig.params and all(p.kind == "VAR_POSITIONAL" for p in sig.params))
+
+
 def torch_renames(qualnames):
     table = load_torch_table().get("kwargs", {})
     out = dict(table.get("*", {}))
@@ -56,7 +65,9 @@ class UnknownKeywordArgument(Rule):
     its signature in the target version (msfix's API index: `__init__` for classes).
     Callables whose signature is unknown, or that take `**kwargs` (unless msfix knows
     which keys they check at run time, as for `nn.Adam`), and calls with `**kwargs`
-    expansion are not checked. For `set_context` and `set_auto_parallel_context`, whose
+    expansion are not checked. Nor are callables whose signature names no parameter,
+    only `*args`: operator instances such as `ops.partial` forward their keywords to
+    another callable (`ops.partial(add, x=2)` inside `@jit` binds `x` of `add`). For `set_context` and `set_auto_parallel_context`, whose
     keys are checked at run time, the keys MindSpore 2.10 rejects are flagged
     (`grad_for_scalar`, removed in 2.10; `enable_dump`, `save_dump_path`;
     `mirror_mean`, now `gradients_mean`).
@@ -107,6 +118,8 @@ class UnknownKeywordArgument(Rule):
         Example("import mindspore.nn as nn\nclass Dense(nn.Cell):\n    def __init__(self, in_features, bias):\n"
                 "        super().__init__()\nfc = Dense(in_features=4, bias=True)\n"),
         Example("from mindspore.nn import *\nfc = Dense(in_features=4, out_features=2)\n"),
+        Example("import mindspore\nfrom mindspore import ops\ndef add(x, y):\n    return x + y\n"
+                "@mindspore.jit()\ndef test():\n    return ops.partial(add, x=2)(y=3)\n"),
     ]
 
     def check(self, ctx):
@@ -122,7 +135,7 @@ class UnknownKeywordArgument(Rule):
                 self._rejected(ctx, site, table, version)
                 continue
             b = bind_call(idx, q, version, site.node)
-            if b is None or not b.unknown:
+            if b is None or not b.unknown or not names_parameters(b.sig):
                 continue
             user = canonical_user_name(idx, q, version)
             renames = torch_renames([user, q])
