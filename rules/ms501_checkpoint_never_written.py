@@ -42,6 +42,124 @@ def saved_checkpoints(epochs: int, spe: int, save_steps: int, keep_max: int):
     return [((s - 1) // spe + 1, s - ((s - 1) // spe) * spe) for s in steps]
 
 
+def is_written(epoch: int, step: int, spe: int, epochs: int, save_steps: int, keep_max: int,
+               sink: bool = False) -> bool:
+    """ModelCheckpoint (every `save_steps` global steps, at the end of training, newest
+    `keep_max` kept; MindSpore 2.10 `_save_ckpt`) leaves `<prefix>-<epoch>_<step>.ckpt`
+    on disk after `epochs` epochs of `spe` steps. In dataset sink mode (Ascend/GPU;
+    the CPU runs step by step) the callback runs once per epoch, so every name ends in
+    `_<spe>`."""
+    if spe <= 0 or not (1 <= epoch <= epochs) or not (1 <= step <= spe):
+        return False
+    total = epochs * spe
+    if sink:
+        if step != spe:
+            return False
+        saves, last = [], 0
+        for k in range(1, epochs + 1):
+            if k * spe >= last + save_steps:
+                saves.append(k)
+                last = k * spe
+        if last != total:
+            saves.append(epochs)
+        kept = saves if keep_max <= 0 else saves[-keep_max:]
+        return epoch in kept
+    g = (epoch - 1) * spe + step
+    if g == total:
+        return True
+    if g % save_steps:
+        return False
+    later = total // save_steps - g // save_steps + (1 if total % save_steps else 0)
+    return keep_max <= 0 or later < keep_max
+
+
+def written_for_some_size(epoch: int, step: int, epochs: int, save_steps: int, keep_max: int, sink: bool):
+    """True when some number of steps per epoch makes ModelCheckpoint leave the file,
+    False when none does, None when the search would be too long."""
+    if epoch < 1 or step < 1 or epoch > epochs:
+        return False
+    bound = step + save_steps * ((keep_max if keep_max > 0 else 1) + 2)
+    if bound - step > 200_000:
+        return None
+    if sink and is_written(epoch, step, step, epochs, save_steps, keep_max, sink=True):
+        return True
+    return any(is_written(epoch, step, spe, epochs, save_steps, keep_max) for spe in range(step, bound + 1))
+
+
+def _rows_from(m, pipe, size):
+    """Rows one epoch of `pipe` yields when its source yields `size` rows (the stage
+    arithmetic of `data.rows_after`), or UNKNOWN."""
+    import math
+
+    from msfix.analysis.data import batch_size, drop_remainder, literal_arg
+
+    for st in pipe.stages()[1:]:
+        if st.op in ("map", "shuffle", "project", "rename"):
+            continue
+        if st.op == "batch":
+            bs, drop = batch_size(m, st), drop_remainder(m, st)
+            if not isinstance(bs, int) or isinstance(bs, bool) or bs <= 0 or not isinstance(drop, bool):
+                return UNKNOWN
+            size = size // bs if drop else math.ceil(size / bs)
+        elif st.op == "repeat":
+            n = literal_arg(m, st.call, "count", {"count": 0}, default=None)
+            if not isinstance(n, int) or n <= 0:
+                return UNKNOWN
+            size *= n
+        elif st.op in ("take", "skip"):
+            n = literal_arg(m, st.call, "count", {"count": 0}, default=-1 if st.op == "take" else UNKNOWN)
+            if not isinstance(n, int):
+                return UNKNOWN
+            size = (min(size, n) if n >= 0 else size) if st.op == "take" else max(0, size - n)
+        else:
+            return UNKNOWN
+    return size
+
+
+def epoch_sizes(m, pipe):
+    """What the script says about the steps per epoch of `pipe`:
+    ("known", {spe}) when the source's size follows from the script (in-script arrays,
+    or `num_samples=` below every size the files can have); ("assumed", {spe, ...}, name)
+    for a dataset directory, one value per standard split the `usage` can read (the
+    directory may hold other files: the size is assumed); ("unknown", None)."""
+    from msfix.analysis.data import source_usage, source_value, steps_per_epoch
+
+    unknown = ("unknown", set(), "")
+    if pipe is None:
+        return unknown
+    spe = steps_per_epoch(m, pipe)
+    if not isinstance(spe, int) or spe <= 0:
+        return unknown
+    src = pipe.source
+    name = short_name(src.source_class)
+    f = src.facts or {}
+    if "from_arrays" in f:
+        return "known", {spe}, name
+    if "sizes" not in f:
+        return unknown
+    usage = source_usage(m, src)
+    if usage is UNKNOWN:
+        return unknown
+    usage = usage or "all"
+    sizes = set(f["sizes"].values()) if usage == "all" else {f["sizes"].get(usage)}
+    if None in sizes:
+        return unknown
+    n = source_value(m, src, "num_samples", default=None)
+    if isinstance(n, int) and n > 0 and n <= min(sizes):
+        return "known", {spe}, name
+    out = set()
+    for size in sizes:
+        r = _rows_from(m, pipe, min(size, n) if isinstance(n, int) and n > 0 else size)
+        if not isinstance(r, int) or r <= 0:
+            return unknown
+        out.add(r)
+    return "assumed", out, name
+
+
+def short_name(q: str) -> str:
+    return (q or "").rsplit(".", 1)[-1]
+
+
 class CheckpointNeverWritten(Rule):
     code = "MS501"
     name = "checkpoint-never-written"
@@ -55,9 +173,24 @@ class CheckpointNeverWritten(Rule):
     `ModelCheckpoint` callback writes: files named
     `<prefix>-<epoch>_<step-in-epoch>.ckpt` in its `directory`, one every
     `save_checkpoint_steps` global steps plus one at the end of training, of which
-    only the newest `keep_checkpoint_max` are kept. Where the dataset size is known
-    (CIFAR-10 50000/10000, MNIST 60000/10000, ...), msfix computes the steps per epoch
-    and the exact names.
+    only the newest `keep_checkpoint_max` are kept (in dataset sink mode on Ascend/GPU,
+    once per epoch: names end in the steps per epoch). What is reported depends on
+    what the script says about the dataset size:
+
+    - known (built from in-script arrays, or limited by `num_samples=`): msfix computes
+      the steps per epoch and the exact names left on disk (error);
+    - unknown: reported only when no number of steps per epoch writes the name (an
+      epoch beyond the epochs trained, or a file older than the newest kept ones
+      whatever the size: error);
+    - a dataset directory of a known format (MNIST, CIFAR-10, ...): its size is assumed
+      to be one of the standard splits the `usage` reads (MNIST without `usage`: 60000,
+      10000 or 70000 samples). A name no such size writes is a warning whose message
+      says what is assumed; a name one of them writes is not reported (a
+      `MNIST_Data/train` folder holds only the 60000 training samples).
+
+    Nothing is reported when other code may write the file: a `save_checkpoint` with
+    a computed path (a best-accuracy callback), a download, or the name in another
+    string of the script.
 
     Without a `ModelCheckpoint`, a literal path loaded after `save_checkpoint(obj,
     "<literal>")` wrote into the same folder (in the same function) must be one of the
@@ -68,6 +201,9 @@ class CheckpointNeverWritten(Rule):
     A guessed name such as `resnet50-200_1000.ckpt` (step 1000 is a global step, but the
     name holds the step within the epoch) does not exist, so `load_checkpoint` raises
     `ValueError: checkpoint file ... does not exist` after the whole training has run.
+    (With 32 images a batch, that name exists only if the training set yields a
+    multiple of 1000 steps per epoch, 32000 images for example: no standard size of
+    CIFAR-10 does.)
 
     ## Example
     ```python
@@ -160,7 +296,8 @@ class CheckpointNeverWritten(Rule):
                 continue
             base = posixpath.basename(path)
             found = False
-            for cb in callbacks:
+            # a save_checkpoint with a computed path (a best-accuracy callback, ...) may write any name
+            for cb in callbacks if literal_saves else ():
                 found = self._check_one(ctx, load, arg, path, base, cb)
                 if found:
                     break
@@ -240,28 +377,60 @@ class CheckpointNeverWritten(Rule):
                 if cfg.arg("save_checkpoint_steps", 0) is not None else 1
             keep_max = m.literal(cfg.arg("keep_checkpoint_max", 2).value, cfg.scope, cfg.order) \
                 if cfg.arg("keep_checkpoint_max", 2) is not None else 5
+            if keep_max is None or keep_max == 0:
+                keep_max = 1  # CheckpointConfig keeps one file then (2.10)
             if not isinstance(save_steps, int) or not isinstance(keep_max, int) or save_steps <= 0:
                 return False
         train = self._train_call(m, cb)
         if train is None:
             return False
-        epochs = m.literal(train.arg("epoch", 0).value, train.scope, train.order) if train.arg("epoch", 0) else UNKNOWN
+        run = self._run_options(m, train)
+        if run is None:
+            return False
+        epochs, sink = run
         ds_arg = train.arg("train_dataset", 1)
         pipe = m.pipeline_of(ds_arg.value, train.scope, train.order) if ds_arg is not None else None
-        spe = steps_per_epoch(m, pipe) if pipe is not None else UNKNOWN
-        if not isinstance(epochs, int) or not isinstance(spe, int) or spe <= 0:
-            if isinstance(epochs, int) and epoch > epochs:
-                detail = f"training runs {epochs} epochs, so no file of epoch {epoch} is written"
-            else:
-                return False
+        kind, sizes, source = epoch_sizes(m, pipe)
+        if kind != "unknown" and not isinstance(epochs, int):
+            kind, sizes = "unknown", set()
+        if any(is_written(epoch, step, spe, epochs, save_steps, keep_max)
+               or (sink and is_written(epoch, step, spe, epochs, save_steps, keep_max, sink=True)) for spe in sizes):
+            return True
+        if self._other_writers(m, base, load):
+            return True
+        keep_text = '' if keep_max <= 0 else f' and the newest {keep_max} kept'
+        cond = ""
+        if kind == "known":
+            spe = sizes.pop()
+            detail = (f"{epochs} epochs of {spe} steps with a checkpoint every {save_steps} steps{keep_text} leave "
+                      f"{self._kept_text(prefix, epochs, spe, save_steps, keep_max)}")
+            severity = None
         else:
-            kept = saved_checkpoints(epochs, spe, save_steps, keep_max)
-            if (epoch, step) in kept:
+            anywhere = written_for_some_size(epoch, step, epochs, save_steps, keep_max, sink) \
+                if isinstance(epochs, int) else None
+            if anywhere is False:
+                severity = None
+                if epoch > epochs:
+                    detail = f"training runs {epochs} epochs, so no file of epoch {epoch} is written"
+                else:
+                    detail = (f"whatever the number of steps per epoch, {epochs} epochs with a checkpoint every "
+                              f"{save_steps} global steps{keep_text} never leave epoch {epoch}, step {step} (the "
+                              f"name holds the step within the epoch)")
+            elif kind == "assumed":
+                # the size is the standard one of the dataset's files: say so, as a warning
+                severity = Severity.WARNING
+                spes = sorted(sizes)
+                spe = steps_per_epoch(m, pipe)
+                others = [x for x in spes if x != spe]
+                cond = (f" if the directory holds the standard `{source}` files (assumed: the script does not fix "
+                        f"the dataset size)")
+                detail = (f"{epochs} epochs of {spe} steps with a checkpoint every {save_steps} steps{keep_text} "
+                          f"leave {self._kept_text(prefix, epochs, spe, save_steps, keep_max)}")
+                if others:
+                    detail += (f"; with only part of them ({', '.join(str(x) for x in others)} steps per epoch) "
+                               f"it is not written either")
+            else:
                 return True
-            names = [f"{prefix}-{e}_{s}.ckpt" for e, s in kept]
-            shown = ", ".join(names) if len(names) <= 3 else f"{names[0]} ... {names[-1]} ({len(names)} files)"
-            detail = (f"{epochs} epochs of {spe} steps with a checkpoint every {save_steps} steps"
-                      f"{'' if keep_max <= 0 else f' and the newest {keep_max} kept'} leave {shown}")
         fix = None
         if cb.target and self._binding_is(m, cb, load):
             fix = Fix.safe(f"Load `{cb.target}.latest_ckpt_file_name`",
@@ -269,12 +438,57 @@ class CheckpointNeverWritten(Rule):
         ctx.report(
             arg.value,
             f"`{base}` is never written by `ModelCheckpoint(prefix={prefix!r})` "
-            f"(line {ctx.span(cb.node, cb.top).line}): {detail}; "
+            f"(line {ctx.span(cb.node, cb.top).line}){cond}: {detail}; "
             f"`load_checkpoint` raises ValueError after training",
             fix=fix,
             top=load.top,
+            severity=severity,
         )
         return True
+
+    @staticmethod
+    def _kept_text(prefix, epochs, spe, save_steps, keep_max) -> str:
+        kept = saved_checkpoints(epochs, spe, save_steps, keep_max)
+        names = [f"{prefix}-{e}_{s}.ckpt" for e, s in kept]
+        return ", ".join(names) if len(names) <= 3 else f"{names[0]} ... {names[-1]} ({len(names)} files)"
+
+    @staticmethod
+    def _run_options(m, train):
+        """(literal epochs or UNKNOWN, sink mode possible) of a Model.train / Model.fit
+        call, or None when `sink_size` or `initial_epoch` changes the names."""
+        fit = train.method == "fit"
+        pos = {"sink": 5, "size": 7, "initial": 8} if fit else {"sink": 3, "size": 4, "initial": 5}
+        if train.has_star_args:
+            return None
+        for name, key, default in (("sink_size", "size", -1), ("initial_epoch", "initial", 0)):
+            a = train.arg(name, pos[key])
+            if a is not None and m.literal(a.value, train.scope, train.order) != default:
+                return None
+        a = train.arg("epoch", 0)
+        epochs = m.literal(a.value, train.scope, train.order) if a is not None else UNKNOWN
+        if not isinstance(epochs, int) or isinstance(epochs, bool):
+            epochs = UNKNOWN
+        a = train.arg("dataset_sink_mode", pos["sink"])
+        sink = a is not None and m.literal(a.value, train.scope, train.order) is not False
+        return epochs, sink
+
+    @staticmethod
+    def _other_writers(m, base, load) -> bool:
+        """Other code may write the file: a download (a call named like one), or the
+        name in another string of the script (a URL, a copy), besides the loads."""
+        for c in m.calls:
+            f = c.node.func
+            name = f.attr.value if isinstance(f, cst.Attribute) else f.value if isinstance(f, cst.Name) else ""
+            low = name.lower()
+            if "download" in low or low in ("urlretrieve", "wget", "copy", "copyfile", "copy2", "move", "rename"):
+                return True
+        loads = 0
+        for c in m.calls_to("mindspore.load_checkpoint"):
+            a = c.arg("ckpt_file_name", 0)
+            if a is not None and isinstance(m.literal(a.value, c.scope, c.order), str) \
+                    and posixpath.basename(m.literal(a.value, c.scope, c.order)) == base:
+                loads += 1
+        return m.text.count(base) > loads
 
     @staticmethod
     def _binding_is(m, cb, load) -> bool:

@@ -77,3 +77,69 @@ def test_amp_fix_moves_the_crash_past_the_fixed_line():
     report = run_smoke(FIXTURES / "MS409" / "bad.unsafe-fixed.py")
     assert report.exception_type == "ValueError"
     assert report.script_line == 12
+
+
+def test_ms501_known_size_names_the_files_the_wheel_leaves(tmp_path):
+    """bad_known_size.py run in full (no smoke caps): load_checkpoint fails on the
+    flagged line, and the files left on disk are exactly those the message names."""
+    import subprocess
+    import sys
+
+    path = FIXTURES / "MS501" / "bad_known_size.py"
+    [d] = [d for d in lint_text(path.read_text(), [rule_by_code("MS501")], path=path.name).diagnostics]
+    assert d.severity.value == "error"
+    proc = subprocess.run([sys.executable, str(path)], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0 and "ValueError" in proc.stderr and "does not exist" in proc.stderr
+    assert f'{path.name}", line {d.span.line}' in proc.stderr
+    left = sorted(p.name for p in (tmp_path / "ck").glob("*.ckpt"))
+    assert left == ["net-3_10.ckpt", "net-3_8.ckpt"]
+    assert all(name in d.message for name in left)
+
+
+def test_ms501_file_names_match_modelcheckpoint_on_the_wheel(tmp_path):
+    """is_written (the rule's model of ModelCheckpoint) against real runs: every
+    (epoch, step) name it predicts, and no other, is on disk after training."""
+    import subprocess
+    import sys
+
+    from rules.ms501_checkpoint_never_written import is_written
+
+    cases = [(2, 7, 3, 3), (3, 5, 4, 2), (2, 6, 6, 1), (1, 9, 2, 4), (2, 5, 10, 2)]  # epochs, steps/epoch, save, keep
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import sys, numpy as np\n"
+        "import mindspore.dataset as ds\nfrom mindspore import nn\n"
+        "from mindspore.train import CheckpointConfig, Model, ModelCheckpoint\n"
+        "for i, (epochs, spe, save, keep) in enumerate(eval(sys.argv[1])):\n"
+        "    x = np.zeros((spe * 2, 4), np.float32)\n"
+        "    data = ds.NumpySlicesDataset((x, x[:, :2]), ['x', 'y'], shuffle=False).batch(2)\n"
+        "    net = nn.Dense(4, 2)\n"
+        "    cb = ModelCheckpoint(prefix='t', directory=f'out{i}',\n"
+        "                         config=CheckpointConfig(save_checkpoint_steps=save, keep_checkpoint_max=keep))\n"
+        "    Model(net, nn.MSELoss(), nn.SGD(net.trainable_params(), 0.01)).train(epochs, data, callbacks=[cb])\n",
+        encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script), repr(cases)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for i, (epochs, spe, save, keep) in enumerate(cases):
+        on_disk = {p.name for p in (tmp_path / f"out{i}").glob("*.ckpt")}
+        predicted = {f"t-{e}_{s}.ckpt" for e in range(1, epochs + 1) for s in range(1, spe + 1)
+                     if is_written(e, s, spe, epochs, save, keep)}
+        assert on_disk == predicted, (epochs, spe, save, keep)
+
+
+def test_ms501_assumed_dataset_size_is_a_warning_that_says_so():
+    """The seed's dataset is a CIFAR-10 directory: its size is assumed. The name is
+    written by no standard CIFAR-10 size, but it is by 1000 steps per epoch (32000
+    images), so the report is a warning naming the assumption, not an error."""
+    from rules.ms501_checkpoint_never_written import is_written, written_for_some_size
+
+    seed = FIXTURES / "seed" / "train.py"
+    [d] = lint_text(seed.read_text(), [rule_by_code("MS501")], path="train.py").diagnostics
+    assert d.severity.value == "warning" and "assumed" in d.message and "Cifar10Dataset" in d.message
+    assert is_written(200, 1000, 1000, 200, 1000, 10)
+    assert written_for_some_size(200, 1000, 200, 1000, 10, sink=True) is True
+    for spe in (312, 1562, 1875):  # 10000, 50000, 60000 images, batches of 32
+        assert not is_written(200, 1000, spe, 200, 1000, 10)
+    # no size writes epoch 150's step 1000 when 200 epochs keep the newest 10 saves
+    assert written_for_some_size(150, 1000, 200, 1000, 10, sink=True) is False
