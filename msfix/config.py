@@ -37,6 +37,8 @@ class Settings:
     cache_dir: Optional[str] = None
     config_path: Optional[Path] = None
     root: Path = field(default_factory=Path.cwd)
+    # key -> where its value comes from (a config file, one it extends, or --config)
+    sources: Dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {
@@ -65,7 +67,14 @@ class Settings:
 
     def is_excluded(self, path: Path) -> bool:
         rel = _relative(path, self.root)
-        return any(_match(rel, p) for p in [*self.exclude, *self.extend_exclude])
+        absolute = PurePosixPath(*Path(os.path.abspath(path)).parts).as_posix()
+        for p in [*self.exclude, *self.extend_exclude]:
+            if os.path.isabs(p):  # from --exclude: already resolved against the current directory
+                if _match(absolute, PurePosixPath(*Path(p).parts).as_posix()):
+                    return True
+            elif _match(rel, p):
+                return True
+        return False
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -124,9 +133,18 @@ def find_config(start: Path) -> Optional[Path]:
 
 def _apply(settings: Settings, table: dict, where: str) -> None:
     for key, value in table.items():
+        if key == "extend":
+            if where.startswith("--config"):
+                raise ConfigError("--config: `extend` is only read from a configuration file")
+            settings.sources[key] = where
+            continue  # applied by _load_table
         if key not in _KEYS:
-            known = ", ".join(sorted(_KEYS))
-            raise ConfigError(f"{where}: unknown key `{key}` (known keys: {known})")
+            import difflib
+
+            close = difflib.get_close_matches(key, [*_KEYS, "extend"], n=1, cutoff=0.6)
+            hint = f"; did you mean `{close[0]}`?" if close else ""
+            known = ", ".join(sorted([*_KEYS, "extend"]))
+            raise ConfigError(f"{where}: unknown key `{key}`{hint} (known keys: {known})")
         attr, typ = _KEYS[key]
         if typ is list:
             if isinstance(value, str):
@@ -146,30 +164,60 @@ def _apply(settings: Settings, table: dict, where: str) -> None:
         elif not isinstance(value, str):
             raise ConfigError(f"{where}: `{key}` must be a string")
         setattr(settings, attr, value)
+        settings.sources[key] = where
+
+
+def _read_table(path: Path) -> "tuple[dict, str]":
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("msfix", {})
+        where = f"{path} [tool.msfix]"
+    else:
+        table = data
+        where = str(path)
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table")
+    return table, where
+
+
+def _load_table(settings: Settings, path: Path, chain: Sequence[Path] = ()) -> None:
+    """Apply the file at `path` to `settings`, after the file it `extend`s (as ruff's
+    `extend`: a path relative to the extending file; the nearer file wins key by key)."""
+    table, where = _read_table(path)
+    base = table.get("extend")
+    if base is not None:
+        if not isinstance(base, str) or not base.strip():
+            raise ConfigError(f"{where}: `extend` must be the path of another msfix.toml or pyproject.toml")
+        target = Path(os.path.expanduser(base))
+        if not target.is_absolute():
+            target = path.parent / target
+        target = Path(os.path.abspath(target))
+        seen = [Path(os.path.abspath(p)) for p in (*chain, path)]
+        if target in seen:
+            cycle = " -> ".join(str(p) for p in (*seen, target))
+            raise ConfigError(f"{where}: `extend` makes a cycle: {cycle}")
+        if not target.is_file():
+            raise ConfigError(f"{where}: `extend` names {target}, which does not exist")
+        _load_table(settings, target, (*chain, path))
+    _apply(settings, table, where)
 
 
 def load_settings(config_path: Optional[Path] = None, start: Optional[Path] = None,
                   overrides: Sequence[str] = ()) -> Settings:
+    return _load(config_path or find_config(start or Path.cwd()), overrides)
+
+
+def _load(path: Optional[Path], overrides: Sequence[str] = ()) -> Settings:
     settings = Settings()
-    path = config_path or find_config(start or Path.cwd())
     if path is not None:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: no such file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot read: {exc}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-        if path.name == "pyproject.toml":
-            table = data.get("tool", {}).get("msfix", {})
-            where = f"{path} [tool.msfix]"
-        else:
-            table = data
-            where = str(path)
-        if not isinstance(table, dict):
-            raise ConfigError(f"{where}: must be a table")
-        _apply(settings, table, where)
+        _load_table(settings, path)
         settings.config_path = path
         settings.root = path.parent
     for item in overrides:
@@ -181,5 +229,61 @@ def load_settings(config_path: Optional[Path] = None, start: Optional[Path] = No
             value = tomllib.loads(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError:
             value = raw
-        _apply(settings, {key: value}, f"--config {key}")
+        _apply(settings, {key: value}, "--config")
     return settings
+
+
+def settings_for(path: Optional[Path], config_file: Optional[Path] = None,
+                 overrides: Sequence[str] = ()) -> Settings:
+    """The settings for one file or directory: `config_file` if given, else the msfix.toml
+    or pyproject.toml [tool.msfix] nearest to it (as ruff, per file). The command line
+    and the language server both look settings up through this function."""
+    if config_file is not None:
+        return load_settings(config_file, None, overrides)
+    start = Path.cwd() if path is None else Path(os.path.abspath(path))
+    while not start.exists() and start != start.parent:  # a file not written yet (an editor buffer)
+        start = start.parent
+    return load_settings(None, start, overrides)
+
+
+class SettingsResolver:
+    """Settings per file for one run: each file gets the configuration nearest to it;
+    each configuration file is read once. `adjust(settings)` applies the command-line
+    options (they win over every file)."""
+
+    def __init__(self, config_file: Optional[Path] = None, overrides: Sequence[str] = (),
+                 adjust=None) -> None:
+        self.config_file = config_file
+        self.overrides = tuple(overrides)
+        self.adjust = adjust
+        self._by_dir: Dict[str, Optional[Path]] = {}
+        self._by_config: Dict[Optional[str], Settings] = {}
+
+    def _config_of_dir(self, d: str) -> Optional[Path]:
+        if d in self._by_dir:
+            return self._by_dir[d]
+        found = find_config(Path(d))
+        self._by_dir[d] = found
+        return found
+
+    def for_dir(self, directory) -> Settings:
+        if self.config_file is not None:
+            cfg: Optional[Path] = self.config_file
+        else:
+            d = os.path.abspath(directory)
+            while not os.path.isdir(d) and d != os.path.dirname(d):
+                d = os.path.dirname(d)
+            cfg = self._config_of_dir(d)
+        key = None if cfg is None else str(cfg)
+        if key not in self._by_config:
+            s = _load(cfg, self.overrides)
+            if self.adjust is not None:
+                self.adjust(s)
+            self._by_config[key] = s
+        return self._by_config[key]
+
+    def for_file(self, path) -> Settings:
+        return self.for_dir(os.path.dirname(os.path.abspath(path)))
+
+    def all(self) -> List[Settings]:
+        return list(self._by_config.values())

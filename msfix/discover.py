@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import List, Sequence, Tuple, Union
 
-from msfix.config import Settings
+from msfix.config import Settings, SettingsResolver
 
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", ".bzr", ".venv", "venv", ".tox", ".nox", "__pycache__", "build", "dist",
@@ -32,10 +32,35 @@ def _skip_dir(entry: os.DirEntry, settings: Settings) -> bool:
     return settings.is_excluded(Path(entry.path))
 
 
-def discover(paths: Sequence[str], settings: Settings, suffixes: Sequence[str] = SUFFIXES) -> Discovered:
+def discover(paths: Sequence[str], settings: Union[Settings, SettingsResolver],
+             suffixes: Sequence[str] = SUFFIXES, force_exclude: bool = False) -> Discovered:
+    """The files under `paths`. Exclusion follows the configuration nearest to each
+    directory when `settings` is a SettingsResolver. A path named explicitly is always
+    checked unless `force_exclude` (ruff's --force-exclude, for pre-commit, which names
+    every file) and it matches `exclude`."""
     files: List[Path] = []
     errors: List[Tuple[str, str]] = []
     seen = set()
+
+    def for_dir(d) -> Settings:
+        return settings.for_dir(d) if isinstance(settings, SettingsResolver) else settings
+
+    def excluded(p: Path) -> bool:
+        """As ruff's --force-exclude: the path or one of its directories matches the
+        `exclude` of the configuration that governs the directory holding it."""
+        cur = os.path.abspath(p)
+        while True:
+            parent = os.path.dirname(cur)
+            if parent == cur:
+                return False
+            s = for_dir(parent)
+            root = os.path.abspath(s.root)
+            inside = cur == root or cur.startswith(root.rstrip(os.sep) + os.sep)
+            if (inside or cur == os.path.abspath(p)) and s.is_excluded(Path(cur)):
+                return True
+            if not inside:
+                return False
+            cur = parent
 
     def add(p: Path) -> None:
         key = os.path.abspath(p)
@@ -53,6 +78,8 @@ def discover(paths: Sequence[str], settings: Settings, suffixes: Sequence[str] =
             continue
         if not exists:
             errors.append((raw, "no such file or directory"))
+            continue
+        if force_exclude and excluded(p):
             continue
         if not is_dir:
             add(p)  # a file named explicitly is always checked
@@ -74,14 +101,15 @@ def discover(paths: Sequence[str], settings: Settings, suffixes: Sequence[str] =
                 errors.append((str(d), exc.strerror or str(exc)))
                 continue
             subdirs = []
+            here = for_dir(d)
             for e in entries:
                 try:
                     if e.is_dir(follow_symlinks=False):
-                        if not _skip_dir(e, settings):
+                        if not _skip_dir(e, here):
                             subdirs.append(Path(e.path))
                     elif e.name.endswith(tuple(suffixes)) and (e.is_file() or e.is_symlink()):
                         fp = Path(e.path)
-                        if not settings.is_excluded(fp):
+                        if not here.is_excluded(fp):
                             add(fp)
                 except OSError as exc:
                     errors.append((e.path, exc.strerror or str(exc)))

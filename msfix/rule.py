@@ -44,6 +44,7 @@ class Rule:
     versions: str = "MindSpore 2.x"  # which MindSpore versions the rule is about
     valid: Sequence[Example] = ()
     invalid: Sequence[Example] = ()
+    plugin: Optional[str] = None  # set for rules from a plugin's `msfix.rules` entry point
 
     def check(self, ctx: "RuleContext") -> Iterator[Diagnostic]:  # pragma: no cover
         raise NotImplementedError
@@ -59,23 +60,89 @@ class Rule:
         return head + body + "\n"
 
 
+ENTRY_POINT_GROUP = "msfix.rules"  # third-party rules: an entry point naming a module or a Rule class
+_CODE = re.compile(r"[A-Z]+[0-9]+")
+
+
+class RuleRegistryError(RuntimeError):
+    """Rules that cannot be registered (a plugin that fails to load, a code used twice)."""
+
+
 @functools.lru_cache(maxsize=None)
 def all_rules() -> Tuple[Type[Rule], ...]:
-    """Every rule class in msfix.rules, sorted by code."""
+    """Every rule class in msfix.rules and in the `msfix.rules` entry points of
+    installed plugins, sorted by code."""
     import msfix.rules as pkg
 
     found: Dict[str, Type[Rule]] = {}
+    origin: Dict[str, str] = {}
     for info in pkgutil.iter_modules(pkg.__path__):
         if info.name.startswith("_"):
             continue
         mod = importlib.import_module(f"msfix.rules.{info.name}")
-        for obj in vars(mod).values():
-            if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule and obj.code \
-                    and obj.__module__ == mod.__name__:
-                if obj.code in found:
-                    raise RuntimeError(f"duplicate rule code {obj.code}")
-                found[obj.code] = obj
+        for obj in _rules_in(mod):
+            if obj.code in found:
+                raise RuleRegistryError(f"duplicate rule code {obj.code}")
+            found[obj.code] = obj
+            origin[obj.code] = "msfix"
+    for where, obj in _plugin_rules():
+        if not isinstance(obj.code, str) or not _CODE.fullmatch(obj.code) or not obj.name:
+            raise RuleRegistryError(f"{where}: rule {obj.__name__} needs a code of capital letters then digits "
+                                    f"(e.g. ACME101) and a name; it has code {obj.code!r}, name {obj.name!r}")
+        if obj.code in found and found[obj.code] is not obj:
+            raise RuleRegistryError(f"{where}: rule code {obj.code} ({obj.name}) is already used by "
+                                    f"{origin[obj.code]} ({found[obj.code].name}); codes must be unique")
+        found[obj.code] = obj
+        origin[obj.code] = where
+        obj.plugin = where
     return tuple(found[c] for c in sorted(found))
+
+
+def _rules_in(mod) -> List[Type[Rule]]:
+    return [obj for obj in vars(mod).values()
+            if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule and obj.code
+            and obj.__module__ == mod.__name__]
+
+
+def _plugin_rules() -> List[Tuple[str, Type[Rule]]]:
+    """(where, rule class) for every `msfix.rules` entry point: `name = "pkg.module"` (every
+    Rule subclass defined in it) or `name = "pkg.module:RuleClass"`."""
+    import types
+    from importlib.metadata import entry_points
+
+    out: List[Tuple[str, Type[Rule]]] = []
+    seen = set()
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: (e.name, e.value)):
+        if (ep.name, ep.value) in seen:  # the same distribution found twice on sys.path
+            continue
+        seen.add((ep.name, ep.value))
+        dist = getattr(getattr(ep, "dist", None), "name", None)
+        where = f"plugin {dist or ep.name} (entry point {ep.name} = {ep.value})"
+        try:
+            obj = ep.load()
+        except Exception as exc:
+            raise RuleRegistryError(f"{where}: cannot be loaded: {type(exc).__name__}: {exc}") from None
+        if isinstance(obj, types.ModuleType):
+            classes = _rules_in(obj)
+        elif isinstance(obj, type) and issubclass(obj, Rule):
+            classes = [obj]
+        else:
+            raise RuleRegistryError(f"{where}: names neither a module nor a Rule subclass")
+        if not classes:
+            raise RuleRegistryError(f"{where}: defines no Rule subclass")
+        out.extend((where, c) for c in classes)
+    return out
+
+
+def plugin_fingerprint() -> str:
+    """Names and versions of the installed rule plugins (for the result cache key)."""
+    from importlib.metadata import entry_points
+
+    parts = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        dist = getattr(ep, "dist", None)
+        parts.append(f"{ep.name}={ep.value}@{getattr(dist, 'name', '')}-{getattr(dist, 'version', '')}")
+    return ";".join(sorted(set(parts)))
 
 
 def rule_by_code(code: str) -> Optional[Type[Rule]]:

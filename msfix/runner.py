@@ -90,24 +90,42 @@ def _run(job: Job) -> FileResult:
         return FileResult(job.path, error=f"internal error: {type(exc).__name__}: {exc}")
 
 
-def run_files(files: Sequence[Path], settings: Settings, fix: bool = False, unsafe: bool = False,
-              jobs: Optional[int] = None, use_cache: bool = False, progress: bool = False) -> List[FileResult]:
-    cache = None
-    if use_cache and not fix:
-        from msfix.cache import ResultCache
+def run_files(files: Sequence[Path], settings: Settings, fix: bool = False, unsafe: Optional[bool] = False,
+              jobs: Optional[int] = None, use_cache: bool = False, progress: bool = False,
+              resolver=None) -> List[FileResult]:
+    """Run every file. With a SettingsResolver each file gets the settings of the
+    configuration nearest to it (else `settings` for all); `unsafe=None` takes
+    `unsafe-fixes` from each file's settings."""
+    caches: dict = {}
 
-        cache = ResultCache(settings)
+    def cache_for(s: Settings):
+        if not use_cache or fix:
+            return None
+        from msfix.cache import ResultCache
+        from msfix.rule import plugin_fingerprint
+
+        plugins = plugin_fingerprint()  # a plugin installed, upgraded or removed invalidates the cache
+        c = ResultCache(s, (plugins,) if plugins else ())
+        return caches.setdefault(str(c.path), c)
+
     results: List[Optional[FileResult]] = [None] * len(files)
     work: List[Tuple[int, Job]] = []
+    file_cache: dict = {}
     for i, f in enumerate(files):
+        s = resolver.for_file(f) if resolver is not None else settings
+        cache = cache_for(s) if id(s) not in file_cache else file_cache[id(s)]
+        file_cache[id(s)] = cache
         if cache is not None and not str(f).endswith(".ipynb"):  # notebooks are not cached
             hit = cache.get(f)
             if hit is not None:
                 diags, error, notes = hit
                 results[i] = FileResult(str(f), diagnostics=diags, error=error, notes=list(notes))
                 continue
-        work.append((i, Job(str(f), tuple(r.code for r in rules_for(settings, f)), fix, unsafe,
-                            settings.target_version, settings.max_file_size)))
+        work.append((i, Job(str(f), tuple(r.code for r in rules_for(s, f)), fix,
+                            s.unsafe_fixes if unsafe is None else unsafe,
+                            s.target_version, s.max_file_size)))
+        if cache is not None:
+            file_cache[("file", i)] = cache
     workers = jobs or os.cpu_count() or 1
     bar = _Progress(len(files)) if progress else None
     try:
@@ -130,9 +148,10 @@ def run_files(files: Sequence[Path], settings: Settings, fix: bool = False, unsa
             bar.close()
     for (i, _), res in zip(work, done):
         results[i] = res
+        cache = file_cache.get(("file", i))
         if cache is not None and not res.notes and not str(files[i]).endswith(".ipynb"):
             cache.put(files[i], res.source.raw if res.source is not None else None,
                       res.diagnostics, res.error, res.notes)
-    if cache is not None:
+    for cache in caches.values():
         cache.save()
     return results  # type: ignore[return-value]

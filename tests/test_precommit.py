@@ -113,3 +113,22 @@ def test_hook_environment_has_no_mindspore(repo, tmp_path):
     assert json.loads(probe.stdout) == {"msfix": True, "libcst": True, "mindspore": False, "numpy": False}
     size = sum(f.stat().st_size for f in envs[0].rglob("*") if f.is_file() and not f.is_symlink())
     assert size < 100 * 2**20, f"hook environment is {size / 2**20:.0f} MB"
+
+
+def test_exclude_is_honoured_for_the_files_pre_commit_names(repo):
+    """pre-commit names every file on the command line; the hooks pass --force-exclude, so
+    `exclude` in the project's configuration still applies (as with ruff's hook)."""
+    repo, env = repo
+    (repo / "msfix.toml").write_text('exclude = ["generated", "legacy_*.py"]\n')
+    (repo / "generated").mkdir()
+    (repo / "generated" / "pb2.py").write_text(BROKEN)
+    (repo / "legacy_train.py").write_text(BROKEN)
+    _git(repo, "add", ".", env=env)
+    code, out = _pre_commit(repo, "try-repo", str(ROOT), "msfix", "--all-files", env=env)
+    assert code == 1, out  # train.py is still checked
+    assert "train.py:3:" in out
+    assert "pb2.py" not in out and "legacy_train.py" not in out
+    code, out = _pre_commit(repo, "try-repo", str(ROOT), "msfix-fix", "--all-files", env=env)
+    assert (repo / "generated" / "pb2.py").read_text() == BROKEN
+    assert (repo / "legacy_train.py").read_text() == BROKEN
+    assert "min(16, os.cpu_count()" in (repo / "train.py").read_text()

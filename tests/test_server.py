@@ -162,3 +162,38 @@ def test_syntax_error_and_config(client, tmp_path):
                                              "contentChanges": [{"text": "import mindspore\nx = (\n"}]})
     [d] = client.diagnostics(uri)
     assert "syntax error" in d["message"] and d["severity"] == 1
+
+
+def test_server_and_cli_agree_on_the_config_of_a_nested_file(client, tmp_path):
+    """Both look the configuration up per file through msfix.config.settings_for: the
+    nearest msfix.toml / pyproject.toml [tool.msfix], `extend` included."""
+    from click.testing import CliRunner
+
+    from msfix.cli import main
+
+    (tmp_path / "pyproject.toml").write_text('[tool.msfix]\nignore = ["MS102"]\n')
+    nested = tmp_path / "pkg" / "sub"
+    nested.mkdir(parents=True)
+    (nested / "msfix.toml").write_text('extend = "../../pyproject.toml"\nignore = ["MS202"]\n')
+    top, deep = tmp_path / "top.py", nested / "deep.py"
+    for f in (top, deep):
+        f.write_text(BAD)
+    old = os.getcwd()
+    try:
+        os.chdir(tmp_path)
+        cli = {f: sorted(d["code"] for d in json.loads(CliRunner().invoke(
+            main, ["check", "--output-format", "json", "top.py", str(deep.relative_to(tmp_path))]).output)
+            if d["file"].endswith(f.name)) for f in (top, deep)}
+    finally:
+        os.chdir(old)
+    assert cli == {top: ["MS202"], deep: ["MS102"]}
+    for f in (top, deep):
+        uri = f.as_uri()
+        client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1,
+                                                                "text": BAD}})
+        assert sorted(d["code"] for d in client.diagnostics(uri)) == cli[f]
+    # an editor buffer not saved yet in the nested directory gets the nested configuration too
+    uri = (nested / "unsaved.py").as_uri()
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1,
+                                                            "text": BAD}})
+    assert sorted(d["code"] for d in client.diagnostics(uri)) == ["MS102"]

@@ -15,9 +15,35 @@ from msfix import __version__
 from msfix.diagnostics import Severity
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-INFORMATION_URI = "https://github.com/msfix/msfix"
+
+
+def project_url() -> str:
+    """The project's repository URL, from the installed package's metadata
+    (`[project.urls]` in pyproject.toml: Repository, else Homepage, else the first)."""
+    from importlib.metadata import distributions
+
+    entries = []
+    # the first msfix distribution that has URLs (a stale msfix.egg-info left in a source
+    # tree by a build can come first on sys.path)
+    for dist in distributions(name="msfix"):
+        entries = dist.metadata.get_all("Project-URL") or []
+        if entries:
+            break
+    urls = {}
+    for entry in entries:
+        label, _, url = entry.partition(",")
+        if url.strip():
+            urls[label.strip().lower()] = url.strip().rstrip("/")
+    for label in ("repository", "source", "homepage"):
+        if label in urls:
+            return urls[label]
+    return next(iter(urls.values()), "")
+
+
+INFORMATION_URI = project_url()
 # where docs/rules/CODE.md is published; MSFIX_DOCS_URL overrides it (e.g. a fork)
-DOCS_URL = os.environ.get("MSFIX_DOCS_URL", INFORMATION_URI + "/blob/main/docs/rules/")
+DOCS_URL = os.environ.get("MSFIX_DOCS_URL") or (INFORMATION_URI + "/blob/main/docs/rules/" if INFORMATION_URI
+                                                 else "docs/rules/")
 
 
 def _uri(path: str) -> dict:
@@ -106,7 +132,7 @@ def sarif_log(results) -> dict:
                 "name": "msfix",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "informationUri": INFORMATION_URI,
+                **({"informationUri": INFORMATION_URI} if INFORMATION_URI else {}),
                 "rules": [_rule(r) for r in rules],
             }},
             "columnKind": "unicodeCodePoints",

@@ -8,6 +8,14 @@ from typing import List
 
 from msfix.diagnostics import Severity
 
+# ANSI styles, as ruff colours its output (only with color=True: a terminal, FORCE_COLOR)
+_STYLE = {"path": "1", "code": "1;31", "fixable": "36", "gutter": "1;34", "marker": "1;31", "fix": "1;36",
+          "summary": "1"}
+
+
+def _c(text: str, style: str, color: bool) -> str:
+    return f"\x1b[{_STYLE[style]}m{text}\x1b[0m" if color and text else text
+
 
 def _marker(d, line_text: str) -> str:
     start = d.span.column - 1
@@ -17,7 +25,7 @@ def _marker(d, line_text: str) -> str:
 
 
 def _lines(r) -> List[str]:
-    if r.fixed_text is not None:
+    if r.fixed_text is not None and not getattr(r, "shown_on_disk", False):
         return r.fixed_text.splitlines()
     if r.source is not None:
         return r.source.text.splitlines()
@@ -31,44 +39,69 @@ def _lines(r) -> List[str]:
         return []
 
 
-def diagnostic_line(d) -> str:
+def _cell_lines(r, cell):
+    if getattr(r, "shown_on_disk", False) and getattr(r, "notebook", None) is not None:
+        for c in r.notebook.cells:  # a fix dry run: the cell as it is on disk
+            if c.number == cell:
+                return c.text.splitlines()
+        return []
+    return r.cell_lines(cell)
+
+
+def diagnostic_line(d, color: bool = False) -> str:
     from msfix.report import location
 
-    mark = " [*]" if d.fix is not None and d.fix.is_safe else ""
-    return f"{d.path}:{location(d)}: {d.code}{mark} {d.message}"
+    mark = " " + _c("[*]", "fixable", color) if d.fix is not None and d.fix.is_safe else ""
+    return f"{_c(d.path, 'path', color)}:{location(d)}: {_c(d.code, 'code', color)}{mark} {d.message}"
 
 
 def report_concise(results, out, **kw) -> None:
+    color = kw.get("color", False)
     for r in results:
         for d in r.diagnostics:
-            out.write(diagnostic_line(d) + "\n")
+            out.write(diagnostic_line(d, color) + "\n")
     if not kw.get("quiet"):
-        _summary(results, out, kw.get("fix_mode", False), kw.get("unsafe", False), kw.get("written", True))
+        _summary(results, out, **_summary_kw(kw))
+
+
+def _summary_kw(kw) -> dict:
+    return {k: kw[k] for k in ("fix_mode", "unsafe", "written", "failed", "fix_only", "color") if k in kw}
 
 
 def report(results, out, **kw) -> None:
     quiet = kw.get("quiet", False)
+    color = kw.get("color", False)
     for r in results:
         lines: List[str] = _lines(r) if r.diagnostics and not quiet and not hasattr(r, "cell_lines") else []
         for d in r.diagnostics:
-            out.write(diagnostic_line(d) + "\n")
+            out.write(diagnostic_line(d, color) + "\n")
             if hasattr(r, "cell_lines") and not quiet:  # a notebook: the lines of the diagnostic's cell
-                lines = r.cell_lines(getattr(d, "cell", None))
+                lines = _cell_lines(r, getattr(d, "cell", None))
             if not quiet and 0 < d.span.line <= len(lines):
                 text = lines[d.span.line - 1].expandtabs(1)
                 gutter = len(str(d.span.line))
-                out.write(f"{' ' * gutter} |\n")
-                out.write(f"{d.span.line} | {text}\n")
-                out.write(f"{' ' * gutter} | {_marker(d, text)}\n")
+                bar = _c("|", "gutter", color)
+                out.write(f"{' ' * gutter} {bar}\n")
+                out.write(f"{_c(str(d.span.line), 'gutter', color)} {bar} {text}\n")
+                out.write(f"{' ' * gutter} {bar} {_c(_marker(d, text), 'marker', color)}\n")
                 if d.fix is not None:
                     kind = "fix" if d.fix.is_safe else "unsafe fix"
-                    out.write(f"{' ' * gutter} = {kind}: {d.fix.message}\n")
+                    out.write(f"{' ' * gutter} {_c('=', 'gutter', color)} {_c(kind, 'fix', color)}: "
+                              f"{d.fix.message}\n")
                 out.write("\n")
     if not quiet:
-        _summary(results, out, kw.get("fix_mode", False), kw.get("unsafe", False), kw.get("written", True))
+        _summary(results, out, **_summary_kw(kw))
 
 
-def _summary(results, out, fix_mode: bool, unsafe: bool, written: bool = True) -> None:
+def _failed_line(failed: int) -> str:
+    return f"{failed} file{'s' if failed != 1 else ''} could not be checked (see the errors above).\n"
+
+
+def _summary(results, out, fix_mode: bool = False, unsafe: bool = False, written: bool = True, failed: int = 0,
+             fix_only: bool = False, color: bool = False) -> None:
+    """The closing lines. `failed`: files (or stdin) that could not be read, parsed or
+    found; "All checks passed!" is said only when there are none."""
+    failed = max(failed, sum(1 for r in results if r.error))
     diags = [d for r in results for d in r.diagnostics]
     errors = sum(1 for d in diags if d.severity is Severity.ERROR)
     warnings = len(diags) - errors
@@ -78,17 +111,21 @@ def _summary(results, out, fix_mode: bool, unsafe: bool, written: bool = True) -
     if fix_mode:
         changed = sum(1 for r in results if r.changed)
         verb = "Fixed" if written or not fixed else "Would fix"
-        out.write(f"{verb} {fixed} problem{'s' if fixed != 1 else ''} in {changed} file{'s' if changed != 1 else ''}; "
-                  f"{len(diags)} remaining ({errors} error{'s' if errors != 1 else ''}, "
-                  f"{warnings} warning{'s' if warnings != 1 else ''})"
-                  + (" (nothing written: use `--write`)" if fixed and not written else "") + ".\n")
-        if unsafe_n and not unsafe:
-            out.write(f"{unsafe_n} unsafe fix{'es' if unsafe_n != 1 else ''} held back "
-                      f"(enable with `--unsafe-fixes`).\n")
+        where = f"{verb} {fixed} problem{'s' if fixed != 1 else ''} in {changed} file{'s' if changed != 1 else ''}"
+        nothing = " (nothing written: use `--write`)" if fixed and not written else ""
+        if fix_only:
+            out.write(where + nothing + ".\n")
+        else:
+            out.write(f"{where}; {len(diags)} remaining ({errors} error{'s' if errors != 1 else ''}, "
+                      f"{warnings} warning{'s' if warnings != 1 else ''}){nothing}.\n")
+            if unsafe_n and not unsafe:
+                out.write(f"{unsafe_n} unsafe fix{'es' if unsafe_n != 1 else ''} held back "
+                          f"(enable with `--unsafe-fixes`).\n")
+        if failed:
+            out.write(_failed_line(failed))
         return
-    if not diags:  # a file that could not be read or parsed is not a passed check
-        out.write("All checks passed!\n" if not any(r.error for r in results)
-                  else "No problems found in the code msfix could read.\n")
+    if not diags:
+        out.write(_failed_line(failed) if failed else _c("All checks passed!", "summary", color) + "\n")
         return
     out.write(f"Found {len(diags)} problem{'s' if len(diags) != 1 else ''} "
               f"({errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}).\n")
@@ -99,6 +136,8 @@ def _summary(results, out, fix_mode: bool, unsafe: bool, written: bool = True) -
         if unsafe_n:
             parts.append(f"{unsafe_n} more with `--unsafe-fixes`")
         out.write("[*] " + "; ".join(parts) + ".\n")
+    if failed:
+        out.write(_failed_line(failed))
 
 
 def report_statistics(results, out) -> None:
