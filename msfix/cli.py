@@ -248,7 +248,17 @@ def _emit(results, output_format, statistics, quiet, fix_mode=False, unsafe=Fals
 
 
 class _Group(click.Group):
-    """Loads the `smoke` command only when it is asked for."""
+    """Loads the `smoke` command only when it is asked for; a rule plugin that cannot be
+    registered is a one-line error (exit 2), not a traceback."""
+
+    def invoke(self, ctx):
+        from msfix.rule import RuleRegistryError
+
+        try:
+            return super().invoke(ctx)
+        except RuleRegistryError as exc:
+            _error(str(exc))
+            ctx.exit(EXIT_ERROR)
 
     def list_commands(self, ctx):
         return sorted([*super().list_commands(ctx), "smoke"])

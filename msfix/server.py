@@ -65,12 +65,11 @@ class MsfixServer(LanguageServer):
 
     # -- linting -----------------------------------------------------------------------
     def _rules_and_target(self, path: Optional[Path]):
-        from msfix.config import ConfigError, load_settings
+        from msfix.config import ConfigError, settings_for
         from msfix.runner import rules_for
 
-        start = path.parent if path is not None and path.parent.exists() else Path.cwd()
-        try:
-            settings = load_settings(None, start)
+        try:  # the same lookup as the command line: the configuration nearest to the file
+            settings = settings_for(path)
         except ConfigError as exc:
             self.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=f"msfix: {exc}"))
             from msfix.config import Settings
