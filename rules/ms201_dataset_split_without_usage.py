@@ -4,8 +4,7 @@ from collections import defaultdict
 
 import libcst as cst
 
-from msfix.analysis.data import SOURCE_ARGS, arg_of
-from msfix.analysis.model import UNKNOWN
+from msfix.analysis.data import EVAL, SOURCE_ARGS, TRAIN, arg_of, downstream, role_of
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 
@@ -16,35 +15,15 @@ SPLIT_SOURCES = {
     "mindspore.dataset.FashionMnistDataset",
 }
 
-TRAIN_WORDS = ("train",)
-EVAL_WORDS = ("test", "eval", "val", "valid")
+# stages and calls that give two reads of one directory different samples
+SEPARATING = ("split", "take", "skip", "filter", "use_sampler", "add_sampler")
+USAGE = {TRAIN: "train", EVAL: "test"}
 
 
-def _intent(m, source):
-    """'train' / 'test' as far as roles, names and shuffle tell, else None."""
-    roles = set()
-    for p in m.derived(source):
-        roles |= p.roles
-    if roles == {"train"}:
-        return "train"
-    if roles == {"eval"}:
-        return "test"
-    if roles:
-        return None
-    names = set()
-    for p in m.derived(source):
-        names |= {n.lower() for n in p.names}
-    is_train = any(w in n for n in names for w in TRAIN_WORDS)
-    is_eval = any(w in n for n in names for w in EVAL_WORDS)
-    if is_train != is_eval:
-        return "train" if is_train else "test"
-    shuffle = m.literal(arg_of(source.call, "shuffle", SOURCE_ARGS).value, source.call.scope, source.call.order) \
-        if arg_of(source.call, "shuffle", SOURCE_ARGS) is not None else UNKNOWN
-    if shuffle is True:
-        return "train"
-    if shuffle is False:
-        return "test"
-    return None
+def _separated(m, source) -> bool:
+    if source.call.has_star_args or any(source.call.keyword(k) is not None for k in ("sampler", "num_shards")):
+        return True
+    return any(s.method in SEPARATING for s in downstream(m, source))
 
 
 class DatasetSplitWithoutUsage(Rule):
@@ -128,25 +107,28 @@ class DatasetSplitWithoutUsage(Rule):
         for (cls, _), sources in groups.items():
             if len(sources) < 2:
                 continue
-            missing = [s for s in sources if arg_of(s.call, "usage", SOURCE_ARGS) is None]
-            if not missing:
-                continue
-            intents = {id(s): _intent(m, s) for s in missing}
-            values = [intents[id(s)] for s in missing]
-            fixable = all(v is not None for v in values) and len(set(values)) == len(values)
-            lines = [ctx.span(s.call.node, s.call.top).line for s in sources]
+            roles = {id(s): role_of(m, s) for s in sources}
+            partners = {id(s): [] for s in sources}
+            for i, a in enumerate(sources):
+                for b in sources[i + 1:]:
+                    if {roles[id(a)], roles[id(b)]} != {TRAIN, EVAL}:
+                        continue
+                    if _separated(m, a) or _separated(m, b):
+                        continue
+                    partners[id(a)].append(b)
+                    partners[id(b)].append(a)
             short = cls.rsplit(".", 1)[-1]
-            for s in missing:
+            for s in sources:
+                if not partners[id(s)] or arg_of(s.call, "usage", SOURCE_ARGS) is not None:
+                    continue
                 d = arg_of(s.call, "dataset_dir", SOURCE_ARGS)
-                others = [str(ln) for o, ln in zip(sources, lines) if o is not s]
-                fix = None
-                if fixable:
-                    usage = intents[id(s)]
-                    fix = Fix.unsafe(f'Add `usage="{usage}"`',
-                                     ctx.insert_after(d.value, f', usage="{usage}"', s.call.top))
+                others = sorted({ctx.span(o.call.node, o.call.top).line for o in partners[id(s)]})
+                usage = USAGE[roles[id(s)]]
+                fix = Fix.unsafe(f'Add `usage="{usage}"`',
+                                 ctx.insert_after(d.value, f', usage="{usage}"', s.call.top))
                 ctx.report(
                     s.call.node,
-                    f"`{short}` reads the same directory as line {', '.join(others)} without `usage`: "
+                    f"`{short}` reads the same directory as line {', '.join(map(str, others))} without `usage`: "
                     f"both get every sample (train and test files), so the test set leaks into training; "
                     f"pass `usage=\"train\"` / `usage=\"test\"`",
                     fix=fix,

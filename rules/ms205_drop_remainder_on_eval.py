@@ -1,22 +1,8 @@
 """MS205: evaluation pipeline batched with drop_remainder=True."""
 
-from msfix.analysis.data import BATCH_ARGS, arg_of
+from msfix.analysis.data import BATCH_ARGS, EVAL, arg_of, role_of
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
-
-EVAL_WORDS = ("test", "eval", "val")
-
-
-def is_eval(pipe) -> bool:
-    roles = set()
-    names = set()
-    for st in pipe.stages():
-        roles |= st.roles
-        names |= {n.lower() for n in st.names}
-    if roles:
-        return roles == {"eval"}
-    return any(w in n for n in names for w in EVAL_WORDS) and not any("train" in n for n in names)
-
 
 class DropRemainderOnEval(Rule):
     code = "MS205"
@@ -69,10 +55,16 @@ class DropRemainderOnEval(Rule):
     def check(self, ctx):
         m = ctx.model
         for p in m.pipelines:
-            if p.op != "batch" or not is_eval(p):
+            if p.op != "batch":
                 continue
             arg = arg_of(p.call, "drop_remainder", BATCH_ARGS)
             if arg is None or m.literal(arg.value, p.call.scope, p.call.order) is not True:
+                continue
+            bs = arg_of(p.call, "batch_size", BATCH_ARGS)
+            size = m.literal(bs.value, p.call.scope, p.call.order) if bs is not None else None
+            if type(size) is int and size == 1:
+                continue  # batches of one sample: there is never a partial batch
+            if role_of(m, p) != EVAL:
                 continue
             ctx.report(
                 arg.value if arg.keyword is None else arg,

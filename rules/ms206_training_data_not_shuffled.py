@@ -1,19 +1,8 @@
 """MS206: training data read with shuffle=False."""
 
-from msfix.analysis.data import source_arg
+from msfix.analysis.data import TRAIN, later_shuffle, role_of, source_arg
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
-
-
-def is_train(pipe, m) -> bool:
-    roles = set()
-    names = set()
-    for p in m.derived(pipe):
-        roles |= p.roles
-        names |= {n.lower() for n in p.names}
-    if roles:
-        return roles == {"train"}
-    return any("train" in n for n in names) and not any(w in n for n in names for w in ("test", "eval", "val"))
 
 
 class TrainingDataNotShuffled(Rule):
@@ -67,12 +56,14 @@ class TrainingDataNotShuffled(Rule):
     def check(self, ctx):
         m = ctx.model
         for p in m.pipelines:
-            if p.op != "source" or not is_train(p, m):
+            if p.op != "source":
                 continue
             arg = source_arg(p, "shuffle")
             if arg is None or m.literal(arg.value, p.call.scope, p.call.order) is not False:
                 continue
-            if any(st.op == "shuffle" for q in m.derived(p) for st in q.stages()):
+            if role_of(m, p) != TRAIN:
+                continue
+            if later_shuffle(m, p) or p.call.keyword("sampler") is not None:
                 continue
             ctx.report(
                 arg.value if arg.keyword is None else arg,

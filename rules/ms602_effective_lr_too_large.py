@@ -4,7 +4,7 @@ import libcst as cst
 
 from msfix.analysis.training import batch_size_of, is_number, optimizers, train_dataset, trains_with_optimizer
 
-from .ms205_drop_remainder_on_eval import is_eval
+from msfix.analysis.data import EVAL, role_of
 from .ms404_value_and_grad_without_weights import GRAD_FUNCS
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
@@ -115,7 +115,7 @@ class EffectiveLrTooLarge(Rule):
             pipe = m.pipeline_of(c.node.func.value, c.scope, c.order)
             if pipe is None:
                 return []  # an iterated dataset msfix does not know
-            if not is_eval(pipe):
+            if role_of(m, pipe) != EVAL:
                 out.append(pipe)
         return out
 

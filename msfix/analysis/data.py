@@ -1106,3 +1106,473 @@ def generator_rows(m: ScriptModel, source: Pipeline, env: Optional[Env] = None):
         out.append(ArrayInfo(first.shape if len(shapes) == 1 else None,
                              first.dtype if len(dts) == 1 else None, first.node, first.top, first.random))
     return out
+
+
+# -- train / eval role of a dataset ----------------------------------------------------------
+# "Is this training or evaluation data?" is decided here, once, for every rule. The role of
+# the data at one pipeline stage comes from, in order:
+#   1. how the data from that stage on is used: `Model.train`/`Model.fit` (train),
+#      `Model.eval`/`fit(valid_dataset=)` (eval), a `train_dataset=`/`eval_dataset=` keyword
+#      of any call (a Trainer), a `for ... in ds` / `ds.create_*_iterator()` loop whose body
+#      runs a training step (value_and_grad/grad function, optimizer or TrainOneStepCell call)
+#      or evaluates (a metric `update`, predictions' argmax compared with labels) -- also through
+#      function parameters (`train_loop(model, train_ds)`), `zip` and `concat`;
+#   2. the branch it is built in, when the condition reads a parameter of the helper
+#      function (`if do_train: ... else: <eval data>`);
+#   3. a literal `usage="train"` / `usage="test"`;
+#   4. variable names (train / test / eval / val ...), as a last resort, and only for
+#      data not iterated in a loop that neither trains nor evaluates (a demo).
+# Uses that disagree with the branch, or both roles without a branch, give "unknown":
+# rules report nothing for unknown data.
+
+TRAIN, EVAL, NO_ROLE = "train", "eval", "unknown"
+
+GRAD_QUALNAMES = frozenset({
+    "mindspore.value_and_grad", "mindspore.grad", "mindspore.ops.value_and_grad", "mindspore.ops.grad",
+    "mindspore.ops.GradOperation", "mindspore.ops.composite.GradOperation", "mindspore.ops.composite.grad",
+    "mindspore.ops.composite.value_and_grad",
+})
+TRAIN_CELLS = frozenset({
+    "mindspore.nn.TrainOneStepCell", "mindspore.nn.TrainOneStepWithLossScaleCell",
+    "mindspore.boost.BoostTrainOneStepCell", "mindspore.nn.wrap.TrainOneStepCell",
+})
+USE_KEYWORDS = {"train_dataset": TRAIN, "eval_dataset": EVAL, "valid_dataset": EVAL, "test_dataset": EVAL,
+                "val_dataset": EVAL, "validation_dataset": EVAL}
+ITERATORS = frozenset({"create_tuple_iterator", "create_dict_iterator"})
+ITER_WRAPPERS = frozenset({"enumerate", "tqdm", "iter", "trange"})
+
+_WORD = r"(?:ds|data|dataset)?_?({})_?(?:set|sets|data|dataset|datasets|ds|loader|iter|iterator|pipe|pipeline)?"
+_TRAIN_WORDS = ("train", "training", "trn")
+_EVAL_WORDS = ("test", "testing", "eval", "evaluation", "val", "valid", "validation", "dev")
+
+
+def _word_re(words):
+    import re
+
+    return re.compile("^" + _WORD.format("|".join(words)) + "$")
+
+
+_TRAIN_RE = _word_re(_TRAIN_WORDS)
+_EVAL_RE = _word_re(_EVAL_WORDS)
+
+
+def _tokens(name: str) -> List[str]:
+    import re
+
+    parts = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    return [t for t in re.split(r"[^a-z]+", parts) if t]
+
+
+def name_role(name: str) -> str:
+    """train / eval / unknown from an identifier (`train_ds`, `testset`, `ds_val`)."""
+    toks = _tokens(name)
+    words = set(toks) | {name.lower().replace("_", "")}
+    t = any(_TRAIN_RE.match(w) for w in words)
+    e = any(_EVAL_RE.match(w) for w in words)
+    if t != e:
+        return TRAIN if t else EVAL
+    return NO_ROLE
+
+
+def _cond_role(m: ScriptModel, test: cst.BaseExpression, scope: Optional[Scope]) -> str:
+    """Role of the true branch of an `if` whose condition reads a parameter of the function
+    it is in (`if do_train:`, `if not is_training:`, `if mode == "train":`), else unknown."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        r = _cond_role(m, test.expression, scope)
+        return {TRAIN: EVAL, EVAL: TRAIN}.get(r, NO_ROLE)
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        comp = test.comparisons[0]
+        lit = comp.comparator if isinstance(comp.comparator, cst.SimpleString) else (
+            test.left if isinstance(test.left, cst.SimpleString) else None)
+        other = test.left if lit is comp.comparator else comp.comparator
+        if lit is None or not _reads_param(m, other, scope):
+            return NO_ROLE
+        word = lit.evaluated_value if isinstance(lit.evaluated_value, str) else ""
+        r = name_role(word)
+        if isinstance(comp.operator, (cst.Equal, cst.Is)):
+            return r
+        if isinstance(comp.operator, (cst.NotEqual, cst.IsNot)):
+            return {TRAIN: EVAL, EVAL: TRAIN}.get(r, NO_ROLE)
+        return NO_ROLE
+    if isinstance(test, (cst.Name, cst.Attribute)) and _reads_param(m, test, scope):
+        ident = test.value if isinstance(test, cst.Name) else test.attr.value
+        toks = [t for t in _tokens(ident) if t not in ("is", "do", "for", "in", "run", "use", "mode", "flag")]
+        if len(toks) == 1:
+            if toks[0] in _TRAIN_WORDS:
+                return TRAIN
+            if toks[0] in _EVAL_WORDS or toks[0] in ("evaluate", "infer", "inference", "predict"):
+                return EVAL
+    return NO_ROLE
+
+
+def _reads_param(m: ScriptModel, expr: cst.BaseExpression, scope: Optional[Scope]) -> bool:
+    """Does `expr` (a name or `name.attr`) read a parameter of the function `scope` is in?"""
+    while isinstance(expr, cst.Attribute):
+        expr = expr.value
+    if not isinstance(expr, cst.Name) or scope is None:
+        return False
+    b = m.lookup(expr.value, scope)
+    return b is not None and b.kind == "param"
+
+
+@dataclass
+class _Loop:
+    node: cst.For
+    branches: tuple
+
+
+def _structure(m: ScriptModel):
+    """({id(call node): enclosing (If, in_body) pairs, innermost last}, [for loops]); the
+    branches of a function body start at its `def`."""
+    c = _cache(m)
+    if "structure" in c:
+        return c["structure"]
+    branches: Dict[int, tuple] = {}
+    loops: List[_Loop] = []
+
+    def walk(node: cst.CSTNode, ctx: tuple) -> None:
+        if isinstance(node, cst.Call):
+            branches[id(node)] = ctx
+        if isinstance(node, cst.FunctionDef):
+            ctx = ()
+        if isinstance(node, cst.If):
+            walk(node.test, ctx)
+            walk(node.body, ctx + ((node, True),))
+            if node.orelse is not None:
+                rest = node.orelse if isinstance(node.orelse, cst.If) else node.orelse.body
+                walk(rest, ctx + ((node, False),))
+            return
+        if isinstance(node, cst.For):
+            loops.append(_Loop(node, ctx))
+        for child in node.children:
+            walk(child, ctx)
+
+    import sys
+
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, 20000))
+    try:
+        walk(m.module, ())
+    except RecursionError:  # pragma: no cover - pathological nesting: no branch facts
+        branches, loops = {}, []
+    finally:
+        sys.setrecursionlimit(old)
+    c["structure"] = (branches, loops)
+    return c["structure"]
+
+
+def branch_role(m: ScriptModel, pipe: Pipeline) -> str:
+    """Role the innermost telling `if` branch the stage `pipe` is built in gives it (see
+    `_cond_role`). Only the stage's own branch: a stage after the end of an if/else serves
+    both branches, whichever of them msfix chained it to."""
+    br = _structure(m)[0]
+    for node, side in reversed(br.get(id(pipe.call.node), ())):
+        r = _cond_role(m, node.test, pipe.call.scope)
+        if r != NO_ROLE:
+            return r if side else {TRAIN: EVAL, EVAL: TRAIN}[r]
+    return NO_ROLE
+
+
+# -- what a loop over a dataset does --
+def _body_calls(node: cst.CSTNode, out: List[cst.Call]) -> None:
+    for child in node.children:
+        if isinstance(child, (cst.Lambda, cst.ClassDef)):
+            continue
+        if isinstance(child, cst.Call):
+            out.append(child)
+        _body_calls(child, out)
+
+
+def _trains_class(m: ScriptModel, name: str) -> bool:
+    cls = m.classes.get(name)
+    if cls is None:
+        return False
+    for base in cls.bases:
+        q = m.qualname(base.value, m.module_scope)
+        if q in TRAIN_CELLS:
+            return True
+    calls: List[cst.Call] = []
+    _body_calls(cls, calls)
+    for node in calls:
+        site = m.call_of(node)
+        if site is not None and site.qualname in GRAD_QUALNAMES:
+            return True
+    return False
+
+
+def _is_train_step(m: ScriptModel, site: CallSite, depth: int, seen: set) -> bool:
+    """Does the call `site` run a training step (directly, or through local functions)?"""
+    q = site.qualname
+    if q in GRAD_QUALNAMES:
+        return True
+    if q and q.startswith("<local>."):
+        name = q[8:]
+        if name in m.functions:
+            return _fn_trains(m, m.functions[name].node, depth + 1, seen)
+    return _callable_trains(m, site.node.func, site.scope, site.order, depth, seen)
+
+
+def _callable_trains(m: ScriptModel, func: cst.BaseExpression, scope: Scope, order: Optional[int], depth: int,
+                     seen: set) -> bool:
+    """Is `func` a training step: a grad function, an optimizer, a TrainOneStepCell (or a
+    script class that computes gradients), a function that calls one -- for a parameter
+    (`def train_model(train_net, ds): ... train_net(x, y)`), the argument of any call?"""
+    from msfix.analysis.training import is_optimizer_class
+
+    if depth > 3:
+        return False
+    made = m.instance_call(func, scope, order)
+    if made is not None:
+        mq = made.qualname
+        if mq in GRAD_QUALNAMES or mq in TRAIN_CELLS or is_optimizer_class(mq):
+            return True
+        if mq and mq.startswith("<local>.") and _trains_class(m, mq[8:]):
+            return True
+    if isinstance(func, cst.Name):
+        b = m.lookup(func.value, scope, order)
+        if b is not None and b.kind == "def" and isinstance(b.node, cst.FunctionDef):
+            return _fn_trains(m, b.node, depth + 1, seen)
+        if b is not None and b.kind == "param" and isinstance(b.scope.node, cst.FunctionDef):
+            for site in call_sites(m, b.scope):
+                given = param_arg(site, b.scope.node, func.value)
+                if given is not None and given is not UNKNOWN and \
+                        _callable_trains(m, given, site.scope, site.order, depth + 1, seen):
+                    return True
+    return False
+
+
+def _fn_trains(m: ScriptModel, fn: cst.FunctionDef, depth: int, seen: set) -> bool:
+    if depth > 3 or id(fn) in seen:
+        return False
+    seen.add(id(fn))
+    calls: List[cst.Call] = []
+    _body_calls(fn.body, calls)
+    return any(_is_train_step(m, s, depth, seen) for s in (m.call_of(n) for n in calls) if s is not None)
+
+
+def _argmax_compared(node: cst.CSTNode) -> bool:
+    """Does `node` compare an `argmax` with something (`(pred.argmax(1) == label)`)?"""
+    def has_argmax(n: cst.CSTNode) -> bool:
+        if isinstance(n, cst.Call):
+            f = n.func
+            name = f.attr.value if isinstance(f, cst.Attribute) else f.value if isinstance(f, cst.Name) else ""
+            if name.lower() == "argmax":
+                return True
+        return any(has_argmax(c) for c in n.children)
+
+    for child in node.children:
+        if isinstance(child, (cst.Lambda, cst.ClassDef, cst.FunctionDef)):
+            continue
+        if isinstance(child, cst.Comparison) and any(isinstance(c.operator, cst.Equal) for c in child.comparisons) \
+                and has_argmax(child):
+            return True
+        if _argmax_compared(child):
+            return True
+    return False
+
+
+def _loop_kind(m: ScriptModel, loop: cst.For) -> str:
+    """train / eval / "demo" for what the body of a loop over a dataset does: a training
+    step; a metric `update` or predictions compared with labels; anything else (printing,
+    plotting, inference, feature extraction)."""
+    calls: List[cst.Call] = []
+    _body_calls(loop.body, calls)
+    sites = [s for s in (m.call_of(n) for n in calls) if s is not None]
+    seen: set = set()
+    if any(_is_train_step(m, s, 0, seen) for s in sites):
+        return TRAIN
+    for s in sites:
+        if s.method == "update" and isinstance(s.node.func, cst.Attribute):
+            made = m.instance_call(s.node.func.value, s.scope, s.order)
+            if made is not None and (made.qualname or "").startswith(("mindspore.train.", "mindspore.nn.metrics")):
+                return EVAL
+    if _argmax_compared(loop.body):
+        return EVAL
+    return "demo"
+
+
+def _loop_uses(m: ScriptModel):
+    """(dataset expression, scope, order, kind) for each `for` loop over a dataset."""
+    out = []
+    for loop in _structure(m)[1]:
+        expr = loop.node.iter
+        for _ in range(3):
+            if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ITER_WRAPPERS \
+                    and expr.args and expr.args[0].keyword is None and not expr.args[0].star:
+                expr = expr.args[0].value
+            else:
+                break
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ITERATORS:
+            expr = expr.func.value
+        root = expr
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if not isinstance(root, cst.Name):
+            continue
+        read = m.read_of(root)
+        if read is None:
+            continue
+        scope = read.lex
+        while scope.kind in ("lambda", "comprehension") and scope.parent is not None:
+            scope = scope.parent
+        out.append((expr, scope, read.order, _loop_kind(m, loop.node)))
+    return out
+
+
+def _use_exprs(m: ScriptModel):
+    """(expression, scope, order, role) for every place a dataset is trained on, evaluated
+    or iterated (role "demo": a loop that neither trains nor evaluates)."""
+    out = []
+    for site in m.calls_to("mindspore.train.Model.train", "mindspore.train.Model.fit",
+                           "mindspore.train.Model.eval"):
+        if site.method in ("train", "fit"):
+            args = [(site.arg("train_dataset", 1), TRAIN)]
+            if site.method == "fit":
+                args.append((site.arg("valid_dataset", 2), EVAL))
+        else:
+            args = [(site.arg("valid_dataset", 0), EVAL)]
+        out.extend((a.value, site.scope, site.order, r) for a, r in args if a is not None)
+    for site in m.calls:
+        if site.qualname in ("mindspore.train.Model.train", "mindspore.train.Model.fit", "mindspore.train.Model.eval"):
+            continue
+        for a in site.node.args:
+            if a.keyword is not None and a.keyword.value in USE_KEYWORDS:
+                out.append((a.value, site.scope, site.order, USE_KEYWORDS[a.keyword.value]))
+    out.extend(_loop_uses(m))
+    return out
+
+
+def _use_targets(m: ScriptModel, expr, scope: Scope, order: Optional[int], depth: int = 0) -> List[int]:
+    """ids of the call nodes whose dataset `expr` holds; through function parameters, the
+    arguments of every call of the function."""
+    if depth > 3:
+        return []
+    out = []
+    v = dataset_view(m, expr, scope, order)
+    if v is not None:
+        out.append(id(v.pipe.call.node))
+    made = m.instance_call(expr, scope, order)
+    if made is not None:
+        out.append(id(made.node))
+    if out or not isinstance(expr, cst.Name):
+        return out
+    b = m.lookup(expr.value, scope, order)
+    if b is None or b.kind != "param" or not isinstance(b.scope.node, cst.FunctionDef):
+        return out
+    for site in call_sites(m, b.scope):
+        given = param_arg(site, b.scope.node, expr.value)
+        if given is None or given is UNKNOWN:
+            continue
+        out.extend(_use_targets(m, given, site.scope, site.order, depth + 1))
+    return out
+
+
+def _uses_by_node(m: ScriptModel) -> Dict[int, set]:
+    c = _cache(m)
+    if "role_uses" not in c:
+        by: Dict[int, set] = {}
+        for expr, scope, order, role in _use_exprs(m):
+            for t in _use_targets(m, expr, scope, order):
+                by.setdefault(t, set()).add(role)
+        c["role_uses"] = by
+    return c["role_uses"]
+
+
+def downstream(m: ScriptModel, pipe: Pipeline) -> List[CallSite]:
+    """The calls the data of `pipe` flows through: its derived stages, then `zip`/`concat`
+    of it with other datasets and the stages applied to those."""
+    c = _cache(m)
+    key = ("downstream", id(pipe))
+    if key in c:
+        return c[key]
+    combiners = [s for s in m.calls if s.method in PIPELINE_METHODS or s.qualname in ("mindspore.dataset.zip",)]
+    nodes: Dict[int, CallSite] = {}
+
+    def add(p: Pipeline) -> None:
+        for d in m.derived(p):
+            nodes.setdefault(id(d.call.node), d.call)
+
+    add(pipe)
+    for _ in range(4):
+        grew = False
+        for s in combiners:
+            if id(s.node) in nodes:
+                continue
+            exprs = []
+            if isinstance(s.node.func, cst.Attribute) and s.method in PIPELINE_METHODS:
+                exprs.append(s.node.func.value)
+            if s.method in ("zip", "concat") or s.qualname == "mindspore.dataset.zip":
+                for a in s.node.args:
+                    exprs.extend([el.value for el in a.value.elements]
+                                 if isinstance(a.value, (cst.Tuple, cst.List)) else [a.value])
+            hit = False
+            for e in exprs:
+                p = m.pipeline_of(e, s.scope, s.order)
+                made = m.instance_call(e, s.scope, s.order)
+                if (p is not None and id(p.call.node) in nodes) or (made is not None and id(made.node) in nodes):
+                    hit = True
+                    break
+            if hit:
+                nodes[id(s.node)] = s
+                p = m._pipe_by_node.get(id(s.node))
+                if p is not None:
+                    add(p)
+                grew = True
+        if not grew:
+            break
+    out = sorted(nodes.values(), key=lambda s: s.order)
+    c[key] = out
+    return out
+
+
+PIPELINE_METHODS = frozenset({"map", "batch", "padded_batch", "shuffle", "repeat", "project", "rename", "take",
+                              "skip", "filter", "concat", "zip", "bucket_batch_by_length", "split",
+                              "use_sampler", "add_sampler"})
+
+
+def later_shuffle(m: ScriptModel, pipe: Pipeline) -> bool:
+    """Is the data of `pipe` shuffled by a later `shuffle` stage (also after zip/concat)?"""
+    return any(s.method == "shuffle" and s is not pipe.call for s in downstream(m, pipe))
+
+
+def role_of(m: ScriptModel, pipe: Pipeline) -> str:
+    """train / eval / unknown for the data at stage `pipe` (see the section comment)."""
+    c = _cache(m)
+    key = ("role", id(pipe))
+    if key in c:
+        return c[key]
+    c[key] = r = _decide_role(m, pipe)
+    return r
+
+
+def _decide_role(m: ScriptModel, pipe: Pipeline) -> str:
+    by = _uses_by_node(m)
+    uses: set = set()
+    for s in downstream(m, pipe):
+        uses |= by.get(id(s.node), set())
+    demo = "demo" in uses
+    uses.discard("demo")
+    branch = branch_role(m, pipe)
+    if len(uses) == 1:
+        r = next(iter(uses))
+        return r if branch in (NO_ROLE, r) else NO_ROLE
+    if uses:
+        return branch
+    if branch != NO_ROLE:
+        return branch
+    src = pipe.source
+    if src.op == "source":
+        usage = source_usage(m, src)
+        if isinstance(usage, str):
+            r = name_role(usage)
+            if r != NO_ROLE:
+                return r
+    if demo:
+        return NO_ROLE
+    names = set()
+    for st in pipe.stages():
+        names |= st.names
+    for d in m.derived(pipe):
+        names |= d.names
+    found = {name_role(n) for n in names} - {NO_ROLE}
+    return found.pop() if len(found) == 1 else NO_ROLE
