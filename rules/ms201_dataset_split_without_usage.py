@@ -35,7 +35,16 @@ class DatasetSplitWithoutUsage(Rule):
     doc = """
     ## What it does
     Flags `Cifar10Dataset`, `Cifar100Dataset`, `MnistDataset` and `FashionMnistDataset`
-    created more than once from the same directory, where some of them pass no `usage`.
+    reading one directory twice without `usage`, where one dataset is trained on and
+    the other is evaluated. Whether a dataset is training or evaluation data is decided
+    by the analysis, the same way for every rule: from how it is used (`Model.train`,
+    `Model.eval`, a `train_dataset=`/`eval_dataset=` argument, a loop over it that runs
+    a training step or compares predictions with labels, also through helper functions,
+    `zip` and `concat`), then from the `if do_train:`/`else:` branch of a helper it is
+    built in, then from variable names. Reads whose role is unknown, two reads with the
+    same role (one run takes one branch, the same split read twice, a tutorial showing
+    `shuffle` or a sampler) and reads separated by a `sampler`, `num_shards`, `split`,
+    `take`, `skip` or `filter` are not reported.
 
     ## Why is this bad?
     Without `usage` these readers return every sample of the directory, train and test
@@ -56,10 +65,15 @@ class DatasetSplitWithoutUsage(Rule):
     ```
 
     ## Fix safety
-    Unsafe: the fix guesses which dataset is for training and which for evaluation,
-    from what the script passes to `Model.train`/`Model.eval`, then from variable
-    names, then from `shuffle`. It adds `usage="train"`/`usage="test"` only where the
-    guess is unambiguous.
+    Unsafe: it adds `usage="train"` to the read that is trained on and `usage="test"`
+    to the one that is evaluated; a script that meant a custom split of the files (or
+    a directory holding only one split) needs a different change.
+
+    ## Known limits
+    Reads in the two branches of one `if`/`else`, one trained on and one evaluated,
+    are reported: a script run once per mode still evaluates on the files it trained
+    on. A directory that holds only the test files (`/data/cifar/test`) read for
+    evaluation next to the same directory for training cannot be told from the code.
     """
     invalid = [
         Example(

@@ -12,8 +12,13 @@ class DropRemainderOnEval(Rule):
     fix_applicability = Applicability.UNSAFE
     doc = """
     ## What it does
-    Flags `batch(..., drop_remainder=True)` on a dataset that is evaluated
-    (passed to `Model.eval`, or named test/eval/val and never trained on).
+    Flags `batch(..., drop_remainder=True)` on evaluation data: data passed to
+    `Model.eval`, given as `eval_dataset=`, iterated by a loop that compares
+    predictions with labels or updates a metric, built in the `else` branch of
+    `if training:` in a helper, read with `usage="test"`, or, as a last resort, named
+    test/eval/val. The role is decided once by the analysis for all rules; a batch
+    stage that also serves training data (a helper shared by both, the stage after an
+    `if training:`/`else:`) and `batch(1, ...)` (never a partial batch) are not reported.
 
     ## Why is this bad?
     `drop_remainder=True` silently drops the last partial batch. For training that is
@@ -35,6 +40,11 @@ class DropRemainderOnEval(Rule):
     ## Fix safety
     Unsafe: a network with a fixed batch dimension (static shapes in graph mode) may
     need the full batches; the fix sets `drop_remainder=False`.
+
+    ## Known limits
+    When the test set size is a multiple of the batch size nothing is dropped; msfix
+    knows the size only for the readers whose split sizes it ships, so such scripts can
+    still be reported.
     """
     invalid = [
         Example(

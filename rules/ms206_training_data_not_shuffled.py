@@ -13,9 +13,14 @@ class TrainingDataNotShuffled(Rule):
     fix_applicability = Applicability.UNSAFE
     doc = """
     ## What it does
-    Flags dataset sources with `shuffle=False` whose data is used for training (passed
-    to `Model.train`, or named train and never evaluated) and that have no later
-    `shuffle` stage.
+    Flags dataset sources with `shuffle=False` whose data is trained on and never
+    shuffled later: no `shuffle` stage after it, also after a `zip`/`concat` with other
+    datasets, and no `sampler`. Training data is data passed to `Model.train`, given as
+    `train_dataset=`, iterated by a loop that runs a training step (a `value_and_grad`
+    function, an optimizer, a `TrainOneStepCell`), built in the `if is_training:` branch
+    of a helper, or, as a last resort, named train; the role is decided once by the
+    analysis for all rules. Data read in an evaluation branch, or only iterated to show
+    samples or to run inference, is not reported.
 
     ## Why is this bad?
     Stochastic gradient descent relies on fresh random batches every epoch: the same
