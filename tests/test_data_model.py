@@ -249,3 +249,160 @@ b = make(10)
     envs = data.contexts(m, a.pipe)
     assert [data.steps_per_epoch(m, a.pipe, e) for e in envs] == [15]
     assert data.steps_per_epoch(m, a.pipe, a.env) == 15
+
+
+# -- the train / eval role, decided once for every rule ------------------------------------
+def sources(m):
+    return [p for p in m.pipelines if p.op == "source"]
+
+
+def roles(m):
+    return [data.role_of(m, p) for p in sources(m)]
+
+
+def test_role_from_model_train_and_eval_not_from_names():
+    # the names say the opposite of the uses: uses win
+    m = model("""
+import mindspore.dataset as ds
+from mindspore import Model
+test_like = ds.MnistDataset("/m").batch(32)
+train_like = ds.MnistDataset("/m").batch(32)
+model = Model(net, loss, opt)
+model.train(1, test_like)
+model.eval(train_like)
+""")
+    assert roles(m) == [data.TRAIN, data.EVAL]
+
+
+def test_role_from_functional_loops_through_parameters():
+    m = model("""
+import mindspore
+import mindspore.dataset as ds
+from mindspore import nn
+a = ds.MnistDataset("/m").batch(64)
+b = ds.MnistDataset("/m").batch(64)
+optimizer = nn.SGD(net.trainable_params(), 0.01)
+grad_fn = mindspore.value_and_grad(forward_fn, None, optimizer.parameters)
+def train_step(x, y):
+    loss, grads = grad_fn(x, y)
+    optimizer(grads)
+    return loss
+def train_loop(dataset):
+    for x, y in enumerate(dataset.create_tuple_iterator()):
+        train_step(x, y)
+def test_loop(dataset):
+    correct = 0
+    for x, y in dataset.create_tuple_iterator():
+        correct += (net(x).argmax(1) == y).sum()
+train_loop(a)
+test_loop(b)
+""")
+    assert roles(m) == [data.TRAIN, data.EVAL]
+
+
+def test_a_train_cell_passed_as_argument_makes_a_training_loop():
+    # the loop also measures accuracy, but its TrainOneStepCell argument trains
+    m = model("""
+import numpy as np
+import mindspore.dataset as ds
+from mindspore import nn
+a = ds.MnistDataset("/m").batch(64)
+def run(step, dataset):
+    for d in dataset.create_dict_iterator():
+        step(d["image"], d["label"])
+        acc = np.mean(net(d["image"]).asnumpy().argmax(axis=1) == d["label"].asnumpy())
+run(nn.TrainOneStepCell(net_with_loss, opt), a)
+""")
+    assert roles(m) == [data.TRAIN]
+
+
+def test_demo_loops_are_no_role_and_hide_the_names():
+    m = model("""
+import mindspore.dataset as ds
+train_dataset = ds.MnistDataset("MNIST_Data/train", shuffle=False)
+for image, label in train_dataset:
+    print(image.shape)
+    break
+test_set = ds.MnistDataset("MNIST_Data/test", shuffle=False)
+""")
+    # the first is only shown, never trained on; the second has nothing but its name
+    assert roles(m) == [data.NO_ROLE, data.EVAL]
+
+
+def test_role_from_the_branch_of_a_helper_parameter_and_not_after_the_branches():
+    m = model("""
+import mindspore.dataset as ds
+from mindspore import Model
+def create(path, is_training=True):
+    if is_training:
+        d = ds.ImageFolderDataset(path, shuffle=True)
+    else:
+        d = ds.ImageFolderDataset(path, shuffle=False)
+    d = d.batch(32, drop_remainder=True)
+    return d
+Model(net, loss, opt).train(1, create("/a", True))
+Model(net, loss, opt).eval(create("/b", False))
+""")
+    assert roles(m) == [data.TRAIN, data.EVAL]
+    batch = next(p for p in m.pipelines if p.op == "batch")
+    # the batch stage serves both branches: trained on and evaluated
+    assert data.role_of(m, batch) == data.NO_ROLE
+
+
+def test_uses_that_contradict_the_branch_give_no_role():
+    # the statement after the if/else is chained to the eval branch's source only, and
+    # Model.train reaches it through there: the branch says eval, the use says train
+    m = model("""
+import mindspore.dataset as ds
+from mindspore import Model
+def create(path, is_training=True):
+    if is_training:
+        d = ds.ImageFolderDataset(path, shuffle=True)
+    else:
+        d = ds.ImageFolderDataset(path, shuffle=False)
+    d = d.repeat(1)
+    return d
+Model(net, loss, opt).train(1, create("/a", True))
+""")
+    assert roles(m) == [data.TRAIN, data.NO_ROLE]
+
+
+def test_role_and_shuffle_flow_through_zip():
+    m = model("""
+import mindspore.dataset as ds
+from mindspore import Model
+x = ds.NumpySlicesDataset({"x": xs}, shuffle=False)
+y = ds.NumpySlicesDataset({"y": ys}, shuffle=False)
+both = ds.zip((x, y))
+both = both.shuffle(100).batch(8)
+Model(net, loss, opt).train(1, both)
+u = ds.NumpySlicesDataset({"u": us}, shuffle=False)
+v = ds.NumpySlicesDataset({"v": vs}, shuffle=False)
+Model(net, loss, opt).train(1, u.zip(v).batch(8))
+""")
+    x, y, u, v = sources(m)
+    assert [data.role_of(m, p) for p in (x, y, u, v)] == [data.TRAIN] * 4
+    assert data.later_shuffle(m, x) and data.later_shuffle(m, y)
+    assert not data.later_shuffle(m, u) and not data.later_shuffle(m, v)
+
+
+def test_role_from_dataset_keywords_and_usage():
+    m = model("""
+import mindspore.dataset as ds
+a = ds.GeneratorDataset(src_a, ["x"])
+b = ds.GeneratorDataset(src_b, ["x"])
+trainer = Trainer(model=net, train_dataset=a, eval_dataset=b)
+c = ds.Cifar10Dataset("/c", usage="test")
+d = ds.Cifar10Dataset("/c", usage="all")
+""")
+    assert roles(m) == [data.TRAIN, data.EVAL, data.EVAL, data.NO_ROLE]
+
+
+def test_name_role_reads_whole_words():
+    assert data.name_role("train_ds") == data.TRAIN
+    assert data.name_role("dataset_train") == data.TRAIN
+    assert data.name_role("trainset") == data.TRAIN
+    assert data.name_role("testSet") == data.EVAL
+    assert data.name_role("ds_val") == data.EVAL
+    for neutral in ("interval", "value", "pretrained", "cifar10_dataset", "latest", "train_test"):
+        assert data.name_role(neutral) == data.NO_ROLE, neutral
