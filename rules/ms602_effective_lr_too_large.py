@@ -14,6 +14,24 @@ REFERENCE_EFFECTIVE = 0.1 / (1 - 0.9)
 THRESHOLD = 4.0  # flag when the effective step is more than 4x the linear-scaling one
 
 
+def named_constant(m, expr):
+    """The module-level binding `NAME = <number>` when `expr` is a read of NAME, NAME is
+    bound once in the script (in no function or class either) to a number literal, and
+    `expr` is its only read: editing the constant then changes this argument only."""
+    if not isinstance(expr, cst.Name):
+        return None
+    name = expr.value
+    bs = m.module_scope.bindings.get(name, ())
+    if len(bs) != 1 or bs[0].kind != "assign" or not isinstance(bs[0].value, (cst.Float, cst.Integer)):
+        return None
+    if any(name in fi.scope.bindings for fi in m.functions.values()) or name in m.classes:
+        return None
+    reads = [r for r in m.reads if r.name == name]
+    if len(reads) != 1 or reads[0].node is not expr:
+        return None
+    return bs[0]
+
+
 def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
@@ -34,7 +52,13 @@ class EffectiveLrTooLarge(Rule):
     script iterates with `create_tuple_iterator`/`create_dict_iterator`), compares the effective step
     `lr / (1 - momentum)` with the linear-scaling rule: lr 0.1 with momentum 0.9
     (effective step 1.0) per 256 samples, scaled linearly with the batch size.
-    Flags it when it is more than 4 times larger.
+    Flags it when it is more than 4 times larger and the effective step is at least
+    the recipe's own 1.0 at a batch below 256: a large-batch recipe used unchanged
+    at a small batch. Smaller effective steps are not flagged whatever the batch: the
+    linear-scaling rule was established for batches of 64 and more, and below that
+    it asks for learning rates nobody needs (on real code, every warning of the
+    ratio alone was a tutorial at batch 3 with lr 0.01 and momentum 0.9 whose own
+    output shows the loss converging).
 
     ## Why is this bad?
     With momentum `m` a constant gradient moves the weights by `lr / (1 - m)` per
@@ -55,10 +79,12 @@ class EffectiveLrTooLarge(Rule):
     ```
 
     ## Fix safety
-    Unsafe: the fix replaces the learning rate argument with the linear-scaling value
-    for the batch size (0.0125 for lr 0.1, momentum 0.9, batch 32), which changes the
-    training dynamics on purpose; a warm-up schedule or a larger batch are
-    alternatives. The constant the argument came from is left alone.
+    Unsafe: the fix sets the learning rate to the linear-scaling value for the batch
+    size (0.0125 for lr 0.1, momentum 0.9, batch 32), which changes the training
+    dynamics on purpose; a warm-up schedule or a larger batch are alternatives. Where
+    the argument is a named constant (`learning_rate = 0.1` at module level, bound
+    once to a number and read only by this call), the fix edits the constant;
+    otherwise it replaces the argument in the call.
     """
     invalid = [
         Example(
@@ -80,6 +106,19 @@ class EffectiveLrTooLarge(Rule):
             "for x, y in train_ds.create_tuple_iterator():\n    loss, g = grad_fn(x, y)\n    opt(g)\n",
             expect=(5,),
         ),
+        Example(
+            "import mindspore.dataset as ds\nfrom mindspore import nn, Model\n"
+            "learning_rate = 0.1\n"
+            "data = ds.MnistDataset('m', usage='train').batch(32)\n"
+            "opt = nn.Momentum(net.trainable_params(), learning_rate, 0.9)\n"
+            "Model(net, loss, opt).train(10, data)\n",
+            expect=(5,),
+            fixed="import mindspore.dataset as ds\nfrom mindspore import nn, Model\n"
+                  "learning_rate = 0.0125\n"
+                  "data = ds.MnistDataset('m', usage='train').batch(32)\n"
+                  "opt = nn.Momentum(net.trainable_params(), learning_rate, 0.9)\n"
+                  "Model(net, loss, opt).train(10, data)\n",
+        ),
     ]
     valid = [
         Example(
@@ -92,6 +131,11 @@ class EffectiveLrTooLarge(Rule):
             "data = ds.MnistDataset('m', usage='train').batch(32)\n"
             "opt = nn.Momentum(net.trainable_params(), 0.01, 0.9)\n"
             "Model(net, loss, opt).train(10, data)\n"),
+        Example(
+            "import mindspore.dataset as ds\nfrom mindspore import nn, Model\n"
+            "data = ds.NumpySlicesDataset(arrays).batch(3)\n"
+            "opt = nn.Momentum(net.trainable_params(), 0.01, 0.9)\n"
+            "Model(net, loss, opt).train(350, data)\n"),
     ]
 
     @staticmethod
@@ -142,14 +186,19 @@ class EffectiveLrTooLarge(Rule):
             effective = lr / (1 - mo)
             reference = REFERENCE_EFFECTIVE * batch / REFERENCE_BATCH
             ratio = effective / reference
-            if ratio <= THRESHOLD:
+            if ratio <= THRESHOLD or effective < REFERENCE_EFFECTIVE or batch >= REFERENCE_BATCH:
                 continue
             node = opt.lr_arg.value if opt.lr_arg is not None else opt.call.node
             target = _fmt(lr / ratio)
             fix = None
             if opt.lr_arg is not None and not opt.call.has_star_args:
-                fix = Fix.unsafe(f"Use learning rate {target} (linear scaling for batch {batch})",
-                                 ctx.replace(opt.lr_arg.value, target, opt.call.top))
+                const = named_constant(m, opt.lr_arg.value)
+                if const is not None:
+                    fix = Fix.unsafe(f"Set `{const.name} = {target}` (linear scaling for batch {batch})",
+                                     ctx.replace(const.value, target, const.top))
+                else:
+                    fix = Fix.unsafe(f"Use learning rate {target} (linear scaling for batch {batch})",
+                                     ctx.replace(opt.lr_arg.value, target, opt.call.top))
             ctx.report(
                 node,
                 f"learning rate {_fmt(lr)} with momentum {_fmt(mo)} is an effective step lr/(1-momentum) = "

@@ -143,3 +143,41 @@ def test_ms501_assumed_dataset_size_is_a_warning_that_says_so():
         assert not is_written(200, 1000, spe, 200, 1000, 10)
     # no size writes epoch 150's step 1000 when 200 epochs keep the newest 10 saves
     assert written_for_some_size(150, 1000, 200, 1000, 10, sink=True) is False
+
+
+MS602_SCRIPT = """import mindspore.dataset as ds
+from mindspore import nn, Model
+{pre}data = ds.MnistDataset('m', usage='train').batch(32)
+opt = nn.Momentum(net.trainable_params(), {arg}, 0.9)
+Model(net, loss, opt).train(10, data)
+{post}"""
+
+
+@pytest.mark.parametrize("pre,arg,post,edited", [
+    # a module-level constant read only by the call: the constant changes
+    ("learning_rate = 0.1\n", "learning_rate", "", "learning_rate = 0.0125\n"),
+    # read twice: the call's argument changes, the constant stays
+    ("LR = 0.1\n", "LR", "print(LR)\n", "nn.Momentum(net.trainable_params(), 0.0125, 0.9)"),
+    # bound twice: the same
+    ("LR = 0.1\nLR = 0.1\n", "LR", "", "nn.Momentum(net.trainable_params(), 0.0125, 0.9)"),
+    # a literal argument
+    ("", "0.1", "", "nn.Momentum(net.trainable_params(), 0.0125, 0.9)"),
+])
+def test_ms602_fix_edits_the_named_constant_only_when_it_is_this_calls(pre, arg, post, edited):
+    from msfix.engine import fix_text
+
+    text = MS602_SCRIPT.format(pre=pre, arg=arg, post=post)
+    fixed, _out, n, err = fix_text(text, [rule_by_code("MS602")], unsafe=True)
+    assert err is None and n == 1
+    assert edited in fixed
+    if "learning_rate = 0.0125" in edited:
+        assert f"({'net.trainable_params(), learning_rate'}, 0.9)" in fixed  # the call is untouched
+    elif pre:
+        assert pre.splitlines()[0] in fixed  # the constant is untouched
+
+
+def test_ms602_needs_a_large_batch_recipe_at_a_small_batch():
+    text = MS602_SCRIPT.format(pre="", arg="0.01", post="").replace("batch(32)", "batch(3)")
+    assert lint_text(text, [rule_by_code("MS602")], path="t.py").diagnostics == []  # effective 0.1
+    text = MS602_SCRIPT.format(pre="", arg="0.1", post="").replace("batch(32)", "batch(3)")
+    assert [d.code for d in lint_text(text, [rule_by_code("MS602")], path="t.py").diagnostics] == ["MS602"]
