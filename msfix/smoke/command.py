@@ -6,6 +6,7 @@ process; rich is imported when the report is printed.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -54,17 +55,27 @@ EXIT_UNAVAILABLE = 2
     show_default=True,
 )
 @click.option("--verbose", "-v", is_flag=True, help="Also print the script's stdout and stderr.")
-def smoke(script, script_args, device, steps, epochs, timeout, python, output_format, verbose):
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Live progress (phase, step, loss) on stderr. Default: on when stderr is a terminal and CI is not set.",
+)
+def smoke(script, script_args, device, steps, epochs, timeout, python, output_format, verbose, progress):
     """Run SCRIPT in a child Python on synthetic data, capped to a few steps.
 
     Arguments after `--` are passed to the script (sys.argv[1:]). The run
     happens in a fresh temporary directory; nothing is written to yours.
+    A notebook (.ipynb) runs its code cells in order, magics and `!shell`
+    lines dropped; one with a cell that does not parse is refused (exit 2).
 
     Exit status: 0 passed; 1 crashed, timed-out, diverged or no-steps;
-    2 when the interpreter has no MindSpore.
+    2 when the interpreter has no MindSpore or the notebook cannot be run.
     """
     from msfix.smoke.runner import SmokeUnavailable, run_smoke
 
+    if progress is None:
+        progress = sys.stderr.isatty() and not os.environ.get("CI")
+    live = _LiveProgress(script.name) if progress else None
     try:
         report = run_smoke(
             script,
@@ -74,10 +85,14 @@ def smoke(script, script_args, device, steps, epochs, timeout, python, output_fo
             timeout=timeout,
             python=python,
             script_args=tuple(script_args),
+            progress=live.update if live else None,
         )
     except SmokeUnavailable as exc:
         click.echo(f"msfix smoke: {exc}", err=True)
         sys.exit(EXIT_UNAVAILABLE)
+    finally:
+        if live is not None:
+            live.stop()
 
     if output_format == "json":
         from msfix.smoke.report import render_json
@@ -90,3 +105,34 @@ def smoke(script, script_args, device, steps, epochs, timeout, python, output_fo
 
         render_text(report, Console(), verbose=verbose)
     sys.exit(EXIT_PASSED if report.outcome == "passed" else EXIT_FAILED)
+
+
+class _LiveProgress:
+    """A one-line rich status on stderr (erased at the end): phase, step, loss."""
+
+    def __init__(self, name: str):
+        from rich.console import Console
+
+        self.name = name
+        # asked for explicitly (--progress) or a terminal: draw it as on a terminal
+        self.console = Console(file=sys.stderr, force_terminal=True, highlight=False)
+        self.status = None
+
+    def update(self, snap: dict) -> None:
+        from rich.markup import escape
+
+        text = f"smoke {escape(self.name)}: {snap['phase']}"
+        if snap.get("steps"):
+            text += f"  step {snap['steps']}"
+        if snap.get("loss") is not None:
+            text += f"  loss {snap['loss']:.4g}"
+        text += f"  [dim]{snap.get('elapsed', 0):.0f} s[/dim]"
+        if self.status is None:
+            self.status = self.console.status(text)
+            self.status.start()
+        else:
+            self.status.update(text)
+
+    def stop(self) -> None:
+        if self.status is not None:
+            self.status.stop()

@@ -2,7 +2,9 @@
 
 The parent (this module) never imports MindSpore or NumPy. The child is the
 chosen interpreter running the user's script directly (``python SCRIPT
-ARGS...``) with ``cwd`` set to a fresh temporary directory and the msfix
+ARGS...``; a notebook's code cells are first written as one script in the
+temporary directory, see ``msfix.smoke.notebook``) with ``cwd`` set to a
+fresh temporary directory and the msfix
 bootstrap (``bootstrap/sitecustomize.py``) first on ``PYTHONPATH``. The
 bootstrap patches MindSpore, writes a JSON result file, and this module turns
 that into a :class:`SmokeReport`. The temporary directory is removed
@@ -20,11 +22,12 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BOOTSTRAP_DIR = PACKAGE_DIR / "bootstrap"
@@ -46,6 +49,13 @@ class SmokeUnavailable(RuntimeError):
         self.python = python
 
 
+class SmokeRefused(SmokeUnavailable):
+    """The file cannot be run (a notebook with a cell that does not parse, or no code)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, "")
+
+
 @dataclass
 class SmokeReport:
     script: str
@@ -53,6 +63,7 @@ class SmokeReport:
     exception_type: str | None = None
     message: str | None = None
     script_line: int | None = None
+    cell: int | None = None  # a notebook: script_line counts within this cell
     rule_code: str | None = None
     rule_title: str | None = None
     wall_time: float = 0.0
@@ -68,6 +79,7 @@ class SmokeReport:
     datasets: list = field(default_factory=list)
     redirected_paths: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    cap_stop: dict | None = None  # the run was ended where the script needs what only a full run writes
     returncode: int | None = None
     timeout: float | None = None
     python: str = ""
@@ -78,6 +90,8 @@ class SmokeReport:
     def location(self) -> str | None:
         if self.script_line is None:
             return None
+        if self.cell is not None:
+            return f"{self.script}:cell {self.cell}:{self.script_line}"
         return f"{self.script}:{self.script_line}"
 
     @property
@@ -194,6 +208,7 @@ def run_smoke(
     allow_host_workers: bool = True,
     env: dict[str, str] | None = None,
     extra_path: Sequence[os.PathLike | str] = (),
+    progress: Callable[[dict], None] | None = None,
 ) -> SmokeReport:
     """Smoke-test ``script`` and return a :class:`SmokeReport`.
 
@@ -204,7 +219,12 @@ def run_smoke(
     ``extra_path``: directories put on the child's ``PYTHONPATH`` (after the
     bootstrap), e.g. the original script's directory when smoking a fixed
     copy elsewhere, so its sibling imports still resolve.
+    ``progress``: called about five times a second while the child runs, with
+    ``{"elapsed", "phase", "steps", "loss"}`` (for a live display).
+    A ``.ipynb`` runs its code cells in order as one script (crash lines are
+    reported as ``cell N:line``).
     Raises :class:`SmokeUnavailable` when the interpreter lacks MindSpore,
+    :class:`SmokeRefused` for a notebook that cannot be run,
     ``FileNotFoundError`` when the script does not exist.
     """
     script_path = Path(script)
@@ -215,6 +235,15 @@ def run_smoke(
         raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
     if steps < 1 or epochs < 1:
         raise ValueError("steps and epochs must be at least 1")
+    notebook = None
+    if script_path.suffix.lower() == ".ipynb":
+        from msfix.smoke.notebook import NotRunnable, notebook_script
+
+        try:
+            notebook = notebook_script(script_path)
+        except NotRunnable as exc:
+            raise SmokeRefused(f"{script}: cannot run this notebook: {exc}") from None
+        extra_path = [script_abs.parent, *extra_path]  # the notebook's sibling modules
     python = python or sys.executable
     check_interpreter(python)
 
@@ -226,8 +255,13 @@ def run_smoke(
         for d in (workdir, child_tmp, data_dir):
             d.mkdir()
         result_path = tmp_root / "result.json"
+        run_path = script_abs
+        if notebook is not None:  # in a folder of its own: sys.path[0] must not see work/, data/
+            (tmp_root / "notebook").mkdir()
+            run_path = tmp_root / "notebook" / (script_path.stem + ".py")
+            run_path.write_text(notebook.text, encoding="utf-8")
         config = {
-            "script": str(script_abs),
+            "script": str(run_path),
             "workdir": str(workdir),
             "data_dir": str(data_dir),
             "result_path": str(result_path),
@@ -254,8 +288,10 @@ def run_smoke(
         child_env["PYTHONUNBUFFERED"] = "1"
         for key in ("TMPDIR", "TEMP", "TMP"):
             child_env[key] = str(child_tmp)
+        if notebook is not None:
+            child_env.setdefault("MPLBACKEND", "Agg")  # plt.show() must not wait for a window
 
-        cmd = [python, str(script_abs), *map(str, script_args)]
+        cmd = [python, str(run_path), *map(str, script_args)]
         start = time.monotonic()
         proc = subprocess.Popen(
             cmd,
@@ -268,11 +304,15 @@ def run_smoke(
         )
         timed_out = False
         try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(proc.pid)
-            out, err = proc.communicate()
+            if progress is None:
+                try:
+                    out, err = proc.communicate(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    timed_out = True
+                    _kill_group(proc.pid)
+                    out, err = proc.communicate()
+            else:
+                out, err, timed_out = _watch(proc, timeout, start, result_path, progress)
         finally:
             _kill_group(proc.pid)  # stray grandchildren of the script
             if proc.poll() is None:
@@ -296,9 +336,74 @@ def run_smoke(
             python=python,
         )
         report.checkpoints = _scan_artifacts(workdir)
+        if notebook is not None and report.script_line is not None:
+            report.cell, report.script_line = notebook.locate(report.script_line)
+        if notebook is not None and report.cap_stop and report.cap_stop.get("script_line") is not None:
+            cell, line = notebook.locate(report.cap_stop["script_line"])
+            report.cap_stop["cell"], report.cap_stop["script_line"] = cell, line
         return report
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
+
+
+def _snapshot(result_path: Path, elapsed: float) -> dict:
+    """What the child's result file says so far, for a live display."""
+    try:
+        result = json.loads(result_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        result = None
+    if not result:
+        return {"elapsed": elapsed, "phase": "starting", "steps": 0, "loss": None}
+    steps = int(result.get("train_steps", 0)) + int(result.get("loop_steps", 0))
+    losses = _numbers(result.get("losses") or [])
+    phase = result.get("phase")
+    if phase in ("bootstrap", "bootstrap-failed"):
+        phase = "importing MindSpore"
+    elif phase == "exit":
+        phase = "finished"
+    elif steps:
+        phase = "training"
+    else:
+        phase = "running the script"
+    return {"elapsed": elapsed, "phase": phase, "steps": steps, "loss": losses[-1] if losses else None}
+
+
+def _watch(proc, timeout: float, start: float, result_path: Path, progress) -> tuple:
+    """communicate() that calls ``progress`` while waiting: (stdout, stderr, timed_out)."""
+    chunks: dict = {}
+
+    def drain(name, stream):
+        chunks[name] = stream.read()
+
+    readers = [threading.Thread(target=drain, args=(n, f), daemon=True)
+               for n, f in (("out", proc.stdout), ("err", proc.stderr))]
+    for t in readers:
+        t.start()
+    timed_out = False
+    while True:
+        try:
+            proc.wait(timeout=0.2)
+            break
+        except subprocess.TimeoutExpired:
+            if time.monotonic() - start >= timeout:
+                timed_out = True
+                _kill_group(proc.pid)
+                proc.wait()
+                break
+        try:
+            progress(_snapshot(result_path, time.monotonic() - start))
+        except Exception:  # a display problem never ends the run
+            pass
+    try:
+        progress(_snapshot(result_path, time.monotonic() - start))
+    except Exception:
+        pass
+    for t in readers:
+        t.join(timeout=5)
+    _kill_group(proc.pid)  # a grandchild still holding the pipes
+    for t in readers:
+        t.join()
+    return chunks.get("out", b""), chunks.get("err", b""), timed_out
 
 
 def _build_report(
@@ -337,6 +442,7 @@ def _build_report(
     report.datasets = result.get("datasets") or []
     report.redirected_paths = result.get("redirected_paths") or []
     report.notes = list(result.get("notes") or [])
+    report.cap_stop = result.get("cap_blame")
 
     exc = result.get("exception")
     if exc:

@@ -18,6 +18,10 @@ What it does, without editing the script:
   own averages divide by zero);
 - lowers ``num_parallel_workers`` above this host's CPU count (noted, MS202);
 - redirects checkpoint paths outside the smoke working directory into it;
+- knows which checkpoints the capped run can write: loading a missing
+  ``{prefix}-{epoch}_{step}.ckpt`` of a ``ModelCheckpoint`` of this run whose
+  epoch or step lies beyond the caps is the caps' doing (only the full run
+  writes it), so the script is ended cleanly there with a note, not blamed;
 - records per-step losses, eval metrics, notes and the uncaught exception, and
   writes them as JSON to the result file the parent reads.
 """
@@ -77,6 +81,7 @@ class _State:
         self.written: dict[str, set] = {}
         self.path_map: dict[str, str] = {}
         self.last_flush = 0.0
+        self.ckpt_writers: list[tuple] = []  # (directory realpath or None, prefixes) of ModelCheckpoints
 
     # -- result file -----------------------------------------------------
     def flush(self, force: bool = True) -> None:
@@ -393,9 +398,9 @@ class _SmokeStop(SystemExit):
     """Ends the script cleanly (exit status 0) once the epoch cap is reached."""
 
 
-def _stop_script(reason: str) -> None:
+def _stop_script(reason: str, when: str = "after the epoch cap") -> None:
     _STATE.result["stopped"] = reason
-    _STATE.note(f"stopped the script after the epoch cap: {reason}; code after that point did not run")
+    _STATE.note(f"stopped the script {when}: {reason}; code after that point did not run")
     _STATE.flush()
     raise _SmokeStop(0)
 
@@ -690,7 +695,16 @@ def _patch_checkpoints(ms) -> None:
         directory = bound.arguments.get("directory")
         if directory is not None:
             bound.arguments["directory"] = _STATE.redirect(directory, "ModelCheckpoint.directory")
-        return original_init(*bound.args, **bound.kwargs)
+        out = original_init(*bound.args, **bound.kwargs)
+        try:  # which file names this callback writes: {prefix}-{epoch}_{step}.ckpt in its directory
+            where = getattr(self, "_directory", None)
+            names = {p for p in (bound.arguments.get("prefix", "CKP"), getattr(self, "_prefix", None))
+                     if isinstance(p, str)}
+            if names:
+                _STATE.ckpt_writers.append((os.path.realpath(where) if isinstance(where, str) else None, names))
+        except Exception:
+            pass
+        return out
 
     ModelCheckpoint.__init__ = __init__
 
@@ -713,8 +727,16 @@ def _patch_checkpoints(ms) -> None:
             if isinstance(path, (str, os.PathLike)):
                 if reading:
                     real = os.path.realpath(os.fspath(path))
+                    folder, base = os.path.split(real)
                     if real in _STATE.path_map:
                         bound.arguments[param] = _STATE.path_map[real]
+                    elif folder in _STATE.path_map:  # a file in a redirected checkpoint directory
+                        bound.arguments[param] = os.path.join(_STATE.path_map[folder], base)
+                    reason = _beyond_caps(os.fspath(bound.arguments[param]))
+                    if reason is not None:
+                        _STATE.result["cap_blame"] = {"file": os.fspath(path), "reason": reason,
+                                                      "script_line": _script_line_here()}
+                        _stop_script(reason, when="where it loads a checkpoint only the full run writes")
                 else:
                     bound.arguments[param] = _STATE.redirect(path, name)
             return original(*bound.args, **bound.kwargs)
@@ -722,8 +744,43 @@ def _patch_checkpoints(ms) -> None:
         _replace_everywhere(original, wrapper)
 
     wrap_path("save_checkpoint", "ckpt_file_name", "save_checkpoint")
+    wrap_path("load_checkpoint_async", "ckpt_file_name", "load_checkpoint_async", reading=True)
     wrap_path("load_checkpoint", "ckpt_file_name", "load_checkpoint", reading=True)
     wrap_path("export", "file_name", "export")
+
+
+def _beyond_caps(path: str):
+    """Why a missing checkpoint is the caps' fault, or None: its name is
+    ``{prefix}-{epoch}_{step}.ckpt`` of a ModelCheckpoint of this run (same
+    directory) and the epoch or the step in the epoch lies beyond the caps."""
+    import re
+
+    if os.path.exists(path):
+        return None
+    folder, name = os.path.split(os.path.realpath(path))
+    for where, prefixes in _STATE.ckpt_writers:
+        if where is not None and where != folder:
+            continue
+        for prefix in prefixes:
+            m = re.fullmatch(re.escape(prefix) + r"-(\d+)_(\d+)\.\w+", name)
+            if m is None:
+                continue
+            epoch, step = int(m.group(1)), int(m.group(2))
+            if epoch > _STATE.epochs_cap or step > _STATE.steps_cap:
+                return (f"{name} is epoch {epoch}, step {step}; the smoke run is capped at {_STATE.epochs_cap} "
+                        f"epoch(s) of {_STATE.steps_cap} step(s), so the missing file is the cap's doing, "
+                        f"not a defect of the script")
+    return None
+
+
+def _script_line_here():
+    for frame in reversed(traceback.extract_stack()):
+        try:
+            if os.path.realpath(frame.filename) == _STATE.script:
+                return frame.lineno
+        except Exception:
+            pass
+    return None
 
 
 # ---------------------------------------------------------------------------
