@@ -108,3 +108,40 @@ def test_a_checkpoint_missing_within_the_caps_is_still_the_scripts_fault():
     report = run_smoke(CKPT, script_args=("tiny-1_2.ckpt",))  # never written, even by a full run
     assert report.outcome == "crashed" and report.rule_code == "MS501"
     assert report.cap_stop is None
+
+
+def _smoke_on_a_terminal(tmp_path, env_extra):
+    """`msfix smoke` with stderr on a pseudo-terminal (stdout a pipe); returns what the
+    terminal received."""
+    import pty
+    import select
+
+    script = tmp_path / "quick.py"
+    script.write_text("import mindspore\nprint('hi')\n")
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env.update(env_extra)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "msfix", "smoke", str(script)], stdout=subprocess.PIPE,
+                            stderr=slave, env=env)
+    os.close(slave)
+    seen = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            seen += chunk
+        elif proc.poll() is not None:
+            break
+    proc.communicate(timeout=300)
+    os.close(master)
+    return seen.decode("utf-8", "replace")
+
+
+def test_live_progress_by_default_on_a_terminal_but_not_in_ci(tmp_path):
+    assert "smoke quick.py:" in _smoke_on_a_terminal(tmp_path, {})
+    assert _smoke_on_a_terminal(tmp_path, {"CI": "true"}) == ""
