@@ -117,17 +117,25 @@ def find_config(start: Path) -> Optional[Path]:
     if d.is_file():
         d = d.parent
     for folder in [d, *d.parents]:
-        own = folder / "msfix.toml"
-        if own.is_file():
-            return own
-        py = folder / "pyproject.toml"
-        if py.is_file():
-            try:
-                data = tomllib.loads(py.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-                continue
-            if "msfix" in data.get("tool", {}):
-                return py
+        found = config_in(folder)
+        if found is not None:
+            return found
+    return None
+
+
+def config_in(folder: Path) -> Optional[Path]:
+    """msfix.toml, or a pyproject.toml with a [tool.msfix] table, in `folder` itself."""
+    own = folder / "msfix.toml"
+    if own.is_file():
+        return own
+    py = folder / "pyproject.toml"
+    if py.is_file():
+        try:
+            data = tomllib.loads(py.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return None
+        if "msfix" in data.get("tool", {}):
+            return py
     return None
 
 
@@ -262,7 +270,10 @@ class SettingsResolver:
     def _config_of_dir(self, d: str) -> Optional[Path]:
         if d in self._by_dir:
             return self._by_dir[d]
-        found = find_config(Path(d))
+        found = config_in(Path(d))  # this directory, else its parent's (each read once per run)
+        if found is None:
+            parent = os.path.dirname(d)
+            found = None if parent == d else self._config_of_dir(parent)
         self._by_dir[d] = found
         return found
 

@@ -90,6 +90,23 @@ def test_fix_dry_run_maps_a_column_shifted_on_the_same_line(tmp_path):
         in text
 
 
+def test_fix_dry_run_on_a_notebook_reports_cell_positions_on_disk(tmp_path):
+    nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                     "source": ["%matplotlib inline\n", "import mindspore.dataset as ds\n"]},
+                    {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                     "source": ["ev = ds.MnistDataset('m', usage='test', num_parallel_workers=16)"
+                                ".batch(32, drop_remainder=True)"]}],
+          "metadata": {"language_info": {"name": "python"}}, "nbformat": 4, "nbformat_minor": 5}
+    f = write(tmp_path / "nb.ipynb", json.dumps(nb, indent=1))
+    check = {(d["code"], d["cell"], d["line"], d["column"]) for d in json.loads(
+        run("check", "--output-format", "json", str(f)).output)}
+    remaining = json.loads(run("fix", "--output-format", "json", str(f)).output)
+    assert [d["code"] for d in remaining] == ["MS205"]
+    assert {(d["code"], d["cell"], d["line"], d["column"]) for d in remaining} <= check
+    text = run("fix", str(f)).output
+    assert "1 | ev = ds.MnistDataset('m', usage='test', num_parallel_workers=16).batch" in text  # the cell on disk
+
+
 def test_rejected_fix_reports_the_file_as_it_is(tmp_path):
     pytest.importorskip("mindspore")
     f = write(tmp_path / "t.py", TWO + "raise RuntimeError('this script does not run')\n")
