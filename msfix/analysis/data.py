@@ -1216,57 +1216,88 @@ def _reads_param(m: ScriptModel, expr: cst.BaseExpression, scope: Optional[Scope
 
 
 @dataclass
-class _Loop:
-    node: cst.For
-    branches: tuple
+class _Structure:
+    """Statement-level facts (one walk over statements, not expressions): the `if`
+    branches each statement is in, the `for` loops, and the statements inside each
+    loop, function and class (nested ones included)."""
+
+    branches: Dict[int, tuple] = field(default_factory=dict)  # id(stmt) -> ((If, in_body), ...), innermost last
+    loops: List[cst.For] = field(default_factory=list)
+    inside: Dict[int, set] = field(default_factory=dict)  # id(For/FunctionDef/ClassDef) -> ids of statements
 
 
-def _structure(m: ScriptModel):
-    """({id(call node): enclosing (If, in_body) pairs, innermost last}, [for loops]); the
-    branches of a function body start at its `def`."""
+def _block(node) -> list:
+    return list(node.body) if isinstance(node, cst.IndentedBlock) else []
+
+
+def _structure(m: ScriptModel) -> _Structure:
     c = _cache(m)
     if "structure" in c:
         return c["structure"]
-    branches: Dict[int, tuple] = {}
-    loops: List[_Loop] = []
+    out = _Structure()
 
-    def walk(node: cst.CSTNode, ctx: tuple) -> None:
-        if isinstance(node, cst.Call):
-            branches[id(node)] = ctx
-        if isinstance(node, cst.FunctionDef):
-            ctx = ()
-        if isinstance(node, cst.If):
-            walk(node.test, ctx)
-            walk(node.body, ctx + ((node, True),))
-            if node.orelse is not None:
-                rest = node.orelse if isinstance(node.orelse, cst.If) else node.orelse.body
-                walk(rest, ctx + ((node, False),))
-            return
-        if isinstance(node, cst.For):
-            loops.append(_Loop(node, ctx))
-        for child in node.children:
-            walk(child, ctx)
+    def walk(stmts, ctx: tuple, holders: tuple) -> None:
+        for st in stmts:
+            out.branches[id(st)] = ctx
+            for h in holders:
+                h.add(id(st))
+            if isinstance(st, cst.If):
+                walk(_block(st.body), ctx + ((st, True),), holders)
+                if isinstance(st.orelse, cst.If):
+                    walk([st.orelse], ctx + ((st, False),), holders)
+                elif st.orelse is not None:
+                    walk(_block(st.orelse.body), ctx + ((st, False),), holders)
+            elif isinstance(st, (cst.FunctionDef, cst.ClassDef, cst.For)):
+                own: set = set()
+                out.inside[id(st)] = own
+                if not isinstance(st.body, cst.IndentedBlock):
+                    own.add(id(st))  # `for x in d: f(x)`: the body's calls belong to the statement
+                inner = () if not isinstance(st, cst.For) else ctx
+                if isinstance(st, cst.For):
+                    out.loops.append(st)
+                walk(_block(st.body), inner, holders + (own,))
+                if isinstance(st, cst.For) and st.orelse is not None:
+                    walk(_block(st.orelse.body), ctx, holders)
+            elif isinstance(st, (cst.While, cst.With)):
+                walk(_block(st.body), ctx, holders)
+                if isinstance(st, cst.While) and st.orelse is not None:
+                    walk(_block(st.orelse.body), ctx, holders)
+            elif isinstance(st, (cst.Try, cst.TryStar)):
+                walk(_block(st.body), ctx, holders)
+                for h in st.handlers:
+                    walk(_block(h.body), ctx, holders)
+                for extra in (st.orelse, st.finalbody):
+                    if extra is not None:
+                        walk(_block(extra.body), ctx, holders)
+            elif isinstance(st, cst.Match):
+                for case in st.cases:
+                    walk(_block(case.body), ctx, holders)
 
-    import sys
+    walk(m.module.body, (), ())
+    c["structure"] = out
+    return out
 
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old, 20000))
-    try:
-        walk(m.module, ())
-    except RecursionError:  # pragma: no cover - pathological nesting: no branch facts
-        branches, loops = {}, []
-    finally:
-        sys.setrecursionlimit(old)
-    c["structure"] = (branches, loops)
-    return c["structure"]
+
+def _calls_in(m: ScriptModel, node: cst.CSTNode) -> List[CallSite]:
+    """The calls in the body of a loop, function or class (nested bodies included)."""
+    ids = _structure(m).inside.get(id(node))
+    if not ids:
+        return []
+    c = _cache(m)
+    by = c.get("calls_by_statement")
+    if by is None:
+        by = c["calls_by_statement"] = {}
+        for site in m.calls:
+            by.setdefault(id(site.statement), []).append(site)
+    return [site for i in ids for site in by.get(i, ())]
 
 
 def branch_role(m: ScriptModel, pipe: Pipeline) -> str:
     """Role the innermost telling `if` branch the stage `pipe` is built in gives it (see
     `_cond_role`). Only the stage's own branch: a stage after the end of an if/else serves
     both branches, whichever of them msfix chained it to."""
-    br = _structure(m)[0]
-    for node, side in reversed(br.get(id(pipe.call.node), ())):
+    br = _structure(m).branches
+    for node, side in reversed(br.get(id(pipe.call.statement), ())):
         r = _cond_role(m, node.test, pipe.call.scope)
         if r != NO_ROLE:
             return r if side else {TRAIN: EVAL, EVAL: TRAIN}[r]
@@ -1274,15 +1305,6 @@ def branch_role(m: ScriptModel, pipe: Pipeline) -> str:
 
 
 # -- what a loop over a dataset does --
-def _body_calls(node: cst.CSTNode, out: List[cst.Call]) -> None:
-    for child in node.children:
-        if isinstance(child, (cst.Lambda, cst.ClassDef)):
-            continue
-        if isinstance(child, cst.Call):
-            out.append(child)
-        _body_calls(child, out)
-
-
 def _trains_class(m: ScriptModel, name: str) -> bool:
     cls = m.classes.get(name)
     if cls is None:
@@ -1291,13 +1313,7 @@ def _trains_class(m: ScriptModel, name: str) -> bool:
         q = m.qualname(base.value, m.module_scope)
         if q in TRAIN_CELLS:
             return True
-    calls: List[cst.Call] = []
-    _body_calls(cls, calls)
-    for node in calls:
-        site = m.call_of(node)
-        if site is not None and site.qualname in GRAD_QUALNAMES:
-            return True
-    return False
+    return any(site.qualname in GRAD_QUALNAMES for site in _calls_in(m, cls))
 
 
 def _is_train_step(m: ScriptModel, site: CallSite, depth: int, seen: set) -> bool:
@@ -1345,39 +1361,35 @@ def _fn_trains(m: ScriptModel, fn: cst.FunctionDef, depth: int, seen: set) -> bo
     if depth > 3 or id(fn) in seen:
         return False
     seen.add(id(fn))
-    calls: List[cst.Call] = []
-    _body_calls(fn.body, calls)
-    return any(_is_train_step(m, s, depth, seen) for s in (m.call_of(n) for n in calls) if s is not None)
+    return any(_is_train_step(m, s, depth, seen) for s in _calls_in(m, fn))
 
 
-def _argmax_compared(node: cst.CSTNode) -> bool:
-    """Does `node` compare an `argmax` with something (`(pred.argmax(1) == label)`)?"""
-    def has_argmax(n: cst.CSTNode) -> bool:
-        if isinstance(n, cst.Call):
-            f = n.func
-            name = f.attr.value if isinstance(f, cst.Attribute) else f.value if isinstance(f, cst.Name) else ""
-            if name.lower() == "argmax":
-                return True
-        return any(has_argmax(c) for c in n.children)
+def _argmax_compared(sites: List[CallSite]) -> bool:
+    """Does a statement with one of these calls compare an `argmax` with something
+    (`correct += (pred.argmax(1) == label).sum()`)?"""
+    def compares(n: cst.CSTNode, call: cst.Call) -> bool:
+        if isinstance(n, cst.Comparison) and any(isinstance(c.operator, cst.Equal) for c in n.comparisons):
+            return _contains(n, call)
+        return any(compares(c, call) for c in n.children)
 
-    for child in node.children:
-        if isinstance(child, (cst.Lambda, cst.ClassDef, cst.FunctionDef)):
-            continue
-        if isinstance(child, cst.Comparison) and any(isinstance(c.operator, cst.Equal) for c in child.comparisons) \
-                and has_argmax(child):
-            return True
-        if _argmax_compared(child):
+    for s in sites:
+        f = s.node.func
+        name = f.attr.value if isinstance(f, cst.Attribute) else f.value if isinstance(f, cst.Name) else ""
+        if name.lower() == "argmax" and isinstance(s.statement, cst.SimpleStatementLine) \
+                and compares(s.statement, s.node):
             return True
     return False
+
+
+def _contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
+    return tree is node or any(_contains(c, node) for c in tree.children)
 
 
 def _loop_kind(m: ScriptModel, loop: cst.For) -> str:
     """train / eval / "demo" for what the body of a loop over a dataset does: a training
     step; a metric `update` or predictions compared with labels; anything else (printing,
     plotting, inference, feature extraction)."""
-    calls: List[cst.Call] = []
-    _body_calls(loop.body, calls)
-    sites = [s for s in (m.call_of(n) for n in calls) if s is not None]
+    sites = _calls_in(m, loop)
     seen: set = set()
     if any(_is_train_step(m, s, 0, seen) for s in sites):
         return TRAIN
@@ -1386,7 +1398,7 @@ def _loop_kind(m: ScriptModel, loop: cst.For) -> str:
             made = m.instance_call(s.node.func.value, s.scope, s.order)
             if made is not None and (made.qualname or "").startswith(("mindspore.train.", "mindspore.nn.metrics")):
                 return EVAL
-    if _argmax_compared(loop.body):
+    if _argmax_compared(sites):
         return EVAL
     return "demo"
 
@@ -1394,8 +1406,8 @@ def _loop_kind(m: ScriptModel, loop: cst.For) -> str:
 def _loop_uses(m: ScriptModel):
     """(dataset expression, scope, order, kind) for each `for` loop over a dataset."""
     out = []
-    for loop in _structure(m)[1]:
-        expr = loop.node.iter
+    for loop in _structure(m).loops:
+        expr = loop.iter
         for _ in range(3):
             if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ITER_WRAPPERS \
                     and expr.args and expr.args[0].keyword is None and not expr.args[0].star:
@@ -1415,7 +1427,7 @@ def _loop_uses(m: ScriptModel):
         scope = read.lex
         while scope.kind in ("lambda", "comprehension") and scope.parent is not None:
             scope = scope.parent
-        out.append((expr, scope, read.order, _loop_kind(m, loop.node)))
+        out.append((expr, scope, read.order, _loop_kind(m, loop)))
     return out
 
 
