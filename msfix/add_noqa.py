@@ -4,13 +4,11 @@ code base can adopt msfix and only new defects fail the build."""
 from __future__ import annotations
 
 import io
-import re
 import tokenize
 from typing import Dict, Iterable, List, Set, Tuple
 
-from msfix.rule import noqa_codes
+from msfix.noqa import parse_comment
 
-_NOQA_CODES = re.compile(r"(#\s*noqa:\s*)([A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*)", re.I)
 
 
 def _line_facts(text: str) -> Tuple[Set[int], Dict[int, int]]:
@@ -52,16 +50,13 @@ def add_noqa(text: str, wanted: Dict[int, Iterable[str]]) -> Tuple[str, int, Lis
             continue
         col = comments.get(line)
         comment = body[col:] if col is not None else ""
-        have = noqa_codes(comment) if comment else None
-        if have is not None:
-            if not have or all(c in have for c in codes):
+        directive = parse_comment(comment) if comment else None
+        if directive is not None:
+            have = directive.upper_codes
+            if have is None or all(c in have for c in codes):
                 continue  # a bare noqa, or the codes are there already
-            m = _NOQA_CODES.search(comment)
-            if m is None:
-                continue
-            present = [c for c in re.split(r"[\s,]+", m.group(2)) if c]
-            merged = present + [c for c in codes if c not in have]
-            comment = comment[:m.start(2)] + ", ".join(merged) + comment[m.end(2):]
+            merged = list(directive.codes or ()) + [c for c in codes if c not in have]
+            comment = comment[:directive.codes_start] + ", ".join(merged) + comment[directive.codes_end:]
             body = body[:col] + comment
         else:
             body = body.rstrip(" \t") + f"  # noqa: {', '.join(codes)}"

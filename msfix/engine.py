@@ -14,7 +14,8 @@ import libcst as cst
 from msfix.analysis.builder import build_model
 from msfix.diagnostics import Diagnostic, Edit
 from msfix.locate import Locator
-from msfix.rule import Rule, RuleContext, noqa_codes
+from msfix import noqa
+from msfix.rule import Rule, RuleContext
 from msfix.source import SourceError, SourceFile, read_source
 
 MAX_FIX_ROUNDS = 10
@@ -89,6 +90,7 @@ def lint_text(text: str, rules: Sequence[Type[Rule]], path: str = "",
     # unused-noqa): line -> codes that a noqa comment on it suppressed, and the codes
     # of every rule that ran.
     ctx.noqa_used = {}
+    ctx.noqa_directives = noqa.directives(text)  # comments only: never a string's text
     ctx.enabled_codes = frozenset(r.code for r in rules)
     internal: List[str] = []
     late = [r for r in rules if getattr(r, "after_noqa", False)]
@@ -120,8 +122,7 @@ def _run_rules(ctx: RuleContext, rules: Sequence[Type[Rule]], internal: List[str
 def _apply_noqa(ctx: RuleContext, diagnostics: Sequence[Diagnostic]) -> List[Diagnostic]:
     kept = []
     for d in diagnostics:
-        codes = noqa_codes(ctx.locator.line_text(d.span.line))
-        if codes is not None and (not codes or d.code in codes):
+        if noqa.suppressed(ctx.noqa_directives.get(d.span.line), d.code):
             ctx.noqa_used.setdefault(d.span.line, set()).add(d.code)
             continue
         kept.append(d)

@@ -316,17 +316,3 @@ class RuleContext:
         )
         self.diagnostics.append(d)
         return d
-
-
-_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*))?", re.I)
-
-
-def noqa_codes(line: str) -> Optional[frozenset]:
-    """None: no noqa on the line. Empty set: bare `# noqa` (everything). Else the codes."""
-    m = _NOQA.search(line)
-    if m is None:
-        return None
-    codes = m.group("codes")
-    if not codes:
-        return frozenset()
-    return frozenset(c.upper() for c in re.split(r"[\s,]+", codes) if c)

@@ -1,26 +1,9 @@
 """MS001: a `# noqa: MS...` code that suppresses nothing."""
 
-import io
-import re
-import tokenize
-from typing import Iterator, List, Tuple
+from typing import List
 
 from msfix.diagnostics import Applicability, Diagnostic, Edit, Fix, Severity, Span
 from msfix.rule import Example, Rule, all_rules
-
-# the directive the engine honours (msfix.rule.noqa_codes); a code is read to its end
-# here (`MS2O5` is one misspelt code, which the engine matches against nothing)
-_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+[0-9]+\w*(?:[\s,]+[A-Za-z]+[0-9]+\w*)*))?", re.I)
-
-
-def _comments(text: str) -> Iterator[Tuple[int, int, str]]:
-    """(line, column, text) of every comment token; nothing if the text does not tokenize."""
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            if tok.type == tokenize.COMMENT:
-                yield tok.start[0], tok.start[1], tok.string
-    except (tokenize.TokenError, SyntaxError):
-        return
 
 
 class UnusedNoqa(Rule):
@@ -89,11 +72,11 @@ class UnusedNoqa(Rule):
         used = getattr(ctx, "noqa_used", {})
         enabled = getattr(ctx, "enabled_codes", frozenset())
         known = {r.code for r in all_rules()}
-        for line, col, comment in _comments(text):
-            m = _NOQA.search(comment)
-            if m is None or not m.group("codes"):
+        for line, d in sorted(getattr(ctx, "noqa_directives", {}).items()):
+            if d.codes is None:
                 continue
-            codes = [c for c in re.split(r"[\s,]+", m.group("codes")) if c]
+            col, comment = d.column, d.comment
+            codes = list(d.codes)
             unknown: List[str] = []
             unused: List[str] = []
             for c in codes:
@@ -114,9 +97,8 @@ class UnusedNoqa(Rule):
                 parts.append(f"{', '.join(f'`{c}`' for c in unknown)} "
                              f"{'names' if len(unknown) == 1 else 'name'} no msfix rule")
             keep = [c for c in codes if c not in drop]
-            edit = self._edit(ctx, line, col, comment, m, keep)
-            start = col + m.start()
-            span = Span(line, start + 1, line, col + m.end() + 1)
+            edit = self._edit(ctx, line, col, comment, d, keep)
+            span = Span(line, col + d.start + 1, line, col + d.end + 1)
             what = "remove the unused code" + ("s" if len(drop) > 1 else "") if keep else "remove the `noqa` directive"
             ctx.diagnostics.append(Diagnostic(
                 code=self.code, name=self.name, severity=self.severity,
@@ -124,15 +106,14 @@ class UnusedNoqa(Rule):
                 span=span, fix=Fix.safe(what[0].upper() + what[1:], edit), path=ctx.path))
 
     @staticmethod
-    def _edit(ctx, line: int, col: int, comment: str, m, keep: List[str]) -> Edit:
+    def _edit(ctx, line: int, col: int, comment: str, d, keep: List[str]) -> Edit:
         loc = ctx.locator
         comment_start = loc.offset(line, col)
         comment_end = comment_start + len(comment)
         if keep:
-            codes_start = comment_start + m.start("codes")
-            return Edit(codes_start, comment_start + m.end("codes"), ", ".join(keep))
-        before = comment[:m.start()].rstrip()
-        rest = comment[m.end():].strip()
+            return Edit(comment_start + d.codes_start, comment_start + d.codes_end, ", ".join(keep))
+        before = comment[:d.start].rstrip()
+        rest = comment[d.end:].strip()
         if before:
             return Edit(comment_start, comment_end, before + (f" {rest}" if rest else ""))
         if rest:

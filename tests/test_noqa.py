@@ -89,3 +89,33 @@ def test_unused_noqa_not_judged_for_unselected_rules(tmp_path):
 def test_unused_noqa_can_itself_be_suppressed():
     src = "import mindspore.dataset as ds\nb = ds.MnistDataset('m')  # noqa: MS202, MS001\n"
     assert lint_text(src, list(all_rules())).diagnostics == []
+
+
+def test_noqa_inside_a_string_suppresses_nothing():
+    # the one noqa parser reads comment tokens only
+    rules = [rule_by_code("MS202")]
+    src = "import mindspore.dataset as ds\nd = ds.MnistDataset('# noqa', num_parallel_workers=64)\n"
+    assert [d.code for d in lint_text(src, rules).diagnostics] == ["MS202"]
+    src2 = "import mindspore.dataset as ds\nd = ds.MnistDataset('# noqa: MS202', num_parallel_workers=64)\n"
+    assert [d.code for d in lint_text(src2, rules).diagnostics] == ["MS202"]
+    commented = "import mindspore.dataset as ds\nd = ds.MnistDataset('m', num_parallel_workers=64)  # NOQA:ms202\n"
+    assert lint_text(commented, rules).diagnostics == []
+
+
+def test_one_parser_for_engine_ms001_and_add_noqa():
+    from msfix import noqa
+    from msfix.add_noqa import add_noqa
+
+    text = "x = '# noqa: MS202'  # noqa: E402, MS202 keep\ny = 1\n"
+    d = noqa.directives(text)
+    assert list(d) == [1] and d[1].codes == ("E402", "MS202") and d[1].comment.startswith("# noqa")
+    assert noqa.suppressed(d[1], "ms202") and not noqa.suppressed(d[1], "MS201")
+    new, n, skipped = add_noqa(text, {1: ["MS201"], 2: ["MS202"]})
+    assert new == "x = '# noqa: MS202'  # noqa: E402, MS202, MS201 keep\ny = 1  # noqa: MS202\n"
+    assert (n, skipped) == (2, [])
+    # MS001 judges the comment's codes, not the string's
+    rules = [rule_by_code("MS202"), rule_by_code("MS001")]
+    src = ("import mindspore.dataset as ds\n"
+           "d = ds.MnistDataset('# noqa: MS202', num_parallel_workers=2)  # noqa: MS202\n")
+    out = lint_text(src, rules)
+    assert [(x.code, x.span.line, x.span.column) for x in out.diagnostics] == [("MS001", 2, 63)]
