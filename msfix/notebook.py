@@ -33,6 +33,7 @@ import ast
 import difflib
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from json.decoder import scanstring
 from pathlib import Path
@@ -472,17 +473,22 @@ def _parse_error(nb: Notebook, exc: ParseError) -> str:
 _SYNTAX_AT = re.compile(r"syntax error at (\d+):(\d+): (.*)")
 
 
-def _cell_error(cell: Cell) -> Optional[str]:
+def _cell_error(cell: Cell, libcst: bool = True) -> Optional[str]:
     """Why this cell, compiled alone as Jupyter compiles it (top-level `await` allowed),
-    does not parse; None if it does. The reason is one line: `cell N:line:col: ...`."""
+    does not parse; None if it does. With `libcst`, also parsed as msfix parses it. The
+    reason is one line: `cell N:line:col: ...`."""
     try:
-        compile(cell.lint, f"<cell {cell.number}>", "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
-                dont_inherit=True)
+        with warnings.catch_warnings():  # e.g. SyntaxWarning for "\d" in a string: not ours to print
+            warnings.simplefilter("ignore")
+            compile(cell.lint, f"<cell {cell.number}>", "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
+                    dont_inherit=True)
     except SyntaxError as exc:
         line, col, msg = exc.lineno or 1, exc.offset or 1, exc.msg
     except (ValueError, RecursionError, MemoryError) as exc:
         line, col, msg = 1, 1, str(exc)
     else:
+        if not libcst:
+            return None
         try:
             parse(cell.lint)
         except ParseError as exc:
@@ -502,25 +508,32 @@ def _opaque(cell: Cell) -> str:
         "\n" * (max(1, _lines(cell.lint)) - 1)
 
 
-def _lint_cells(nb: Notebook, rules: Sequence[Type[Rule]], name: str, target_version: Optional[str]):
-    """Lint the joined cells; when that does not parse, leave out the cells that do
-    not parse alone. Returns (outcome or None, cell texts linted, error or None)."""
-    texts = [c.lint for c in nb.cells]
-    try:
-        return lint_text(nb.joined(texts), rules, name, target_version), texts, None
-    except ParseError as exc:
-        first = exc
-    bad = {k: why for k, c in enumerate(nb.cells) for why in [_cell_error(c)] if why}
-    if not bad:
-        return None, texts, _parse_error(nb, first)
-    texts = [_opaque(c) if k in bad else c.lint for k, c in enumerate(nb.cells)]
-    error = "; ".join(bad.values())
-    error += " (cell left out; the other cells were checked)" if len(bad) == 1 else \
-        " (cells left out; the other cells were checked)"
-    try:
-        return lint_text(nb.joined(texts), rules, name, target_version), texts, error
-    except ParseError as exc:
-        return None, texts, _parse_error(nb, exc)
+def _bad_cells(nb: Notebook, libcst: bool) -> Dict[int, str]:
+    return {k: why for k, c in enumerate(nb.cells) for why in [_cell_error(c, libcst)] if why}
+
+
+def _left_out(bad: Dict[int, str], what: str = "left out") -> str:
+    return "; ".join(bad.values()) + f" ({'cell' if len(bad) == 1 else 'cells'} {what}; the other cells were checked)"
+
+
+def _lint_cells(nb: Notebook, rules: Sequence[Type[Rule]], name: str, target_version: Optional[str],
+                what: str = "left out"):
+    """Lint the joined cells, leaving out those that do not compile alone (Jupyter
+    compiles each cell on its own: a statement cannot run on from one cell into the
+    next); when the rest does not parse, also those that msfix cannot parse alone.
+    Returns (outcome or None, cell texts linted, error or None)."""
+    bad = _bad_cells(nb, libcst=False)
+    for attempt in (1, 2):
+        texts = [_opaque(c) if k in bad else c.lint for k, c in enumerate(nb.cells)]
+        try:
+            out = lint_text(nb.joined(texts), rules, name, target_version)
+            return out, texts, _left_out(bad, what) if bad else None
+        except ParseError as exc:
+            more = _bad_cells(nb, libcst=True) if attempt == 1 else {}
+            if not set(more) - set(bad):
+                return None, texts, _parse_error(nb, exc)
+            bad = {**bad, **more}
+    raise AssertionError("unreachable")
 
 
 def read_notebook(path: Path, max_bytes: Optional[int] = None) -> Tuple[SourceFile, Notebook]:
@@ -580,12 +593,13 @@ def fix_notebook(path: Path, rules: Sequence[Type[Rule]], unsafe: bool = False,
     res = NotebookResult(name, source=src, notebook=nb, fixed_text=src.text)
     if not nb.cells:
         return res
+    bad = _bad_cells(nb, libcst=False)
     try:
+        if bad:
+            raise ParseError("a cell does not compile alone")
         joined, out, applied, err = fix_text(nb.joined(), rules, unsafe, name, target_version)
     except ParseError:
-        out, texts, error = _lint_cells(nb, rules, name, target_version)
-        res.error = error if out is None else error.replace("(cell left out;", "(notebook not fixed;").replace(
-            "(cells left out;", "(notebook not fixed;")
+        out, texts, res.error = _lint_cells(nb, rules, name, target_version, what="left out, notebook not fixed")
         if out is not None:
             res.diagnostics = _to_cells(nb, out.diagnostics, texts, name)
             res.notes.extend(out.internal_errors)

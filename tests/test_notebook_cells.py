@@ -112,3 +112,15 @@ def test_an_indented_cell_that_ipython_rejects_is_still_an_error(tmp_path):
     # CPython puts an unexpected indent at the indentation's last column (2 in `  y = 2`);
     # the 2 columns IPython removed are counted back
     assert "nb.ipynb: cell 2:2:4: syntax error: unexpected indent" in r.stderr
+
+
+def test_a_statement_cannot_run_on_from_one_cell_into_the_next(tmp_path):
+    # joined, `x = (1,` + `2)` would parse; Jupyter compiles each cell alone and both fail
+    notebook(tmp_path, [CELLS[1], code("x = (1,\n"), code("2)\n"), CELLS[3]])
+    r = run("check", "--select", "MS202", "nb.ipynb", cwd=tmp_path)
+    assert r.exit_code == 2, r.output
+    assert "nb.ipynb:cell 4:2:63: MS202" in r.stdout
+    [err] = r.stderr.splitlines()
+    assert err.startswith("msfix: error: nb.ipynb: cell 2:1:5: syntax error: '(' was never closed; "
+                          "cell 3:1:2: syntax error: ")
+    assert err.endswith("(cells left out; the other cells were checked)")
