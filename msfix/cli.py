@@ -110,19 +110,6 @@ def _resolver(opts):
     return SettingsResolver(opts.config_file, opts.config_overrides, _cli_adjust(opts))
 
 
-def _settings(paths, select, extend_select, ignore, target_version, config_overrides, config_file):
-    """The settings of the first path (kept for callers that want one Settings)."""
-    from msfix.config import ConfigError
-
-    opts = _Options(select=select, extend_select=extend_select, ignore=ignore, target_version=target_version,
-                    config_overrides=config_overrides, config_file=config_file, exclude=(), extend_exclude=())
-    try:
-        return _first_settings(_resolver(opts), paths)
-    except (ConfigError, _UsageError) as exc:
-        _error(str(exc))
-        sys.exit(EXIT_ERROR)
-
-
 def _first_settings(resolver, paths):
     """Run-wide settings (output-format, cache): from the configuration of the first path."""
     import os
@@ -331,7 +318,7 @@ def _run(opts, mode: str) -> int:
 
 
 def _run_once(opts, mode: str) -> int:
-    paths = list(opts.paths) or ["."]
+    paths = list(opts.paths) or (["-"] if opts.stdin_filename else ["."])  # as ruff: a name alone means stdin
     resolver = _resolver(opts)
     if "-" in paths:
         if len(paths) > 1:

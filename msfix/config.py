@@ -58,23 +58,20 @@ class Settings:
 
     def ignores_for(self, path: Path) -> List[str]:
         """Codes ignored for one file through per-file-ignores."""
-        rel = _relative(path, self.root)
         out: List[str] = []
         for pattern, codes in self.per_file_ignores.items():
-            if _match(rel, pattern):
+            if self._matches(path, pattern):
                 out.extend(codes)
         return out
 
     def is_excluded(self, path: Path) -> bool:
-        rel = _relative(path, self.root)
-        absolute = PurePosixPath(*Path(os.path.abspath(path)).parts).as_posix()
-        for p in [*self.exclude, *self.extend_exclude]:
-            if os.path.isabs(p):  # from --exclude: already resolved against the current directory
-                if _match(absolute, PurePosixPath(*Path(p).parts).as_posix()):
-                    return True
-            elif _match(rel, p):
-                return True
-        return False
+        return any(self._matches(path, p) for p in [*self.exclude, *self.extend_exclude])
+
+    def _matches(self, path: Path, pattern: str) -> bool:
+        if os.path.isabs(pattern):  # from --exclude or an extended file: resolved against its own base
+            absolute = PurePosixPath(*Path(os.path.abspath(path)).parts).as_posix()
+            return _match(absolute, PurePosixPath(*Path(pattern).parts).as_posix())
+        return _match(_relative(path, self.root), pattern)
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -214,7 +211,23 @@ def _load_table(settings: Settings, path: Path, chain: Sequence[Path] = ()) -> N
         if not target.is_file():
             raise ConfigError(f"{where}: `extend` names {target}, which does not exist")
         _load_table(settings, target, (*chain, path))
+    if chain:  # an extended file: its path patterns are relative to its own directory, as in ruff
+        table = _anchor_patterns(table, path.parent)
     _apply(settings, table, where)
+
+
+def _anchor_patterns(table: dict, base: Path) -> dict:
+    def anchor(p):
+        return os.path.join(os.path.abspath(base), p) if isinstance(p, str) and "/" in p.rstrip("/") \
+            and not os.path.isabs(p) else p
+
+    out = dict(table)
+    for key in ("exclude", "extend-exclude"):
+        if isinstance(out.get(key), list):
+            out[key] = [anchor(p) for p in out[key]]
+    if isinstance(out.get("per-file-ignores"), dict):
+        out["per-file-ignores"] = {anchor(k): v for k, v in out["per-file-ignores"].items()}
+    return out
 
 
 def load_settings(config_path: Optional[Path] = None, start: Optional[Path] = None,

@@ -52,25 +52,32 @@ def concise_codes(output: str):
 
 
 # -- 1. fix reports positions in the file on disk; consistent counts ------------------------
+SHIFT = ("import mindspore.dataset as ds\n"
+         "from mindspore.train.callback import LossMonitor\n"
+         "import mindspore.nn as nn\n"
+         "\n"
+         "d = ds.MnistDataset('m', num_parallel_workers=16)\n"
+         "layer = nn.Dense(3)\n")  # MS106 (no fix) on line 6; MS202's fix adds `import os` above it
+
+
 def test_fix_dry_run_reports_positions_of_the_file_on_disk(tmp_path):
-    seed = tmp_path / "train.py"
-    seed.write_bytes(SEED.read_bytes())
-    disk = seed.read_text().splitlines()
-    resnet_line = next(i for i, t in enumerate(disk, 1) if "nn.ResNet50" in t)
-    r = run("fix", "--unsafe-fixes", "--diff", str(seed))
-    m = re.search(rf"^{re.escape(str(seed))}:(\d+):(\d+): MS101", r.output, re.M)
-    assert m and int(m.group(1)) == resnet_line, r.output
-    # the snippet is the line on disk and the caret sits under `nn.ResNet50`
+    f = write(tmp_path / "train.py", SHIFT)
+    r = run("fix", "--diff", str(f))
+    assert "+import os" in r.output  # the fixed text has one line more above `layer`
+    m = re.search(rf"^{re.escape(str(f))}:(\d+):(\d+): MS106", r.output, re.M)
+    assert m and (m.group(1), m.group(2)) == ("6", "9"), r.output
+    # the snippet is the line on disk and the caret sits under `nn.Dense(3)`
     snippet = r.output[m.end():].splitlines()
-    assert snippet[2] == f"{resnet_line} | {disk[resnet_line - 1]}"
-    col = snippet[3].index("^") - len(f"{resnet_line} | ")
-    assert disk[resnet_line - 1][col:].startswith("nn.ResNet50")
+    assert snippet[2] == "6 | layer = nn.Dense(3)" and snippet[3] == "  |         ^^^^^^^^^^^"
     # JSON says the same, and agrees with `check` for what remains
-    r = run("fix", "--unsafe-fixes", "--output-format", "json", str(seed))
-    remaining = [(d["code"], d["line"], d["column"]) for d in json.loads(r.output)]
-    checked = [(d["code"], d["line"], d["column"]) for d in json.loads(
-        run("check", "--output-format", "json", str(seed)).output)]
-    assert remaining and set(remaining) <= set(checked)
+    remaining = [(d["code"], d["line"], d["column"], d["end_line"], d["end_column"]) for d in json.loads(
+        run("fix", "--output-format", "json", str(f)).output)]
+    checked = [(d["code"], d["line"], d["column"], d["end_line"], d["end_column"]) for d in json.loads(
+        run("check", "--output-format", "json", str(f)).output)]
+    assert remaining == [x for x in checked if x[0] == "MS106"] == [("MS106", 6, 9, 6, 20)]
+    # with --write the file is the fixed text, and positions are those of the fixed text
+    r = run("fix", "--write", "--output-format", "concise", str(f))
+    assert f"{f}:7:9: MS106" in r.output and f.read_text().splitlines()[6] == "layer = nn.Dense(3)"
 
 
 def test_fix_dry_run_maps_a_column_shifted_on_the_same_line(tmp_path):
@@ -163,7 +170,8 @@ def test_each_file_gets_its_nearest_configuration(tmp_path):
 
 
 def test_extend_inherits_and_the_nearer_file_wins(tmp_path):
-    write(tmp_path / "pyproject.toml", '[tool.msfix]\nignore = ["MS202"]\nexclude = ["skipme"]\n')
+    # a path pattern in the extended file is relative to that file's directory (as in ruff)
+    write(tmp_path / "pyproject.toml", '[tool.msfix]\nignore = ["MS202"]\nexclude = ["proj/skipme"]\n')
     write(tmp_path / "proj" / "msfix.toml", 'extend = "../pyproject.toml"\nextend-select = []\n')
     write(tmp_path / "proj" / "a.py", BAD + "from mindspore.train.callback import LossMonitor\n")
     write(tmp_path / "proj" / "skipme" / "x.py", BAD)
@@ -174,6 +182,7 @@ def test_extend_inherits_and_the_nearer_file_wins(tmp_path):
     assert data["settings"]["ignore"] == ["MS202"]
     assert data["sources"]["ignore"] == f"{tmp_path / 'pyproject.toml'} [tool.msfix]"
     assert data["sources"]["extend-select"] == str(tmp_path / "proj" / "msfix.toml")
+    assert data["settings"]["exclude"] == [str(tmp_path / "proj" / "skipme")]
     # the extending file wins key by key
     write(tmp_path / "proj" / "msfix.toml", 'extend = "../pyproject.toml"\nignore = []\n')
     r = run("check", "--output-format", "concise", "proj/a.py", cwd=tmp_path)
@@ -236,6 +245,8 @@ def test_stdin_with_stdin_filename(tmp_path):
     r = run("check", "--output-format", "concise", "-", "--stdin-filename", "sub/t.py", cwd=tmp_path, input=TWO)
     assert r.exit_code == 1
     assert [(p, c) for p, _, _, c in concise_codes(r.output)] == [("sub/t.py", "MS202")]  # sub's config applied
+    alone = run("check", "--output-format", "concise", "--stdin-filename", "sub/t.py", cwd=tmp_path, input=TWO)
+    assert alone.output == r.output  # as ruff: --stdin-filename without paths reads stdin
     r = run("check", "--fix", "-", "--stdin-filename", "t.py", cwd=tmp_path, input=TWO)
     fixed, _, report = r.output.partition("Fixed")  # fixed text on stdout, then the summary (stderr)
     assert "from mindspore.train import LossMonitor" in fixed and "min(16, os.cpu_count()" in fixed
