@@ -406,3 +406,26 @@ def test_name_role_reads_whole_words():
     assert data.name_role("ds_val") == data.EVAL
     for neutral in ("interval", "value", "pretrained", "cifar10_dataset", "latest", "train_test"):
         assert data.name_role(neutral) == data.NO_ROLE, neutral
+
+
+def test_data_passed_to_a_helper_flows_through_it():
+    m = model("""
+import mindspore.dataset as ds
+from mindspore import Model
+def prepare(d, n):
+    d = d.shuffle(1000)
+    return d.batch(n)
+def batched(d):
+    return d.batch(8)
+def show(d):
+    print(d.get_dataset_size())
+a = ds.MnistDataset("/m", shuffle=False)
+Model(net, loss, opt).train(1, prepare(a, 32))
+b = ds.MnistDataset("/m", shuffle=False)
+Model(net, loss, opt).eval(batched(b))
+c = ds.MnistDataset("/m", shuffle=False)
+show(c)
+""")
+    a, b, c = sources(m)
+    assert [data.role_of(m, p) for p in (a, b, c)] == [data.TRAIN, data.EVAL, data.NO_ROLE]
+    assert data.later_shuffle(m, a) and not data.later_shuffle(m, b)

@@ -1497,7 +1497,8 @@ def downstream(m: ScriptModel, pipe: Pipeline) -> List[CallSite]:
     key = ("downstream", id(pipe))
     if key in c:
         return c[key]
-    combiners = [s for s in m.calls if s.method in PIPELINE_METHODS or s.qualname in ("mindspore.dataset.zip",)]
+    combiners = [s for s in m.calls if s.method in PIPELINE_METHODS or s.qualname in ("mindspore.dataset.zip",)
+                 or (s.qualname or "").startswith("<local>.") and s.qualname[8:] in m.functions]
     nodes: Dict[int, CallSite] = {}
 
     def add(p: Pipeline) -> None:
@@ -1517,14 +1518,19 @@ def downstream(m: ScriptModel, pipe: Pipeline) -> List[CallSite]:
                 for a in s.node.args:
                     exprs.extend([el.value for el in a.value.elements]
                                  if isinstance(a.value, (cst.Tuple, cst.List)) else [a.value])
-            hit = False
-            for e in exprs:
-                p = m.pipeline_of(e, s.scope, s.order)
-                made = m.instance_call(e, s.scope, s.order)
-                if (p is not None and id(p.call.node) in nodes) or (made is not None and id(made.node) in nodes):
-                    hit = True
-                    break
-            if hit:
+            helper = None
+            if s.qualname and s.qualname.startswith("<local>.") and s.qualname[8:] in m.functions:
+                helper = m.functions[s.qualname[8:]]
+                flows = _param_flow(m, helper)
+                for pname, (returned, inner) in flows.items():
+                    given = param_arg(s, helper.node, pname)
+                    if given is None or given is UNKNOWN or not _holds(m, given, s.scope, s.order, nodes):
+                        continue
+                    for site in inner:  # `def prep(d): return d.shuffle(100).batch(8)`
+                        nodes.setdefault(id(site.node), site)
+                    if returned:
+                        exprs.append(given)
+            if any(_holds(m, e, s.scope, s.order, nodes) for e in exprs):
                 nodes[id(s.node)] = s
                 p = m._pipe_by_node.get(id(s.node))
                 if p is not None:
@@ -1533,6 +1539,45 @@ def downstream(m: ScriptModel, pipe: Pipeline) -> List[CallSite]:
         if not grew:
             break
     out = sorted(nodes.values(), key=lambda s: s.order)
+    c[key] = out
+    return out
+
+
+def _holds(m: ScriptModel, expr, scope: Scope, order: Optional[int], nodes: Dict[int, CallSite]) -> bool:
+    """Does `expr` hold the data of one of the calls in `nodes`?"""
+    p = m.pipeline_of(expr, scope, order)
+    made = m.instance_call(expr, scope, order)
+    return (p is not None and id(p.call.node) in nodes) or (made is not None and id(made.node) in nodes)
+
+
+def _chain_root(expr) -> Optional[str]:
+    """`d` for `d.map(...).batch(...)` (a method-call chain on a name), else None."""
+    while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+        expr = expr.func.value
+    return expr.value if isinstance(expr, cst.Name) else None
+
+
+def _param_flow(m: ScriptModel, info) -> Dict[str, Tuple[bool, List[CallSite]]]:
+    """For each parameter of a script function: (is data derived from it returned, the
+    dataset-method calls the function applies to it)."""
+    c = _cache(m)
+    key = ("param_flow", id(info.node))
+    if key in c:
+        return c[key]
+    fn = info.node
+    out: Dict[str, Tuple[bool, List[CallSite]]] = {}
+    calls = [s for s in _calls_in(m, fn) if s.method in PIPELINE_METHODS and isinstance(s.node.func, cst.Attribute)]
+    for p in [*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params]:
+        names = {p.name.value}
+        for _ in range(2):
+            for bs in info.scope.bindings.values():
+                for b in bs:
+                    if b.kind == "assign" and b.value is not None and _chain_root(b.value) in names:
+                        names.add(b.name)
+        inner = [s for s in calls if _chain_root(s.node.func.value) in names]
+        returned = any(_chain_root(r) in names for r in info.returns if r is not None)
+        if inner or returned:
+            out[p.name.value] = (returned, inner)
     c[key] = out
     return out
 
