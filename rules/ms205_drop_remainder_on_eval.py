@@ -1,6 +1,6 @@
 """MS205: evaluation pipeline batched with drop_remainder=True."""
 
-from msfix.analysis.data import BATCH_ARGS, EVAL, arg_of, role_of
+from msfix.analysis.data import BATCH_ARGS, EVAL, arg_of, role_of, rows_after, source_usage
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 
@@ -18,7 +18,9 @@ class DropRemainderOnEval(Rule):
     `if training:` in a helper, read with `usage="test"`, or, as a last resort, named
     test/eval/val. The role is decided once by the analysis for all rules; a batch
     stage that also serves training data (a helper shared by both, the stage after an
-    `if training:`/`else:`) and `batch(1, ...)` (never a partial batch) are not reported.
+    `if training:`/`else:`), `batch(1, ...)` (never a partial batch) and a named split
+    of a standard reader whose size the batch size divides (`MnistDataset(usage="test")`
+    at batch 100) are not reported.
 
     ## Why is this bad?
     `drop_remainder=True` silently drops the last partial batch. For training that is
@@ -43,8 +45,8 @@ class DropRemainderOnEval(Rule):
 
     ## Known limits
     When the test set size is a multiple of the batch size nothing is dropped; msfix
-    knows the size only for the readers whose split sizes it ships, so such scripts can
-    still be reported.
+    knows the size only for the named splits of the readers whose split sizes it ships
+    (assuming the standard files), so other such scripts are still reported.
     """
     invalid = [
         Example(
@@ -76,9 +78,16 @@ class DropRemainderOnEval(Rule):
                 continue  # batches of one sample: there is never a partial batch
             if role_of(m, p) != EVAL:
                 continue
+            # the size of a named split of a standard reader (not of a directory read whole)
+            rows = rows_after(m, p.parent) if isinstance(source_usage(m, p.source), str) else None
+            left = ""
+            if type(size) is int and size > 0 and type(rows) is int:
+                if rows % size == 0:
+                    continue  # the batches divide the split: nothing is dropped
+                left = f" ({rows % size} of the {rows} samples)"
             ctx.report(
                 arg.value if arg.keyword is None else arg,
-                "evaluation data is batched with `drop_remainder=True`: the last partial batch is "
+                f"evaluation data is batched with `drop_remainder=True`: the last partial batch{left} is "
                 "silently skipped, so the metrics leave out part of the test set",
                 fix=Fix.unsafe("Set `drop_remainder=False`", ctx.replace(arg.value, "False", p.call.top)),
                 top=p.call.top,
