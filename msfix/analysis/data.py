@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple, Union
 
@@ -1147,8 +1148,6 @@ _EVAL_WORDS = ("test", "testing", "eval", "evaluation", "val", "valid", "validat
 
 
 def _word_re(words):
-    import re
-
     return re.compile("^" + _WORD.format("|".join(words)) + "$")
 
 
@@ -1157,8 +1156,6 @@ _EVAL_RE = _word_re(_EVAL_WORDS)
 
 
 def _tokens(name: str) -> List[str]:
-    import re
-
     parts = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
     return [t for t in re.split(r"[^a-z]+", parts) if t]
 
