@@ -6,7 +6,6 @@ when it is missing.
 """
 from __future__ import annotations
 
-import gzip
 import hashlib
 import importlib.util
 import json
@@ -49,10 +48,14 @@ def _installed_mindspore_dir() -> Path:
 
 # --------------------------------------------------------------------------- basics
 def test_versions_ascending_and_covered(ix):
-    assert ix.versions[0] == "1.10.0" and ix.newest == "2.10.0"
+    assert ix.versions[0] == "1.0.0" and ix.newest == "2.10.0"
     keys = [api._vkey(v) for v in ix.versions]
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
-    for v in ("2.0.0", "2.7.0", "2.8.0", "2.9.0"):
+    for v in ("1.10.0", "2.0.0", "2.7.0", "2.8.0", "2.9.0"):
+        assert v in ix.versions
+    # every 1.x release line (there is no 1.4), each with its last patch release
+    assert [ln for ln in ix.lines() if ln[0] == 1] == [(1, m) for m in range(11) if m != 4]
+    for v in ("1.0.1", "1.1.1", "1.2.1", "1.3.0", "1.5.2", "1.6.2", "1.7.0", "1.8.1", "1.9.0"):
         assert v in ix.versions
 
 
@@ -62,7 +65,11 @@ def test_resolve_version(ix):
     assert ix.resolve_version("2.3") == "2.0.0"  # nearest indexed <= 2.3
     assert ix.resolve_version("2.7.1") == "2.7.0"
     assert ix.resolve_version("2.5") == "2.5.0.dev20250202"
-    assert ix.resolve_version("1.8") == "1.10.0"  # older than all: the oldest
+    assert ix.resolve_version("1.8") == "1.8.0"
+    assert ix.resolve_version("1.8.5") == "1.8.1"  # the nearest below, in the same line
+    assert ix.resolve_version("1.5.0rc1") == "1.5.0"  # nothing below in the line: the line's oldest
+    assert ix.resolve_version("1.4") == "1.3.0"  # no such line: the nearest older release
+    assert ix.resolve_version("0.7") == "1.0.0"  # older than all: the oldest
     assert ix.resolve_version("3.0") == "2.10.0"
     inst = api.installed_mindspore_version()
     assert ix.resolve_version(None) == (ix.resolve_version(inst) if inst else ix.newest)
@@ -201,6 +208,59 @@ def test_removed_ops_and_moves(ix):
     assert ix.canonical("mindspore.nn.Dense", V10) == "mindspore.nn.layer.basic.Dense"
 
 
+
+# --------------------------------------------------------------------------- 1.x (read from the cp37 wheels)
+def test_1x_dataset_transforms_moved_in_1_8(ix):
+    assert ix.exists("mindspore.dataset.transforms.c_transforms.TypeCast", "1.7.0") is True
+    assert ix.exists("mindspore.dataset.transforms.TypeCast", "1.7.0") is False
+    assert ix.exists("mindspore.dataset.transforms.TypeCast", "1.8.0") is True
+    assert ix.exists("mindspore.dataset.vision.Resize", "1.7.0") is False
+    assert ix.exists("mindspore.dataset.vision.Resize", "1.8.0") is True
+    assert ix.exists("mindspore.dataset.vision.c_transforms.Resize", "1.0.0") is True
+    # c_transforms: no marker in 1.7, deprecated from 1.8 (every class carries it)
+    assert ix.deprecation("mindspore.dataset.vision.c_transforms", "1.7.0") is None
+    assert ix.deprecation("mindspore.dataset.vision.c_transforms", "1.8.0").since == "1.8"
+
+
+def test_1x_functions_and_moves(ix):
+    # ops.abs is a function from 1.8 on; before, only the Abs primitive
+    assert [ix.exists("mindspore.ops.abs", v) for v in ("1.0.0", "1.5.2", "1.7.0", "1.8.0")] == \
+        [False, False, False, True]
+    assert ix.added_in("mindspore.ops.abs") == "1.8.0"
+    assert ix.exists("mindspore.ops.Abs", "1.0.0") is True
+    assert ix.added_in("mindspore.ops.matmul") == "1.2.0"
+    assert ix.added_in("mindspore.ops.relu") == "1.9.0"
+    # mindspore.set_context: re-exported at the top level from 1.6 (mindspore.context before)
+    assert ix.exists("mindspore.set_context", "1.5.2") is False
+    assert ix.exists("mindspore.set_context", "1.6.0") is True
+    assert ix.exists("mindspore.context.set_context", "1.0.0") is True
+    assert ix.exists("mindspore.numpy", "1.0.0") is False and ix.exists("mindspore.numpy", "1.1.0") is True
+    assert ix.exists("mindspore.jit", "1.10.0") is False and ix.exists("mindspore.ms_function", "1.0.0") is True
+    assert ix.added_in("mindspore.train.ModelCheckpoint") == "1.8.0"
+    assert ix.exists("mindspore.train.callback.ModelCheckpoint", "1.0.0") is True
+
+
+def test_1x_signatures_and_deprecations(ix):
+    sig = ix.signature("mindspore.train.Model.train", "1.0.0")
+    assert [p.name for p in sig.params] == ["epoch", "train_dataset", "callbacks", "dataset_sink_mode", "sink_size"]
+    assert sig.param("dataset_sink_mode").default == "True"
+    assert ix.signature("mindspore.nn.Dropout", "1.0.0").params[0] == \
+        Param("keep_prob", "POSITIONAL_OR_KEYWORD", True, "0.5")
+    assert ix.signature("mindspore.nn.Dense", "1.0.0").required() == ["in_channels", "out_channels"]
+    # TensorAdd got its @deprecated("1.1", "Add") marker after 1.1.0 was released
+    assert ix.deprecation("mindspore.ops.TensorAdd", "1.1.0") is None
+    assert ix.deprecation("mindspore.ops.TensorAdd", "1.5.2").replacement == "Add"
+
+
+def test_every_manifest_version_has_its_wheel(ix):
+    man = json.loads((DATA / "api_manifest.json").read_text())
+    assert tuple(man["versions"]) == ix.versions
+    for label in ix.versions:
+        w = man["wheels"][label]
+        py = "cp37" if label.startswith("1.") and label != "1.10.0" else None
+        assert label.split(".dev")[0] in w["file"] and (py is None or f"-{py}-" in w["file"]), w["file"]
+        assert w["covered_modules"] > 50, label
+
 # --------------------------------------------------------------------------- torch table
 def test_torch_table_against_index(ix):
     t = load_torch_table()
@@ -283,8 +343,8 @@ def test_shipped_data_matches_manifest():
     data = (DATA / man["index_file"]).read_bytes()
     assert hashlib.sha256(data).hexdigest() == man["index_sha256"]
     assert len(data) == man["index_bytes"]
-    raw = json.loads(gzip.decompress(data))
-    assert raw["versions"] == man["versions"]
+    raw = api.decode_index(data)
+    assert raw["versions"] == man["versions"] and raw["format"] == man["format"] == 2
     for label in man["versions"]:
         w = man["wheels"][label]
         assert len(w["sha256"]) == 64 and w["file"].endswith(".whl")
@@ -325,11 +385,34 @@ def test_serialize_is_deterministic():
     asm.add_version(1, ver)
     one = b.serialize(asm.build())
     assert one == b.serialize(asm.build())
-    ix = api.ApiIndex(json.loads(gzip.decompress(one)))
+    ix = api.ApiIndex(api.decode_index(one))
     assert ix.versions_of("mindspore.nn.A") == ("1.0.0", "2.0.0")
     assert ix.deprecation("mindspore.nn.A", "2.0.0").replacement == "B"
     assert ix.members("mindspore.nn", "1.0.0") == {"A", "B"}
 
+
+
+def test_per_version_projection_rebuilds_the_shipped_file():
+    """What `--check --offline` compares: the shipped index seen one version at a time.
+    Re-assembling those per-version views gives the shipped file byte for byte, so the
+    views are lossless and packing is deterministic (the wheels are not needed here)."""
+    b = _builder()
+    data = (DATA / "api_index.json.gz").read_bytes()
+    dec = b.decode(data)
+    asm = b.Assembler(dec["versions"])
+    for i, label in enumerate(dec["versions"]):
+        view = b.project(dec, label)
+        for table, rows in ((asm.names, view["names"]), (asm.classes, view["classes"])):
+            for key, row in rows.items():
+                for field, values in row.items():
+                    slot = table.setdefault(key, {}).setdefault(field, {})
+                    for value in values if isinstance(values, list) else [values]:
+                        v = value if field == "s" else json.dumps(value, sort_keys=True, separators=(",", ":"))
+                        slot[v] = slot.get(v, 0) | (1 << i)
+    assert b.serialize(asm.build()) == data
+    # a view is that version only: ops.abs is a function from 1.8.0 on
+    assert "mindspore.ops.abs" not in b.project(dec, "1.7.0")["names"]
+    assert b.project(dec, "1.8.0")["names"]["mindspore.ops.abs"]["k"] == ["f"]
 
 # --------------------------------------------------------------------------- costs
 def test_load_time():

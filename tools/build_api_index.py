@@ -19,13 +19,26 @@ What it does
    whose bases are C++ classes (``Tensor``).
 4. Writes ``msfix/knowledge/data/api_index.json.gz`` and ``api_manifest.json``.
    Output is deterministic: sorted keys, no timestamps, gzip mtime 0, so a rerun with
-   the same wheels (and the same installed mindspore for introspection) regenerates the
-   data byte for byte.  ``--check`` rebuilds into memory and compares.
+   the same wheels (and the same installed mindspore for introspection, in an interpreter
+   with the same optional packages mindspore imports: with or without tqdm,
+   ``mindspore.train.metrics.occlusion_sensitivity.trange`` is tqdm's function or the
+   builtin ``range`` class) regenerates the data byte for byte.  ``--check`` rebuilds into memory and compares: with every wheel
+   of ``RELEASES`` at hand (downloaded if missing), both files byte for byte; with
+   ``--offline`` and only some wheels in the cache, version by version (what the shipped
+   index holds for each version whose wheel is at hand, and its manifest entry).
+
+Releases (``RELEASES``, 26): every release line PyPI serves from 1.0 to 2.10 (x86_64
+wheels): mindspore-gpu 1.0.0-1.9.0, every release (cp37; there is no 1.4) and 1.10.0
+(cp39), mindspore 2.0.0, 2.7.0, 2.7.2, 2.8.0, 2.9.0, 2.10.0, and one mindspore-dev
+snapshot each for 2.5 and 2.6 (2.1-2.4 and 2.5.0/2.6.0 are not on PyPI; see NOT_SERVED
+and SERVED_NOT_INDEXED).  About 10 GB of wheels: put the cache on a disk with room and delete it after.
 
 Usage::
 
     python tools/build_api_index.py                 # download (if needed) + build
     python tools/build_api_index.py --check         # rebuild, compare with shipped
+    python tools/build_api_index.py --check --offline --cache /tmp/w   # compare the versions
+                                                # whose wheels are in /tmp/w
     python tools/build_api_index.py --no-introspect # static only
     python tools/build_api_index.py --validate 2.0.0=/tmp/ms20/bin/python   # check the static
                                                 # reading against dir() of another release
@@ -55,10 +68,15 @@ DATA_DIR = REPO / "msfix" / "knowledge" / "data"
 INDEX_FILE = DATA_DIR / "api_index.json.gz"
 MANIFEST_FILE = DATA_DIR / "api_manifest.json"
 DEFAULT_CACHE = Path(os.environ.get("MSFIX_WHEEL_CACHE", "~/.cache/msfix-api-wheels")).expanduser()
-FORMAT = 1
+FORMAT = 2  # 1: one JSON object; 2: a JSON header line, then text sections (no JSON string unescaping at load)
+SECTION = "\n\f\n"  # between the sections of the index file
 
 # (index version label, pip requirement, python version, platform tag)
 RELEASES = [
+    # 1.0-1.9: PyPI serves these as mindspore-gpu (and mindspore-ascend) cp37 wheels only
+    *[(v, f"mindspore-gpu=={v}", "3.7", "manylinux1_x86_64") for v in (
+        "1.0.0", "1.0.1", "1.1.0", "1.1.1", "1.2.0", "1.2.1", "1.3.0", "1.5.0", "1.5.1", "1.5.2",
+        "1.6.0", "1.6.1", "1.6.2", "1.7.0", "1.8.0", "1.8.1", "1.9.0")],
     ("1.10.0", "mindspore-gpu==1.10.0", "3.9", "manylinux1_x86_64"),
     ("2.0.0", "mindspore==2.0.0", "3.9", "manylinux1_x86_64"),
     ("2.5.0.dev20250202", "mindspore-dev==2.5.0.dev20250202", "3.9", "manylinux1_x86_64"),
@@ -70,14 +88,16 @@ RELEASES = [
     ("2.10.0", "mindspore==2.10.0", "3.11", "manylinux1_x86_64"),
 ]
 NOT_SERVED = {
-    "1.10.0 (mindspore CPU)": "PyPI serves 1.x only as mindspore-gpu / mindspore-ascend; "
-                             "the mindspore-gpu 1.10.0 cp39 wheel is used",
+    "1.x (mindspore CPU)": "PyPI serves 1.x only as mindspore-gpu / mindspore-ascend; the mindspore-gpu "
+                          "wheels are used (cp37 for 1.0-1.9, cp39 for 1.10.0)",
+    "1.4": "MindSpore has no 1.4 release (1.3.0 is followed by 1.5.0)",
     "2.1.x-2.4.x, 2.5.0, 2.6.0 (mindspore)": "not served by PyPI; the mindspore-dev 2.5/2.6 "
                                              "snapshots are indexed instead",
 }
 SERVED_NOT_INDEXED = {
     "mindspore 2.7.1, 2.7.1.post1": "between 2.7.0 and 2.7.2; resolve_version('2.7.1') gives 2.7.0",
-    "mindspore-gpu/mindspore-ascend 1.2-1.9": "older than the oldest indexed release (1.10.0)",
+    "mindspore-ascend 1.0.0-1.10.0": "the same releases as mindspore-gpu; the mindspore-gpu wheels are read",
+    "mindspore-gpu/mindspore-ascend 0.1.0-0.7.0": "pre-1.0 releases; a 0.x target is refused, naming 1.0.0",
     "mindspore-dev 2.5.0.dev20250119/26, 2.6.0.dev20250316": "other snapshots of the same lines",
     "platform": "the x86_64 (manylinux1) wheels are read; the files tagged none-any on PyPI hold "
                 "aarch64 builds of the same Python sources",
@@ -1073,7 +1093,13 @@ def encode_names_compact(index: dict) -> dict:
 
 
 def serialize(index: dict) -> bytes:
-    raw = json.dumps(encode_names_compact(index), sort_keys=True, separators=(",", ":")).encode()
+    """gzip of: a JSON header line ({"format", "versions"}), then the signatures (one JSON per
+    line), the names table and the classes table (``qualname<TAB>json`` lines), separated by
+    a form-feed line.  The loader splits the text and decodes an entry's JSON only when asked
+    for: reading one big JSON object spent half of load_index() unescaping its strings."""
+    enc = encode_names_compact(index)
+    head = json.dumps({"format": FORMAT, "versions": index["versions"]}, sort_keys=True, separators=(",", ":"))
+    raw = SECTION.join([head, enc["sigs"], enc["names"], enc["classes"]]).encode()
     buf = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=buf, compresslevel=9, mtime=0) as gz:
         gz.write(raw)
@@ -1088,7 +1114,8 @@ def sha256_file(p: Path) -> str:
     return h.hexdigest()
 
 
-def download(cache: Path) -> dict[str, Path]:
+def download(cache: Path, offline: bool = False) -> dict[str, Path]:
+    """label -> wheel in `cache`, downloading what is missing (unless `offline`)."""
     cache.mkdir(parents=True, exist_ok=True)
     found = {}
     for label, req, py, plat in RELEASES:
@@ -1097,6 +1124,8 @@ def download(cache: Path) -> dict[str, Path]:
         # the x86_64 wheels (MindSpore also uploads aarch64 builds tagged "none-any")
         pattern = f"{stem}-{ver}-*-{plat}.whl"
         hits = sorted(cache.glob(pattern))
+        if not hits and offline:
+            continue
         if not hits:
             cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
                    "--python-version", py, "--platform", plat, req, "-d", str(cache)]
@@ -1128,8 +1157,8 @@ SLICE_MODULES = ["mindspore.nn", "mindspore.train", "mindspore.dataset.vision", 
                  "mindspore.common.initializer"]
 
 
-def build(cache: Path, introspect_python: str | None, verbose=True):
-    wheels = download(cache)
+def build(cache: Path, introspect_python: str | None, verbose=True, offline=False):
+    wheels = download(cache, offline)
     labels = [r[0] for r in RELEASES if r[0] in wheels]
     asm = Assembler(labels)
     manifest = {"format": FORMAT, "builder": "tools/build_api_index.py", "versions": labels,
@@ -1174,6 +1203,70 @@ def build(cache: Path, introspect_python: str | None, verbose=True):
     return data, mtext
 
 
+def decode(data: bytes) -> dict:
+    """The shipped gzip file -> {"versions", "sigs": [json text], "names"/"classes": {key: entry}}."""
+    head, sigs, names, classes = gzip.decompress(data).decode().split(SECTION)
+    raw = {"names": names, "classes": classes}
+    out = {"versions": json.loads(head)["versions"], "sigs": sigs.split("\n")}
+    for t in ("names", "classes"):
+        out[t] = {}
+        for line in raw[t].split("\n") if raw[t] else ():
+            k, _, v = line.partition("\t")
+            out[t][k] = json.loads(v)
+    return out
+
+
+def project(index: dict, label: str) -> dict:
+    """What a decoded index holds for one version: {table: {key: {field: [values]}}} (flags
+    as 1), signatures as their JSON text: independent of the other versions in the file."""
+    bit = 1 << index["versions"].index(label)
+    out = {}
+    for t in ("names", "classes"):
+        rows = {}
+        for key, ent in index[t].items():
+            row = {}
+            for field, val in ent.items():
+                if field == "m":
+                    continue
+                if field in ("cov", "open", "closed", "p"):
+                    if val & bit:
+                        row[field] = 1
+                    continue
+                if field == "k" and isinstance(val, str):
+                    if ent.get("m", 0) & bit:
+                        row["k"] = [val]
+                    continue
+                # every value of the version, in file order (a path can be bound twice in one
+                # version, e.g. a submodule file and a name of its package: the loader takes the first)
+                vals = [index["sigs"][v] if field == "s" else v for mask, v in val if mask & bit]
+                if vals:
+                    row[field] = vals
+            if row:
+                rows[key] = row
+        out[t] = rows
+    return out
+
+
+def check_partial(data: bytes, mtext: str) -> tuple[bool, list[str]]:
+    """Compare a build from the wheels at hand with the shipped data, version by version."""
+    new, old = decode(data), decode(INDEX_FILE.read_bytes())
+    new_man, old_man = json.loads(mtext), json.loads(MANIFEST_FILE.read_text())
+    lines, ok = [], True
+    for label in old["versions"]:
+        if label not in new["versions"]:
+            lines.append(f"{label}: wheel not at hand, not compared")
+            continue
+        same = project(new, label) == project(old, label) and \
+            new_man["wheels"][label] == old_man["wheels"].get(label)
+        ok &= same
+        lines.append(f"{label}: {'identical' if same else 'DIFFERENT'}")
+    extra = [v for v in new["versions"] if v not in old["versions"]]
+    if extra:
+        ok = False
+        lines.append(f"not in the shipped data: {', '.join(extra)}")
+    return ok, lines
+
+
 def validate(cache: Path, label: str, python: str) -> dict:
     """Compare the static reading of one wheel with dir() in an interpreter that has that
     release installed (a developer check: it does not change the shipped data)."""
@@ -1216,6 +1309,8 @@ def main(argv=None):
     ap.add_argument("--introspect-python", default=sys.executable)
     ap.add_argument("--no-introspect", action="store_true")
     ap.add_argument("--check", action="store_true", help="rebuild and compare with the shipped files")
+    ap.add_argument("--offline", action="store_true",
+                    help="use only the wheels already in --cache (with --check: compare those versions)")
     ap.add_argument("--validate", metavar="VERSION=PYTHON",
                     help="compare the static reading of VERSION with dir() under PYTHON (no data written)")
     args = ap.parse_args(argv)
@@ -1224,11 +1319,19 @@ def main(argv=None):
         print(json.dumps(validate(args.cache, label, python), indent=1, sort_keys=True))
         return 0
     py = None if args.no_introspect else args.introspect_python
-    data, mtext = build(args.cache, py)
+    data, mtext = build(args.cache, py, offline=args.offline)
     if args.check:
-        ok = INDEX_FILE.read_bytes() == data and MANIFEST_FILE.read_text() == mtext
-        print("identical" if ok else "DIFFERENT")
+        if json.loads(mtext)["versions"] == [r[0] for r in RELEASES]:  # every wheel: byte for byte
+            ok = INDEX_FILE.read_bytes() == data and MANIFEST_FILE.read_text() == mtext
+            print("identical" if ok else "DIFFERENT")
+        else:
+            ok, lines = check_partial(data, mtext)
+            print("\n".join(lines))
+            print(("identical" if ok else "DIFFERENT") + " for the versions whose wheels are at hand")
         return 0 if ok else 1
+    if args.offline and json.loads(mtext)["versions"] != [r[0] for r in RELEASES]:
+        print("--offline without every wheel: nothing written (use --check)", file=sys.stderr)
+        return 1
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     INDEX_FILE.write_bytes(data)
     MANIFEST_FILE.write_text(mtext)

@@ -4,8 +4,10 @@ The data is built by ``tools/build_api_index.py`` from the real MindSpore wheels
 ships as ``data/api_index.json.gz``.  Nothing here imports MindSpore.
 
 Qualified names are dotted paths as a user writes them (``mindspore.nn.Dense``,
-``mindspore.dataset.Cifar10Dataset.batch``).  Versions are the indexed release labels
-(``"1.10.0"``, ``"2.0.0"``, ``"2.5.0.dev20250202"``, ... ``"2.10.0"``).
+``mindspore.dataset.Cifar10Dataset.batch``).  Versions are the indexed release labels,
+oldest first (``"1.0.0"``, ... ``"1.9.0"``, ``"1.10.0"``, ``"2.0.0"``,
+``"2.5.0.dev20250202"``, ... ``"2.10.0"``); msfix/target.py chooses the one a script
+targets.
 """
 from __future__ import annotations
 
@@ -88,18 +90,27 @@ def _vkey(v: str) -> tuple:
     return (*nums[:3], rank, int(m.group(3) or 0))
 
 
-def installed_mindspore_version() -> str | None:
-    """Version of an installed MindSpore distribution, from its metadata (no import)."""
+def installed_mindspore() -> tuple[str, str] | None:
+    """(distribution, version) of an installed MindSpore distribution, from its metadata
+    (no import)."""
     from importlib import metadata  # imported here: it costs ~20 ms and lint runs rarely need it
 
     for dist in _DISTS:
         try:
-            return metadata.version(dist)
+            v = metadata.version(dist)
         except metadata.PackageNotFoundError:
             continue
         except Exception:  # broken metadata
             continue
+        if v:
+            return dist, v
     return None
+
+
+def installed_mindspore_version() -> str | None:
+    """Version of an installed MindSpore distribution, from its metadata (no import)."""
+    found = installed_mindspore()
+    return found[1] if found else None
 
 
 def _table(text: str) -> dict[str, str]:
@@ -253,11 +264,20 @@ class ApiIndex:
         return self._nearest(k)
 
     def _nearest(self, k: tuple) -> str:
-        best = self.versions[0]
-        for v, vk in zip(self.versions, self._keys):
+        """The indexed release of k's line (major.minor) nearest below k, else the line's oldest
+        (1.8.0 -> 1.8.1 when only 1.8.1 is indexed); for a line not indexed, the nearest older
+        release (else the oldest)."""
+        line = [(v, vk) for v, vk in zip(self.versions, self._keys) if vk[:2] == k[:2]]
+        pool = line or list(zip(self.versions, self._keys))
+        best = pool[0][0]
+        for v, vk in pool:
             if vk <= k:
                 best = v
         return best
+
+    def lines(self) -> tuple[tuple[int, int], ...]:
+        """(major, minor) of every indexed release line, oldest first."""
+        return tuple(dict.fromkeys(k[:2] for k in self._keys))
 
     def is_module(self, qualname: str, version: str) -> bool:
         return self.kind(qualname, version) == "module"
@@ -426,11 +446,20 @@ class ApiIndex:
         return vs[0] if vs else None
 
 
+def decode_index(data: bytes) -> dict:
+    """The index file (format 2, see tools/build_api_index.py ``serialize``) -> the raw
+    tables ApiIndex takes: a JSON header line, then the signature, names and classes texts."""
+    head, sigs, names, classes = gzip.decompress(data).decode("utf-8").split("\n\f\n")
+    raw = json.loads(head)
+    if raw.get("format") != 2:
+        raise ValueError(f"{INDEX_PATH.name}: unknown format {raw.get('format')!r}")
+    raw.update(sigs=sigs, names=names, classes=classes)
+    return raw
+
+
 @functools.lru_cache(maxsize=1)
 def load_index() -> ApiIndex:
-    with gzip.open(INDEX_PATH, "rb") as f:
-        raw = json.loads(f.read())
-    return ApiIndex(raw)
+    return ApiIndex(decode_index(INDEX_PATH.read_bytes()))
 
 
 @functools.lru_cache(maxsize=1)
@@ -439,5 +468,5 @@ def load_torch_table() -> dict:
         return json.load(f)
 
 
-__all__ = ["ApiIndex", "Deprecation", "Param", "Signature", "installed_mindspore_version",
+__all__ = ["ApiIndex", "Deprecation", "Param", "Signature", "decode_index", "installed_mindspore", "installed_mindspore_version",
            "load_index", "load_torch_table"]
