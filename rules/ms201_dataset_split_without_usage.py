@@ -4,7 +4,8 @@ from collections import defaultdict
 
 import libcst as cst
 
-from msfix.analysis.data import EVAL, SOURCE_ARGS, TRAIN, arg_of, downstream, role_of
+from msfix.analysis.data import (EVAL, SOURCE_ARGS, TRAIN, UNKNOWN, arg_of, call_role, call_sites, downstream,
+                                 downstream_of_call, in_branch, param_arg, role_of, value)
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 
@@ -26,6 +27,33 @@ def _separated(m, source) -> bool:
     return any(s.method in SEPARATING for s in downstream(m, source))
 
 
+def _dir_at(m, source, d, site):
+    """A key for the directory `source` (in a helper function) reads when the helper is
+    called at `site`: the literal path, or the argument expression and the binding its
+    name refers to; None when it cannot be told."""
+    fscope = source.call.scope
+    v = value(m, d.value, fscope, source.call.order, {fscope: site})
+    if isinstance(v, str):
+        return v
+    if not isinstance(d.value, cst.Name) or not isinstance(fscope.node, cst.FunctionDef):
+        return None
+    b = m.lookup(d.value.value, fscope)
+    if b is None or b.kind != "param" or len(fscope.bindings.get(d.value.value, ())) != 1:
+        return None
+    given = param_arg(site, fscope.node, d.value.value)
+    if given is None or given is UNKNOWN:
+        return None
+    root = given
+    while isinstance(root, cst.Attribute):
+        root = root.value
+    if not isinstance(root, cst.Name):
+        return None
+    rb = m.lookup(root.value, site.scope, site.order)
+    if rb is None or len(rb.scope.bindings.get(root.value, ())) != 1:
+        return None
+    return (m.module.code_for_node(given), id(rb))
+
+
 class DatasetSplitWithoutUsage(Rule):
     code = "MS201"
     name = "dataset-split-without-usage"
@@ -36,7 +64,8 @@ class DatasetSplitWithoutUsage(Rule):
     ## What it does
     Flags `Cifar10Dataset`, `Cifar100Dataset`, `MnistDataset` and `FashionMnistDataset`
     reading one directory twice without `usage`, where one dataset is trained on and
-    the other is evaluated. Whether a dataset is training or evaluation data is decided
+    the other is evaluated; also one reader in a helper function that is called for the
+    training and for the evaluation data with the same directory. Whether a dataset is training or evaluation data is decided
     by the analysis, the same way for every rule: from how it is used (`Model.train`,
     `Model.eval`, a `train_dataset=`/`eval_dataset=` argument, a loop over it that runs
     a training step or compares predictions with labels, also through helper functions,
@@ -66,7 +95,8 @@ class DatasetSplitWithoutUsage(Rule):
 
     ## Fix safety
     Unsafe: it adds `usage="train"` to the read that is trained on and `usage="test"`
-    to the one that is evaluated; a script that meant a custom split of the files (or
+    to the one that is evaluated (no fix for a reader shared by both calls of a helper:
+    the helper needs a `usage` parameter); a script that meant a custom split of the files (or
     a directory holding only one split) needs a different change.
 
     ## Known limits
@@ -97,8 +127,44 @@ class DatasetSplitWithoutUsage(Rule):
                 "a = ds.Cifar10Dataset('/data/c10')\n"),
     ]
 
+    def _per_call_site(self, ctx, m, source):
+        """One read in a helper function that is called for the training and for the
+        evaluation data with the same directory."""
+        d = arg_of(source.call, "dataset_dir", SOURCE_ARGS)
+        if d is None or arg_of(source.call, "usage", SOURCE_ARGS) is not None or in_branch(m, source.call):
+            return
+        sites = call_sites(m, source.call.scope)
+        if len(sites) < 2 or _separated(m, source):
+            return
+        seen = {}
+        for site in sites:
+            key = _dir_at(m, source, d, site)
+            role = call_role(m, site)
+            if key is None or role not in (TRAIN, EVAL):
+                continue
+            if any(x.method in SEPARATING for x in downstream_of_call(m, site)):
+                continue
+            seen.setdefault(key, {}).setdefault(role, site)
+        for by_role in seen.values():
+            if len(by_role) < 2:
+                continue
+            tr, ev = (ctx.span(by_role[r].node, by_role[r].top).line for r in (TRAIN, EVAL))
+            short = source.source_class.rsplit(".", 1)[-1]
+            ctx.report(
+                source.call.node,
+                f"`{short}` reads the same directory without `usage` for the training data (the call at "
+                f"line {tr}) and for the evaluation data (the call at line {ev}): both get every sample "
+                f"(train and test files), so the test set leaks into training; pass `usage` through the "
+                f"helper (`usage=\"train\"` / `usage=\"test\"`)",
+                top=source.call.top,
+            )
+            return
+
     def check(self, ctx):
         m = ctx.model
+        for p in m.pipelines:
+            if p.op == "source" and p.source_class in SPLIT_SOURCES and p.call.scope.kind == "function":
+                self._per_call_site(ctx, m, p)
         groups = defaultdict(list)
         for p in m.pipelines:
             if p.op != "source" or p.source_class not in SPLIT_SOURCES:

@@ -429,3 +429,25 @@ show(c)
     a, b, c = sources(m)
     assert [data.role_of(m, p) for p in (a, b, c)] == [data.TRAIN, data.EVAL, data.NO_ROLE]
     assert data.later_shuffle(m, a) and not data.later_shuffle(m, b)
+
+
+def test_call_role_is_per_call_site_of_a_helper():
+    m = model("""
+import mindspore.dataset as ds
+from mindspore import Model
+def create(path):
+    return ds.Cifar10Dataset(path).batch(32)
+a = create("/c")
+b = create("/c")
+Model(net, loss, opt).train(1, a)
+Model(net, loss, opt).eval(b.repeat(1))
+train_like = create("/c")
+shown = create("/c")
+for row in shown:
+    print(row)
+""")
+    (src,) = sources(m)
+    sites = data.call_sites(m, src.call.scope)
+    assert [data.call_role(m, s) for s in sites] == [data.TRAIN, data.EVAL, data.TRAIN, data.NO_ROLE]
+    # the shared source itself serves both
+    assert data.role_of(m, src) == data.NO_ROLE

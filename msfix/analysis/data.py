@@ -1490,8 +1490,18 @@ def _uses_by_node(m: ScriptModel) -> Dict[int, set]:
 def downstream(m: ScriptModel, pipe: Pipeline) -> List[CallSite]:
     """The calls the data of `pipe` flows through: its derived stages, then `zip`/`concat`
     of it with other datasets and the stages applied to those."""
+    return _downstream(m, pipe, None)
+
+
+def downstream_of_call(m: ScriptModel, site: CallSite) -> List[CallSite]:
+    """The calls the dataset one call of a helper function returns flows through, at that
+    call site only (`train = create_dataset(...)`; `train.batch(32)`; ...)."""
+    return _downstream(m, None, site)
+
+
+def _downstream(m: ScriptModel, pipe: Optional[Pipeline], start: Optional[CallSite]) -> List[CallSite]:
     c = _cache(m)
-    key = ("downstream", id(pipe))
+    key = ("downstream", id(pipe) if pipe is not None else None, id(start) if start is not None else None)
     if key in c:
         return c[key]
     combiners = [s for s in m.calls if s.method in PIPELINE_METHODS or s.qualname in ("mindspore.dataset.zip",)
@@ -1502,7 +1512,10 @@ def downstream(m: ScriptModel, pipe: Pipeline) -> List[CallSite]:
         for d in m.derived(p):
             nodes.setdefault(id(d.call.node), d.call)
 
-    add(pipe)
+    if pipe is not None:
+        add(pipe)
+    if start is not None:
+        nodes[id(start.node)] = start
     for _ in range(4):
         grew = False
         for s in combiners:
@@ -1587,6 +1600,29 @@ PIPELINE_METHODS = frozenset({"map", "batch", "padded_batch", "shuffle", "repeat
 def later_shuffle(m: ScriptModel, pipe: Pipeline) -> bool:
     """Is the data of `pipe` shuffled by a later `shuffle` stage (also after zip/concat)?"""
     return any(s.method == "shuffle" and s is not pipe.call for s in downstream(m, pipe))
+
+
+def call_role(m: ScriptModel, site: CallSite) -> str:
+    """train / eval / unknown for the dataset one call of a helper function returns: from
+    the uses of that call's result, else from the name it is assigned to."""
+    by = _uses_by_node(m)
+    uses: set = set()
+    for s in downstream_of_call(m, site):
+        uses |= by.get(id(s.node), set())
+    demo = "demo" in uses
+    uses.discard("demo")
+    if len(uses) == 1:
+        return next(iter(uses))
+    if uses or demo:
+        return NO_ROLE
+    names = {s.target for s in downstream_of_call(m, site) if s.target}
+    found = {name_role(n) for n in names} - {NO_ROLE}
+    return found.pop() if len(found) == 1 else NO_ROLE
+
+
+def in_branch(m: ScriptModel, site: CallSite) -> bool:
+    """Is `site` inside an `if` of its function (or module) body?"""
+    return bool(_structure(m).branches.get(id(site.statement)))
 
 
 def role_of(m: ScriptModel, pipe: Pipeline) -> str:
