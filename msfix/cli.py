@@ -87,7 +87,8 @@ def _cli_adjust(opts):
             settings.extend_exclude = [*settings.extend_exclude, *absolute(opts.extend_exclude)]
         if opts.target_version:
             settings.target_version = opts.target_version
-        settings.target_version = _resolve_target(settings.target_version)
+        where = "--target-version" if opts.target_version else settings.sources.get("target-version", "config")
+        settings.target_version = _resolve_target(settings.target_version, _target_start(settings, opts), where)
         if settings.output_format is not None and settings.output_format not in FORMATS:
             where = settings.sources.get("output-format", "config")
             raise _UsageError(f"{where}: output-format {settings.output_format!r}: expected one of {', '.join(FORMATS)}")
@@ -119,16 +120,39 @@ def _first_settings(resolver, paths):
     return resolver.for_dir(start if start.is_dir() else start.parent)
 
 
-def _resolve_target(spec: Optional[str]) -> Optional[str]:
+def _target(spec: Optional[str], start: Optional[Path], where: str = "--target-version"):
+    """msfix.target.resolve_target; an unknown explicit version is a usage error (exit 2)."""
+    from msfix.target import UnknownTargetVersion, resolve_target
+
     try:
-        from msfix.knowledge.api import load_index
-    except ImportError:  # the API index is not shipped in this build
-        return spec
-    try:
-        return load_index().resolve_version(spec)
-    except Exception as exc:
-        _error(f"--target-version {spec!r}: {exc}")
+        return resolve_target(start, spec, where)
+    except UnknownTargetVersion as exc:
+        _error(f"--target-version {exc}" if where == "--target-version" else f"{where}: target-version {exc}")
         sys.exit(EXIT_ERROR)
+
+
+def _resolve_target(spec: Optional[str], start: Optional[Path] = None,
+                    where: str = "--target-version") -> Optional[str]:
+    """The indexed MindSpore release to check against: the explicit version (validated),
+    else the project's pin found walking up from `start`, else the installed, else the newest."""
+    return _target(spec, start, where).version
+
+
+def _target_start(settings, opts) -> Path:
+    """Where the project files are looked for: the first path of the run, unless these
+    settings come from a configuration file that does not contain it (then its directory)."""
+    import os
+
+    paths = getattr(opts, "paths", None) or ()
+    first = Path(os.path.abspath(paths[0])) if paths else Path.cwd()
+    if settings.config_path is None:
+        return first
+    root = Path(os.path.abspath(settings.config_path)).parent
+    try:
+        first.relative_to(root)
+        return first
+    except ValueError:
+        return root
 
 
 def _discover(paths, settings, force_exclude: bool = False):
@@ -640,12 +664,10 @@ def _print_settings(settings, config_overrides, output_format, path) -> None:
         where = str(settings.config_path) + (" [tool.msfix]" if settings.config_path.name == "pyproject.toml" else "")
     values = settings.as_dict()
     values.pop("config-file", None)
-    configured_target = settings.target_version
-    resolved = _resolve_target(configured_target)
-    values["target-version"] = resolved
     sources = {key: settings.sources.get(key, "default") for key in _KEYS}
-    if configured_target is None and resolved is not None:
-        sources["target-version"] = "default (the installed mindspore, else the newest indexed version)"
+    target = _target(settings.target_version, Path(path), sources["target-version"])
+    values["target-version"] = target.version
+    sources["target-version"] = target.source
     if values.get("output-format") is None:
         values["output-format"] = "text"
     if values.get("cache-dir") is None:

@@ -75,14 +75,15 @@ class MsfixServer(LanguageServer):
             from msfix.config import Settings
 
             settings = Settings()
-        target = settings.target_version
-        try:
-            from msfix.knowledge.api import load_index
+        from msfix.target import UnknownTargetVersion, resolve_target
 
-            target = load_index().resolve_version(target)
-        except Exception:
-            pass
-        return rules_for(settings, path), target
+        try:  # as the command line: explicit, else the project's pin, else installed, else newest
+            target = resolve_target(path, settings.target_version, settings.sources.get("target-version", "config"))
+        except UnknownTargetVersion as exc:
+            self.window_show_message(types.ShowMessageParams(type=types.MessageType.Error,
+                                                             message=f"msfix: target-version {exc}"))
+            target = resolve_target(path)
+        return rules_for(settings, path), target.version
 
     def lint(self, uri: str) -> None:
         from msfix.engine import ParseError, lint_text
