@@ -195,7 +195,8 @@ def parse_requirement(text: str, path: Path, line: int, conda: bool = False) -> 
     if not m or normalize(m.group(1)) not in DISTRIBUTIONS:
         return None
     name = normalize(m.group(1))
-    rest = m.group(3).split(";", 1)[0].strip()
+    rest = m.group(3).split(";", 1)[0]
+    rest = re.split(r"(?:^|\s)(?:--\w|\\$)", rest)[0].strip()  # pip options (--hash=...), a continuation
     if rest.startswith("@"):
         return Requirement(path, line, raw, name, None, ())  # a URL without a wheel name
     rest = rest.strip("()")

@@ -274,6 +274,7 @@ def test_known_versions_resolve_within_their_line():
     ("mindspore-gpu=1.8.1=py37_0", True, "mindspore-gpu", "1.8.1", ()),
     ("mindspore::mindspore-cpu=2.2", True, "mindspore-cpu", None, (("==", "2.2.*"),)),
     ("mindspore", False, "mindspore", None, ()),
+    ("mindspore-gpu==1.8.1 --hash=sha256:0123abcd \\", False, "mindspore-gpu", "1.8.1", ()),
 ])
 def test_parse_requirement(text, conda, name, pin, clauses):
     r = parse_requirement(text, Path("requirements.txt"), 1, conda=conda)
