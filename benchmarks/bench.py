@@ -57,11 +57,45 @@ def fixit_venv() -> Path:
     return exe
 
 
+def realcode(msfix: str) -> None:
+    """msfix check --no-cache over the .py files of ../shared/realcode against the LibCST
+    parse of the same files on two processes (the cost the analysis must stay near)."""
+    root = ROOT.parent / "shared" / "realcode"
+    if not root.is_dir():
+        print("realcode: ../shared/realcode not found; skipped")
+        return
+    files = sorted(str(p) for p in root.rglob("*.py"))
+    lines = sum(Path(f).read_bytes().count(b"\n") for f in files)
+    runs = []
+    for _ in range(3):
+        wall, cpu, _, proc = timed([msfix, "check", "--no-cache", "--exit-zero", "-q", *files])
+        runs.append((wall, cpu))
+    halves = [files[0::2], files[1::2]]
+    floor = []
+    for _ in range(3):
+        t = time.perf_counter()
+        procs = [subprocess.Popen([sys.executable, "-c", PARSE_FLOOR, *h]) for h in halves]
+        for p in procs:
+            p.wait()
+        floor.append(time.perf_counter() - t)
+    m = statistics.median(w for w, _ in runs)
+    f = statistics.median(floor)
+    print(f"realcode .py: {len(files)} files, {lines} lines")
+    print(f"| msfix check --no-cache | {m:.2f} s wall (median of 3) |")
+    print(f"| libcst parse, 2 processes | {f:.2f} s wall (median of 3) |")
+    print(f"| ratio | {m / f:.2f}x |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--no-fixit", action="store_true")
+    ap.add_argument("--realcode", action="store_true",
+                    help="only msfix vs the LibCST parse over ../shared/realcode's .py files")
     ap.add_argument("--msfix", default=shutil.which("msfix") or "msfix")
     args = ap.parse_args()
+    if args.realcode:
+        realcode(args.msfix)
+        return
 
     src = ensure_corpus()
     files = corpus_files(src)
