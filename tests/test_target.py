@@ -69,6 +69,16 @@ def test_requirements_pin(tmp_path):
     assert api_errors(root) == []
 
 
+def test_result_cache_follows_the_project_pin(tmp_path):
+    root = project(tmp_path, {"requirements.txt": "mindspore-gpu==1.8.1\n"})
+    args = ("check", "--select", "MS103", "--output-format", "json", "--exit-zero", "src/train.py")
+    first = json.loads(run(*args, cwd=root).output)
+    assert [d["line"] for d in first] == [4]
+    (root / "requirements.txt").write_text("mindspore-gpu==1.9.0\n")  # ops.relu exists in 1.9
+    assert json.loads(run(*args, cwd=root).output) == []
+    (root / "requirements.txt").write_text("mindspore-gpu==1.8.1\n")
+    assert json.loads(run(*args, cwd=root).output) == first
+
 def test_requirements_in_a_parent_directory_and_includes(tmp_path):
     root = project(tmp_path, {"requirements/base.txt": "mindspore-ascend==1.7.0\n",
                               "requirements-dev.txt": "pytest\n-r requirements/base.txt\n"})
