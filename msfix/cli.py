@@ -635,6 +635,21 @@ def _smoke_fixed(r, out, output_format) -> str:
     return "ok" if ok else "rejected"
 
 
+@main.command("diagnose", short_help="Explain a MindSpore error log: script line, cause, msfix rule, fix.")
+@click.argument("log")
+@click.option("--script", type=click.Path(dir_okay=False), default=None,
+              help="The script the log comes from: frames are matched by its file name and line text.")
+@click.option("--output-format", type=click.Choice(["text", "json"]), default="text")
+def diagnose_cmd(log, script, output_format):
+    """Read LOG (a traceback or a whole job log, from any machine; '-' for stdin) and print,
+    for each MindSpore error found, the script line, the cause, the msfix rule that covers
+    it and the fix. Exit 0 when a known pattern matched, 1 when none did, 2 when LOG
+    cannot be read."""
+    from msfix.diagnose import run as run_diagnose
+
+    sys.exit(run_diagnose(log, script, output_format))
+
+
 @main.command("config", short_help="Print the settings in force for a path and where each comes from.")
 @click.argument("path", required=False)
 @click.option("--config-file", type=click.Path(dir_okay=False, path_type=Path), default=None,

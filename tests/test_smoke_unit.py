@@ -71,7 +71,9 @@ def test_crash_map_covers_the_torch_training_loop_and_api():
 def test_crash_map_is_well_formed():
     raw = json.loads((Path(__file__).resolve().parents[1] / "msfix/smoke/crash_map.json").read_text())
     for entry in raw["entries"]:
-        assert set(entry) <= {"pattern", "rule", "title", "outcome"}
+        # the shared runtime-error table (msfix diagnose reads it too; tests/test_diagnose.py checks the rest)
+        assert set(entry) <= {"id", "pattern", "exception", "rule", "title", "cause", "fix", "devices", "outcome",
+                              "evidence"}
         assert entry.get("outcome", "crashed") in OUTCOMES
         assert entry["rule"] is None or entry["rule"].startswith("MS")
     assert len(load_crash_map()) == len(raw["entries"])
