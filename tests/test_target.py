@@ -294,3 +294,20 @@ def test_parse_requirement(text, conda, name, pin, clauses):
 @pytest.mark.parametrize("text", ["mindspore-lite==2.0", "mindformers==1.0", "mindspore_hub", "-e .", "# mindspore==1.8"])
 def test_other_packages_are_not_mindspore(text):
     assert parse_requirement(text, Path("requirements.txt"), 1) is None
+
+
+# --------------------------------------------------------------------------- language server
+def test_language_server_uses_the_project_pin(tmp_path):
+    from msfix.server import MsfixServer
+
+    root = project(tmp_path, {"requirements.txt": "mindspore-gpu==1.8.1\n"})
+    server = MsfixServer()
+    _, target = server._rules_and_target(root / "src" / "train.py")
+    assert target == "1.8.1"
+    (root / "msfix.toml").write_text('target-version = "2.0"\n')  # explicit wins, as on the command line
+    assert server._rules_and_target(root / "src" / "train.py")[1] == "2.0.0"
+    (root / "msfix.toml").write_text('target-version = "1.4"\n')  # unknown: a message, then the project's pin
+    shown = []
+    server.window_show_message = shown.append
+    assert server._rules_and_target(root / "src" / "train.py")[1] == "1.8.1"
+    assert len(shown) == 1 and "'1.4' names no MindSpore release" in shown[0].message
