@@ -120,6 +120,11 @@ def test_scoping_rules_of_the_resolver():
     assert unresolved(src) == ["a", "early", "never"]
 
 
+def test_global_statement_at_module_level():
+    # valid Python (notebooks have it); it must not send the resolver in circles
+    assert unresolved("global x\nx = 1\nprint(x, y)\n") == ["y"]
+
+
 def test_resolver_agrees_with_python_on_a_run(tmp_path):
     # what the resolver calls unbound really raises NameError, and the rest runs
     src = "x = [lambda t: t]\ny = {k: k for k in range(2)}\nprint(x, y)\nprint(undefined_name)\n"

@@ -310,8 +310,8 @@ class ScriptModel:
         innermost = True
         later = False
         while s is not None:
-            if name in s.declared_global:
-                s = self.module_scope
+            if name in s.declared_global and s is not self.module_scope:
+                s = self.module_scope  # (`global x` at module level changes nothing)
                 innermost = False
                 continue
             if name in s.declared_nonlocal:
@@ -324,12 +324,12 @@ class ScriptModel:
                     immediate = False
             elif s.kind == "class":
                 if innermost and bs:
-                    if any(b.order < read.order for b in bs):
+                    if bs[0].order < read.order:  # bindings are recorded in evaluation order
                         return "bound"
                     later = True
             else:  # module
                 if bs:
-                    if not immediate or any(b.order < read.order for b in bs):
+                    if not immediate or bs[0].order < read.order:
                         return "bound"
                     later = True
                 if name in self.global_bound:
