@@ -122,7 +122,17 @@ def write_verdicts(rows: Dict[Tuple[str, str], dict], path: Path = VERDICTS) -> 
 
 
 def seed_verdicts(corpus: Path) -> Dict[Tuple[str, str], dict]:
+    """The committed verdicts, then rows not yet merged from reports/verdicts-pending/*.csv
+    (a pending row with a why_lost reason adds it to a known verdict), then the corpus's
+    own verdicts.csv for anything else."""
     rows = read_verdicts(VERDICTS)
+    for pending in sorted((VERDICTS.parent / "verdicts-pending").glob("*.csv")):
+        for key, r in read_verdicts(pending).items():
+            if key in rows:
+                if r.get("why_lost") and not rows[key].get("why_lost"):
+                    rows[key]["why_lost"] = r["why_lost"]
+            else:
+                rows[key] = dict(r)
     src = corpus / "verdicts.csv"
     if src.exists():
         with src.open(encoding="utf-8", newline="") as fh:
