@@ -712,6 +712,42 @@ def _():
     return nn.Dense(4, 2)(np.ones((2, 4), np.float32))
 
 
+@case("mindrecord-written-twice", "mindrecord-files-exist")
+def _():
+    from mindspore.mindrecord import FileWriter
+    path = os.path.join(TMP, "train.mindrecord")
+    for _ in range(2):
+        writer = FileWriter(path, 1)
+        writer.add_schema({"label": {"type": "int32"}})
+        writer.write_raw_data([{"label": 1}])
+        writer.commit()
+
+
+@case("pad-negative-paddings", "pad-negative")
+def _():
+    return ops.Pad(((-1, 1),))(f32(3))
+
+
+@case("softmax-ce-3d-logits", "softmax-ce-logits-dims")
+def _():
+    return ops.SoftmaxCrossEntropyWithLogits()(f32(2, 3, 4), f32(2, 3, 4))
+
+
+@case("parameter-assign-other-dtype", "implicit-conversion")
+def _():
+    return ops.assign(Parameter(Tensor(np.ones(2, np.int32)), name="p"), f32(2))
+
+
+@case("bce-target-shape", "loss-input-target-shape")
+def _():
+    return nn.BCEWithLogitsLoss()(f32(2, 3), f32(2, 4))
+
+
+@case("jit-inline-lambda", "graph-lambda-parse")
+def _():
+    return ms.jit(lambda x: x * 2)(f32(2)) + ms.jit(lambda x: x + 1)(f32(2))
+
+
 def run(names):
     out = {}
     this = os.path.abspath(__file__)
