@@ -1,10 +1,18 @@
 """MS101: a module, name or attribute under `mindspore` that no MindSpore release has."""
 
 
-from msfix.diagnostics import Severity
+import libcst as cst
+
+from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.knowledge.api import load_index, load_torch_table
 from msfix.knowledge.api_queries import data, guarded
+from msfix.knowledge.mindcv import load_registry, normalize
 from msfix.rule import Example, Rule
+
+# Keywords of a model-zoo call that mean mindcv's `num_classes` (the MindSpore models
+# repository and MindSpore tutorials spell it `class_num`).
+CLASS_KEYWORDS = ("num_classes", "class_num")
+SHOWN = 6  # candidates named in a message
 
 
 def api_targets(m):
@@ -45,15 +53,78 @@ def first_missing(idx, qualname: str, version: str):
     return None
 
 
-def hint(idx, missing: str, version: str) -> str:
+def near_misses(idx, missing: str, version: str) -> list:
+    """Names of `missing`'s parent module in `version` spelled the same but for case and
+    underscores (`nn.Conv2D` -> [`Conv2d`]; `ops.Relu` -> [`ReLU`, `relu`])."""
+    parent, name = missing.rsplit(".", 1)
+    key = normalize(name)
+    return sorted(n for n in idx.members(parent, version)
+                  if n != name and not n.startswith("_") and normalize(n) == key)
+
+
+def zoo_candidates(missing: str, qualname: str) -> list | None:
+    """The mindcv models a model-zoo name stands for, or None when the name is not used
+    as one. A model-zoo name is the last part of `qualname`, either itself the missing
+    name directly under `mindspore`, `mindspore.nn` or `nn.layer` (`nn.ResNet50`), or
+    the name right under a missing module there (`mindspore.vision.resnet50`)."""
+    modules = load_torch_table().get("model_zoo", {}).get("modules", ())
+    base, model = qualname.rsplit(".", 1)
+    if qualname == missing:
+        place = base
+    elif base == missing:
+        place = missing.rsplit(".", 1)[0]
+    else:
+        return None
+    if place not in modules:
+        return None
+    key = normalize(model)
+    return [c for c in load_registry().candidates(model) if normalize(c) == key or _boundary_after(c, key)]
+
+
+def _boundary_after(name: str, key: str) -> bool:
+    """`name` goes on after its first len(key) letters (underscores not counted) with a
+    new word: an underscore or a digit (`mobilenet_v2_100` after `mobilenetv2`, `vgg16`
+    after `vgg`), not the rest of a longer word (`densenet121` after `dense`)."""
+    n = 0
+    for i, ch in enumerate(name):
+        if n == len(key):
+            return ch == "_" or ch.isdigit()
+        if ch != "_":
+            n += 1
+    return False
+
+
+def listed(names) -> str:
+    names = list(names)
+    shown = ", ".join(f"`{n}`" for n in names[:SHOWN])
+    return shown + (f" ... ({len(names)} models)" if len(names) > SHOWN else "")
+
+
+def zoo_hint(model: str, cands: list) -> str:
+    reg = load_registry()
+    where = f"mindcv {reg.version} (MindSpore's model zoo, `pip install mindcv=={reg.version}`)"
+    if len(cands) == 1:
+        return f"MindSpore has no model zoo in the framework: use `mindcv.models.{cands[0]}` from {where}"
+    if cands:
+        return (f"MindSpore has no model zoo in the framework; {where} has several models "
+                f"`{model}` may mean: {listed(cands)}")
+    return (f"MindSpore has no model zoo in the framework, and {where} has no `{model}`: "
+            "use the model from the MindSpore models repository")
+
+
+def hint(idx, missing: str, version: str, near=(), zoo=None, model: str = "") -> str:
     own = data("api_renames.json").get("hints", {}).get(missing)
     if own:
         return own
     table = load_torch_table()
     parent, name = missing.rsplit(".", 1)
-    zoo = table.get("model_zoo", {})
-    if name in zoo.get("names", ()) and parent in zoo.get("modules", ()):
-        return zoo["hint"].replace("<name>", name.lower())
+    if near:
+        return "did you mean " + " or ".join(f"`{n}`" for n in near) + "?"
+    if zoo:
+        return zoo_hint(model or name, zoo)
+    zoo_table = table.get("model_zoo", {})
+    if name in zoo_table.get("names", ()) and parent in zoo_table.get("modules", ()):
+        return zoo_hint(name, [])
     entry = table.get("missing", {}).get(missing)
     if entry is not None:
         torch = f" (`{entry['torch']}` is PyTorch)" if entry.get("torch") else ""
@@ -69,42 +140,74 @@ class UnknownMindSporeName(Rule):
     code = "MS101"
     name = "unknown-mindspore-name"
     severity = Severity.ERROR
+    fix_applicability = Applicability.UNSAFE
     summary = "A module, class or function under `mindspore` that does not exist in any release."
-    versions = "every indexed release, 1.10 to 2.10"
+    versions = "every indexed release, 1.0 to 2.10"
     doc = """
     ## What it does
     Checks every MindSpore path the script names (`nn.ResNet50`, `from mindspore.nn
     import Linear`, `import mindspore.vision`) against msfix's index of the public API
-    of every MindSpore release from 1.10 to 2.10, resolving aliases
+    of every indexed MindSpore release, resolving aliases
     (`import mindspore.nn as mnn`, `from mindspore import nn as N`, `ms.nn.X`). A name
     the script defines itself (a local `class ResNet50`) is not a MindSpore name.
     Names that exist in some other release are left to MS103 (removed or not yet
     added).
 
+    Model-zoo names (`nn.ResNet50`, `nn.vgg16`, `ms.vision.resnet50`) are looked up in
+    the model registry of mindcv 0.3.0, MindSpore's model zoo (shipped with msfix as
+    data read from the mindcv wheel: every `@register_model` constructor and its
+    signature). The lookup ignores case and underscores (`ResNet50` is `resnet50`,
+    `InceptionV3` is `inception_v3`); a family name stands for its variants
+    (`MobileNetV2`: the 22 `mobilenet_v2_*` widths and resolutions), which the message
+    lists. A name that differs from a name of the same MindSpore module only by case
+    or underscores (`nn.Conv2D`, `nn.Adaptive_Avg_Pool2d`) names that name.
+
     ## Why is this bad?
     The name was never part of MindSpore: copied from PyTorch (`nn.Module`,
     `nn.Sequential`), from a model zoo (`nn.ResNet50`: MindSpore has no model zoo in
-    `mindspore.nn`), or invented by a code generator. The script fails with
-    `AttributeError` or `ImportError` when it reaches the line.
+    `mindspore.nn`), misspelled (`nn.Conv2D`), or invented by a code generator. The
+    script fails with `AttributeError` or `ImportError` when it reaches the line.
 
     ## Example
     ```python
     import mindspore.nn as nn
     backbone = nn.ResNet50(num_classes=10)
+    conv = nn.Conv2D(3, 8, 3)
     ```
 
     Use instead:
     ```python
-    import mindcv
-    backbone = mindcv.create_model("resnet50", num_classes=10)
+    import mindspore.nn as nn
+    from mindcv.models import resnet50
+    backbone = resnet50(num_classes=10)
+    conv = nn.Conv2d(3, 8, 3)
     ```
 
     ## Fix safety
-    No automatic fix: the message names the MindSpore equivalent of a PyTorch name,
-    close names in the same module, or the model zoo to use.
+    Unsafe fixes, both guesses at intent:
+    - a model-zoo call with exactly one mindcv model for its name becomes a call of
+      that mindcv constructor, imported at the top (`from mindcv.models import
+      resnet50`; under another name, `mindcv_resnet50`, when the script already uses
+      that name anywhere, so no other name changes meaning). The keywords are kept
+      (`class_num=` becomes `num_classes=`), pretrained weights stay off (the
+      constructor's default; `pretrained=False` is added where the default is not
+      False), and mindcv must be installed (`pip install mindcv==0.3.0`; the
+      architecture is mindcv's, e.g. its ResNet stem, not necessarily the one the
+      author had in mind). No fix for positional arguments (mindcv's first parameter
+      is `pretrained`), `*args`/`**kwargs`, or a keyword the constructor does not
+      name (`weights=`); nor for `from mindspore.nn import ResNet50`.
+    - a dotted name with exactly one same-but-for-case/underscores name in its
+      module is renamed to it (`nn.Conv2D` -> `nn.Conv2d`); with two (`ops.Relu`:
+      `ReLU` and `relu`) the message names both and nothing is changed. Imports are
+      not renamed (the name they bind is the one the rest of the script uses).
+
+    Otherwise the message names the MindSpore equivalent of a PyTorch name, close
+    names in the same module, or says that mindcv has no such model.
     """
     invalid = [
         Example("import mindspore.nn as nn\nnet = nn.ResNet50(num_classes=10)\n", expect=(2,)),
+        Example("import mindspore.nn as nn\nconv = nn.Conv2D(3, 8, 3)\n", expect=(2,)),
+        Example("import mindspore.nn as nn\nnet = nn.MobileNetV2(num_classes=10)\n", expect=(2,)),
         Example("from mindspore import nn as N\nclass Net(N.Module):\n    pass\n", expect=(2,)),
         Example("import mindspore as ms\nlayer = ms.nn.Dens(3, 4)\n", expect=(2,)),
         Example("from mindspore.nn import Sequential\n", expect=(1,)),
@@ -114,6 +217,7 @@ class UnknownMindSporeName(Rule):
         Example("import mindspore.nn as mnn\nlayer = mnn.Dense(3, 4)\nlin = mnn.Linear(3, 4)\n"),
         Example("import mindspore.nn as nn\nclass ResNet50(nn.Cell):\n    pass\nnet = ResNet50()\n"),
         Example("from mindspore.nn import *\nnet = ResNet50()\n"),
+        Example("from mindcv.models import resnet50\nnet = resnet50(num_classes=10)\n"),
         Example("import mindspore as ms\nx = ms.Tensor([1]).asnumpy()\n"),
         Example("try:\n    from mindspore.nn import FlashAttention\nexcept ImportError:\n    FlashAttention = None\n"),
     ]
@@ -123,6 +227,7 @@ class UnknownMindSporeName(Rule):
         version = idx.resolve_version(ctx.target_version)
         seen = set()
         span = f"{idx.versions[0]} to {idx.versions[-1]}"
+        calls = {id(site.node.func): site for site in ctx.model.calls}
         for qualname, node, top, group in api_targets(ctx.model):
             missing = first_missing(idx, qualname, version)
             if missing is None or idx.versions_of(missing) or (missing, group) in seen:
@@ -131,7 +236,119 @@ class UnknownMindSporeName(Rule):
                 continue  # try/except ImportError or a version/hasattr test: written for several releases
             seen.add((missing, group))
             parent, name = missing.rsplit(".", 1)
-            extra = hint(idx, missing, version)
+            near = near_misses(idx, missing, version) if idx.kind(parent, version) == "module" else []
+            zoo = zoo_candidates(missing, qualname)
+            model = qualname.rsplit(".", 1)[1]
+            extra = hint(idx, missing, version, near, zoo, model)
+            fix = None
+            if len(near) == 1:
+                fix = self.rename_fix(ctx, node, qualname, missing, near[0], top)
+            elif zoo and len(zoo) == 1 and not near:
+                site = calls.get(id(node))
+                if site is not None:
+                    fix, why = self.zoo_fix(ctx, site, zoo[0])
+                    if fix is None and why:
+                        extra += f" (no automatic rewrite: {why})"
             ctx.report(node, f"`{parent}` has no attribute `{name}` in MindSpore {version} "
                              f"nor in any indexed release ({span})"
-                             + (f": {extra}" if extra else ""), top=top)
+                             + (f": {extra}" if extra else ""), fix=fix, top=top)
+
+    @staticmethod
+    def rename_fix(ctx, node, qualname: str, missing: str, new: str, top: int):
+        """Rename the missing part of a dotted use (`nn.Conv2D` -> `nn.Conv2d`). Imports
+        are not renamed: the name they bind is what the rest of the script uses."""
+        if not isinstance(node, cst.Attribute):
+            return None
+        target = node
+        for _ in range(qualname.count(".") - missing.count(".")):
+            target = target.value
+            if not isinstance(target, cst.Attribute):
+                return None
+        return Fix.unsafe(f"Rename to `{new}` (same name but for case/underscores)",
+                          ctx.replace(target.attr, new, top))
+
+    @staticmethod
+    def zoo_fix(ctx, site, model: str):
+        """`nn.ResNet50(num_classes=10)` -> `resnet50(num_classes=10)` with
+        `from mindcv.models import resnet50` (pretrained off). (fix, why not)."""
+        sig = load_registry().get(model)
+        call = site.node
+        if sig is None:
+            return None, ""
+        args = []
+        given = set()
+        for a in call.args:
+            if a.star:
+                return None, "the call unpacks its arguments"
+            if a.keyword is None:
+                return None, f"positional arguments (the first parameter of `{model}` is `{sig.params[0][0]}`)" \
+                    if sig.params else "positional arguments"
+            kw = a.keyword.value
+            if kw == "class_num":
+                kw = "num_classes"
+                a = a.with_changes(keyword=cst.Name("num_classes"))
+            if not sig.has(kw):
+                return None, f"`{model}` has no parameter `{kw}`"
+            if kw in given:
+                return None, f"`{kw}` is given twice"
+            given.add(kw)
+            args.append(a)
+        if sig.has("pretrained") and "pretrained" not in given and sig.default("pretrained") != "False":
+            args.append(cst.Arg(keyword=cst.Name("pretrained"), value=cst.Name("False"),
+                                equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                                      whitespace_after=cst.SimpleWhitespace(""))))
+        name = free_name(ctx.model, model)
+        stmt = f"from mindcv.models import {model}" + (f" as {name}" if name != model else "")
+        imports = ctx.imports_edit([stmt])
+        edits = [ctx.replace(call, call.with_changes(func=cst.Name(name), args=args), site.top)]
+        if imports is not None:
+            edits.append(imports)
+        return Fix.unsafe(f"Use mindcv's `{model}`" + (f" (imported as `{name}`)" if name != model else ""),
+                          *edits), ""
+
+
+class _Names(cst.CSTVisitor):
+    """Every bare name of the script: read, bound, declared global (attribute names and
+    keyword names are not names)."""
+
+    def __init__(self) -> None:
+        self.names = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_ImportAlias(self, node: cst.ImportAlias) -> bool:
+        if node.asname is not None:
+            node.asname.visit(self)
+        else:
+            n = node.name
+            while isinstance(n, cst.Attribute):
+                n = n.value
+            n.visit(self)
+        return False
+
+
+def free_name(m, model: str) -> str:
+    """`model` itself when the script uses that name nowhere (binding it then changes
+    nothing else, not even an undefined-name report), else `mindcv_<model>` (numbered if
+    that is taken too)."""
+    if getattr(m, "_mindcv_names", None) is None:
+        v = _Names()
+        m.module.visit(v)
+        m._mindcv_names = v.names
+    taken = m._mindcv_names
+    if model not in taken and not m.has_star_import:
+        return model
+    name, n = f"mindcv_{model}", 1
+    while name in taken:
+        n += 1
+        name = f"mindcv_{model}_{n}"
+    return name
