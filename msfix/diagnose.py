@@ -32,9 +32,11 @@ _GLOG_START = re.compile(r"\[(?:DEBUG|INFO|WARNING|ERROR|CRITICAL|EXCEPTION)\] [
 _EXC_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|StopIteration))"
                        r"(?::\s?(?P<msg>.*))?$")
 _PY_FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+))?$')
-_GRAPH_NOTE = re.compile(r"^\s*(?:#\s*(?:\d+\s+)?)?In file (?P<path>.+?):(?P<line>\d+)(?:~(?P<end>\d+))?(?:,\s*[\d~]+)?\s*(?:/(?P<src>.*?)/?)?$")
+# 2.x: 'In file x.py:12~14, 8~20' (analyze_fail.ir adds '/source/'); 1.x: 'In file x.py(12)'
+_GRAPH_NOTE = re.compile(r"^\s*(?:#\s*(?:\d+\s+)?)?In file (?P<path>.+?)(?::(?P<line>\d+)(?:~(?P<end>\d+))?"
+                         r"(?:,\s*[\d~]+)?|\((?P<line1x>\d+)\))\s*(?:/(?P<src>.*?)/?)?$")
 _AT_FRAME = re.compile(r"^\s+(?P<path>[^\s()]+\.py)\((?P<line>\d+)\):\s*(?P<func>\S+)")
-_HERE = "<-------------HERE"
+_HERE = re.compile(r"<-+HERE")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _IPY_START = re.compile(r"^[A-Za-z_][\w.]*\s+Traceback \(most recent call last\)\s*$")
 _IPY8_CELL = re.compile(r"^(?P<path>Cell In\s*\[\d+\]), line (?P<line>\d+)")
@@ -155,18 +157,15 @@ def _frames_in(lines: list[str]) -> list[Frame]:
                         break
                     snippet.append(nxt)
                 for j, s in enumerate(snippet):
-                    if _HERE in s and j > 0:
+                    if _HERE.search(s) and j > 0:
                         marked = True
                         text = snippet[j - 1].strip()
-                        # the note's line is the marked one's: MindSpore prints the lines up to it
                         break
         if kind == "graph" and m.group("src") and not text:
             text = m.group("src").strip()  # analyze_fail.ir: '# In file x.py:12, 8~20/    return y/'
-        path = m.group("path").strip()
-        if path.startswith("File "):
-            path = path[5:]
-        frames.append(Frame(path=path, line=int(m.group("line")), func=(m.groupdict().get("func") or "").strip(),
-                            text=text, kind=kind, marked=marked))
+        groups = m.groupdict()
+        frames.append(Frame(path=groups["path"].strip(), line=int(groups["line"] or groups.get("line1x")),
+                            func=(groups.get("func") or "").strip(), text=text, kind=kind, marked=marked))
     return frames
 
 
@@ -310,8 +309,8 @@ def _is_library(path: str) -> bool:
         return True
     if "/site-packages/" in p or "/dist-packages/" in p:
         return True
-    if re.search(r"/lib/python\d+(\.\d+)?/", p) or re.search(r"/lib/Python\d+/", p, re.I):
-        return True  # the standard library
+    if re.search(r"/lib/python\d+(\.\d+)?/|^[a-z]:/(?:[^/]+/)*python\d*/lib/", p, re.I):
+        return True  # the standard library (POSIX, or C:\Python39\Lib\...)
     if re.match(r"^(mindspore|ccsrc)/", p):
         return True  # MindSpore's own sources, as its C++ stack names them
     return False

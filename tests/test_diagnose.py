@@ -382,3 +382,49 @@ def test_notebook_tracebacks():
     (d,) = diagnose_text(IPYTHON7)
     assert (d.id, d.rule) == ("conv-pad-without-pad-mode", "MS304")
     assert d.location["path"].startswith("<ipython-input-3-") and d.location["line"] == 2
+
+
+# MindSpore 1.x wrote graph notes as 'In file PATH(LINE)' under 'The function call stack'
+# (layout of 1.x logs, written here by hand; the message is the 2.10 wheel's).
+MS1X_LOG = """\
+[ERROR] ANALYZER(3612,ffff9b1c0010,python):2022-08-01-10:00:00.000.000 [mindspore/ccsrc/pipeline/jit/static_analysis/async_eval_result.cc:66] HandleException] Exception happened, check the information as below.
+Traceback (most recent call last):
+  File "/home/ma-user/work/lenet/train.py", line 61, in <module>
+    model.train(10, ds_train, callbacks=[LossMonitor()])
+  File "/home/ma-user/anaconda3/envs/MindSpore/lib/python3.7/site-packages/mindspore/train/model.py", line 906, in train
+    sink_size=sink_size)
+ValueError: For 'MatMul' the input dimensions must be equal, but got 'x1_col': 400 and 'x2_row': 256.
+
+The function call stack (See file '/home/ma-user/work/lenet/rank_0/om/analyze_fail.dat' for more details):
+# 0 In file /home/ma-user/anaconda3/envs/MindSpore/lib/python3.7/site-packages/mindspore/nn/wrap/cell_wrapper.py(373)
+        loss = self.network(*inputs)
+               ^
+# 1 In file /home/ma-user/work/lenet/train.py(35)
+        x = self.fc1(x)
+            ^
+"""
+
+
+def test_mindspore_1x_log():
+    (d,) = diagnose_text(MS1X_LOG)
+    assert d.id == "matmul-dims"
+    assert (d.location["path"], d.location["line"]) == ("/home/ma-user/work/lenet/train.py", 35)
+    assert d.location["text"] == "x = self.fc1(x)"
+    assert "/home/ma-user/work/lenet/train.py:61" in d.frames
+
+
+@pytest.mark.parametrize("path,library", [
+    ("/usr/local/python3.7.5/lib/python3.7/site-packages/mindspore/nn/cell.py", True),
+    ("/home/ma-user/anaconda3/envs/MindSpore/lib/python3.7/runpy.py", True),
+    ("C:\\Users\\me\\AppData\\Local\\Programs\\Python\\Python39\\lib\\runpy.py", True),
+    ("<frozen runpy>", True),
+    ("mindspore/ccsrc/pipeline/jit/parse/parse.cc", True),
+    ("/home/ma-user/work/train.py", False),
+    ("D:\\work\\net.py", False),
+    ("<ipython-input-3-5b1f2c0a9d1e>", False),
+    ("/cache/user-job-dir/src/lib/models/resnet.py", False),  # a 'lib' folder of the project
+])
+def test_library_frames_are_not_the_script(path, library):
+    from msfix.diagnose import _is_library
+
+    assert _is_library(path) is library
