@@ -320,20 +320,42 @@ def _basename(path: str) -> str:
     return PureWindowsPath(path).name if "\\" in path else PurePosixPath(path).name
 
 
+_CELL_FRAME = re.compile(r"^(?:Cell In\s*\[(?P<n8>\d+)\]|<ipython-input-(?P<n7>\d+)-[0-9a-f]*>)$")
+
+
 class ScriptMatcher:
-    """Maps frames of the log to the user's script (``--script``) or to non-library files."""
+    """Maps frames of the log to the user's script (``--script``) or to non-library files.
+
+    A notebook (``--script x.ipynb``): a cell frame (``Cell In[7]``, ``<ipython-input-7-..>``)
+    is the code cell whose execution count is 7 (else the one cell holding the line's text)."""
 
     def __init__(self, script: Optional[Path]):
         self.script = script
         self.by_name = script is not None  # False: no frame of the log has the script's file name
         self.lines: list[str] = []
-        if script is not None:
+        self.cells: list[tuple[int, Optional[int], list[str]]] = []  # (cell number, execution count, lines)
+        if script is None:
+            return
+        try:
+            text = script.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return
+        if script.suffix == ".ipynb":
             try:
-                self.lines = script.read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
-                self.lines = []
+                nb = json.loads(text)
+                for number, cell in enumerate(nb.get("cells", []), 1):
+                    if cell.get("cell_type") == "code":
+                        src = cell.get("source", "")
+                        src = "".join(src) if isinstance(src, list) else str(src)
+                        self.cells.append((number, cell.get("execution_count"), src.splitlines()))
+            except (ValueError, AttributeError):
+                self.cells = []
+        else:
+            self.lines = text.splitlines()
 
     def is_user(self, frame: Frame) -> bool:
+        if self.cells:
+            return bool(_CELL_FRAME.match(frame.path))
         if self.by_name:
             return _basename(frame.path) == self.script.name
         return not _is_library(frame.path)
@@ -351,26 +373,42 @@ class ScriptMatcher:
             return loc
         loc["path"] = str(self.script)
         loc["log_path"] = frame.path
+        if self.cells:
+            return self._locate_cell(frame, loc)
         if not self.lines:
             loc["note"] = "script not readable; line taken from the log"
             return loc
-        want = frame.text.strip()
-        have = self.lines[frame.line - 1].strip() if 0 < frame.line <= len(self.lines) else None
-        if not want or have == want or (have is not None and _same_code(have, want)):
-            loc["in_script"] = have is not None
-            if have is not None:
-                loc["text"] = have
-            elif frame.line > len(self.lines):
-                loc["note"] = f"the script has only {len(self.lines)} lines: the log comes from another version"
-            return loc
-        hits = [n for n, s in enumerate(self.lines, 1) if s.strip() and _same_code(s.strip(), want)]
-        if len(hits) == 1:
-            loc.update(line=hits[0], text=self.lines[hits[0] - 1].strip(), in_script=True,
-                       note=f"the log's line {frame.line} is line {hits[0]} of this script")
-        else:
-            loc["note"] = (f"line {frame.line} of this script differs from the log's "
-                           f"({want!r}): the log comes from another version")
+        loc.update(_find_line(self.lines, frame.line, frame.text.strip(), "this script"))
         return loc
+
+    def _locate_cell(self, frame: Frame, loc: dict) -> dict:
+        m = _CELL_FRAME.match(frame.path)
+        count = int(m.group("n8") or m.group("n7")) if m else None
+        want = frame.text.strip()
+        cell = next((c for c in self.cells if c[1] is not None and c[1] == count), None)
+        if cell is None or (want and not any(_same_code(s.strip(), want) for s in cell[2])):
+            holding = [c for c in self.cells if want and any(_same_code(s.strip(), want) for s in c[2])]
+            if len(holding) != 1:
+                loc["note"] = f"no cell of this notebook ran as In[{count}] with that line: the log comes from another run"
+                return loc
+            cell = holding[0]
+        loc["cell"] = cell[0]
+        loc.update(_find_line(cell[2], frame.line, want, f"cell {cell[0]}"))
+        return loc
+
+
+def _find_line(lines: list[str], line: int, want: str, where: str) -> dict:
+    """Where the log's line (number ``line``, text ``want``) is in ``lines``."""
+    have = lines[line - 1].strip() if 0 < line <= len(lines) else None
+    if not want or have == want or (have is not None and _same_code(have, want)):
+        if have is not None:
+            return {"text": have, "in_script": True}
+        return {"note": f"{where} has only {len(lines)} lines: the log comes from another version"}
+    hits = [n for n, s in enumerate(lines, 1) if s.strip() and _same_code(s.strip(), want)]
+    if len(hits) == 1:
+        return {"line": hits[0], "text": lines[hits[0] - 1].strip(), "in_script": True,
+                "note": f"the log's line {line} is line {hits[0]} of {where}"}
+    return {"note": f"line {line} of {where} differs from the log's ({want!r}): the log comes from another version"}
 
 
 def _same_code(a: str, b: str) -> bool:
@@ -434,7 +472,7 @@ def diagnose_text(text: str, script: Optional[Path] = None, entries=None) -> lis
             fix=entry.get("fix", ""), devices=list(entry.get("devices", [])), exception=block.exception,
             message=(f"{block.exception}: {first.strip()}" if block.exception else first.strip()),
             log_line=block.log_line, location=location,
-            frames=[f"{matcher.locate(f)['path']}:{matcher.locate(f)['line']}" for f in others],
+            frames=[_where(matcher.locate(f)) for f in others],
         ))
 
     # the exception raised last in a chain is the one the job died of: it comes first
@@ -456,13 +494,16 @@ def diagnose_text(text: str, script: Optional[Path] = None, entries=None) -> lis
     return found
 
 
+def _where(loc: dict) -> str:
+    if loc.get("cell"):
+        return f"{loc['path']}:cell {loc['cell']}:{loc['line']}"
+    return f"{loc['path']}:{loc['line']}"
+
+
 def render_text(diagnoses: Iterable[Diagnosis], log_name: str, out=None) -> None:
     out = out or sys.stdout
     for d in diagnoses:
-        if d.location:
-            where = f"{d.location['path']}:{d.location['line']}"
-        else:
-            where = f"{log_name}:{d.log_line}"
+        where = _where(d.location) if d.location else f"{log_name}:{d.log_line}"
         rule = d.rule or "(no msfix rule)"
         out.write(f"{where}: {rule} {d.title} [{d.id}]\n")
         if d.location and d.location.get("text"):

@@ -428,3 +428,24 @@ def test_library_frames_are_not_the_script(path, library):
     from msfix.diagnose import _is_library
 
     assert _is_library(path) is library
+
+
+def test_notebook_script_maps_cell_frames_to_cells(tmp_path):
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Train\n"]},
+        {"cell_type": "code", "execution_count": 6, "metadata": {}, "outputs": [],
+         "source": ["net = Net()\n", "opt = nn.Momentum(net.trainable_params(), 0.01, 0.9)"]},
+        {"cell_type": "code", "execution_count": 7, "metadata": {}, "outputs": [],
+         "source": ["model = ms.Model(net, loss, opt)\n", "\n", "\n", "model.train(1, data)\n"]},
+    ]
+    nb = tmp_path / "train.ipynb"
+    nb.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    (d,) = diagnose_text(IPYTHON8, nb)
+    assert (d.location["cell"], d.location["line"], d.location["in_script"]) == (3, 4, True)
+    r = CliRunner().invoke(main, ["diagnose", "-", "--script", str(nb)], input=IPYTHON8)
+    assert r.exit_code == 0 and r.output.startswith(f"{nb}:cell 3:4: MS204 ")
+    # run again since: In[7] is now another cell; the line is found by its text
+    cells[2]["execution_count"], cells[1]["execution_count"] = 12, 7
+    nb.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    (d,) = diagnose_text(IPYTHON8, nb)
+    assert (d.location["cell"], d.location["line"]) == (3, 4)
