@@ -3,7 +3,6 @@ downloaded by tools/corpus.py into the user cache, never committed): no crash or
 traceback; `fix --write --unsafe-fixes` output re-parses; a second pass changes nothing;
 files without fixes are not rewritten."""
 
-import os
 import shutil
 import subprocess
 import sys

@@ -6,6 +6,7 @@ built by `msfix.analysis.builder.build_model` from one visit of the LibCST tree.
 
 from __future__ import annotations
 
+import builtins as _builtins
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple, Union
 
@@ -86,8 +87,6 @@ class NameRead:
 
 
 # Names Python (and IPython, for notebooks) provides without a binding in the script.
-import builtins as _builtins
-
 IMPLICIT_NAMES = frozenset(dir(_builtins)) | {
     "__file__", "__name__", "__doc__", "__spec__", "__loader__", "__package__", "__builtins__",
     "__path__", "__cached__", "__annotations__", "__dict__", "__module__", "__qualname__", "__class__",
