@@ -748,6 +748,59 @@ def _():
     return ms.jit(lambda x: x * 2)(f32(2)) + ms.jit(lambda x: x + 1)(f32(2))
 
 
+@case("jit-undefined-global", "graph-name-not-defined")
+def _():
+    @ms.jit
+    def step(x):
+        return x * scale_factor  # noqa: F821
+    return step(f32(2))
+
+
+@case("initializer-module-called", "initializer-module-called")
+def _():
+    from mindspore.common import initializer
+    return initializer("normal", [2, 2], ms.float32)
+
+
+@case("mindrecord-page-too-small", "mindrecord-page-size")
+def _():
+    from mindspore.mindrecord import FileWriter
+    writer = FileWriter(os.path.join(TMP, "images.mindrecord"), 1)
+    writer.set_page_size(1 << 15)
+    writer.add_schema({"image": {"type": "bytes"}})
+    writer.write_raw_data([{"image": b"x" * (1 << 17)}])
+    writer.commit()
+
+
+@case("mindrecord-without-db", "mindrecord-db-missing")
+def _():
+    path = os.path.join(TMP, "copied.mindrecord")
+    with open(path, "wb") as fh:
+        fh.write(b"\0" * 64)
+    ds.MindDataset(path)
+
+
+@case("typecast-string-column", "dataset-map-error-generic")
+def _():
+    data = ds.NumpySlicesDataset(np.array(["cat", "dog"]), ["label"])
+    list(data.map(ds.transforms.TypeCast(ms.float32), ["label"]).create_tuple_iterator())
+
+
+@case("cross-entropy-label-count", "cross-entropy-shapes")
+def _():
+    return nn.CrossEntropyLoss()(f32(2, 3), Tensor(np.array([0, 1, 2], np.int32)))
+
+
+@case("jit-celllist-tensor-index", "graph-object-not-callable")
+def _():
+    cells = nn.CellList([nn.ReLU(), nn.Sigmoid()])
+
+    @ms.jit
+    def step(x, i):
+        return cells[i](x)
+    return step(f32(2), Tensor(1, ms.int64))
+
+
 def run(names):
     out = {}
     this = os.path.abspath(__file__)
