@@ -1,4 +1,4 @@
-"""MS102: a 1.x module path that still imports, with its 2.x home."""
+"""MS102: an old module path that still imports, with its home in the target version."""
 
 import functools
 import json
@@ -8,6 +8,7 @@ import libcst as cst
 
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.knowledge.api import load_index
+from msfix.knowledge.api_queries import short
 from msfix.rule import Example, Rule
 
 
@@ -21,20 +22,54 @@ def _names_exist(idx, version, new, names) -> bool:
     return all(idx.exists(f"{new}.{n}", version) is True for n in names)
 
 
+def _since(idx, version, new, names):
+    """The first indexed release from which every name is under `new` in each release up
+    to `version`, or None when one of them is not there in `version`."""
+    order = list(idx.versions)
+    t = order.index(version)
+    first = 0
+    for n in names:
+        if idx.exists(f"{new}.{n}", version) is not True:
+            return None
+        i = t
+        while i > 0 and idx.exists(f"{new}.{n}", order[i - 1]) is True:
+            i -= 1
+        first = max(first, i)
+    return order[first]
+
+
+def new_home_since(idx, version, old, names=()):
+    """When the target has the new home of `old` for the names the script takes from it
+    (and the path's probe names): the release it came in, else None (then the old path
+    is the target's own spelling and nothing is reported)."""
+    info = deprecated_paths()[old]
+    new = info["new"]
+    if _since(idx, version, new, info.get("probe", ())) is None:
+        return None
+    present = [n for n in names if idx.exists(f"{new}.{n}", version) is True]
+    return _since(idx, version, new, list(info.get("probe", ())) + present)
+
+
 
 
 class DeprecatedModulePath(Rule):
     code = "MS102"
     name = "deprecated-module-path"
     severity = Severity.WARNING
-    summary = "A 1.x module path (`mindspore.train.callback`, `mindspore.nn.metrics`, ...) with a 2.x home."
+    summary = "An old module path (`mindspore.train.callback`, `mindspore.context`, ...) whose names the target version has in their new home."
     fix_applicability = Applicability.SAFE
-    versions = "MindSpore 2.0 and later"
+    versions = ("from the release where the new home came (index): `mindspore.set_context` 1.6, "
+                "`mindspore.train` callbacks 1.8, `mindspore.train` metrics 2.0, checkpoint functions 1.1")
     doc = """
     ## What it does
-    Flags imports and uses of the 1.x module paths `mindspore.train.callback`,
-    `mindspore.nn.metrics`, `mindspore.train.serialization` and `mindspore.context`,
-    whose contents moved to `mindspore.train` and `mindspore` in 2.0.
+    Flags imports and uses of the old module paths `mindspore.train.callback`,
+    `mindspore.nn.metrics`, `mindspore.train.serialization` and `mindspore.context`
+    when the target version has their contents in the new homes `mindspore.train` and
+    `mindspore`. Version-aware through msfix's API index: callbacks are in
+    `mindspore.train` from 1.8, metrics from 2.0, `mindspore.set_context` and the mode
+    constants from 1.6. With an older target (`--target-version 1.5`) the old path is
+    that release's only spelling and nothing is reported; the message says from which
+    release the new home has the names the script uses.
 
     ## Why is this bad?
     The old paths still import in 2.10, but they are the 1.x layout: MindSpore's 2.x
@@ -61,7 +96,8 @@ class DeprecatedModulePath(Rule):
     ## Fix safety
     Safe: the fix is offered only when every name the script takes from the old path
     exists under the new one in the target version (msfix's API index); there they are
-    the same objects.
+    the same objects. A name the new home lacks in the target version is named in the
+    message, and nothing is rewritten.
     """
     invalid = [
         Example("def info():\n    from mindspore import context\n    return context.get_context('mode')\n",
@@ -102,7 +138,7 @@ class DeprecatedModulePath(Rule):
                 fix = None
                 if _names_exist(idx, version, new, names):
                     fix = Fix.safe(f"Import from `{new}`", ctx.replace(rec.node.module, new, rec.top))
-                self._report(ctx, rec.node.module, rec.module, fix, rec.top)
+                self._report(ctx, idx, version, rec.node.module, rec.module, names, fix, rec.top)
                 continue
             for name, asname, alias in rec.names:
                 full = f"{rec.module}.{name}" if rec.module else name
@@ -114,7 +150,7 @@ class DeprecatedModulePath(Rule):
                     # `import OLD` binds the root package; uses are handled as refs below
                     fix = Fix.safe(f"Import `{new}`", ctx.replace(alias.name, new, rec.top)) \
                         if not m.uses_through(full.split(".")[0], full) else None
-                    self._report(ctx, alias.name, full, fix, rec.top)
+                    self._report(ctx, idx, version, alias.name, full, (), fix, rec.top)
                     continue
                 handled_roots.add(local)
                 uses = m.uses_through(local, full)
@@ -126,7 +162,7 @@ class DeprecatedModulePath(Rule):
                         fix = Fix.safe(f"Import `{new}` as `{local}`", ctx.replace(alias.name, new, rec.top))
                     else:
                         fix = self._rebind_fix(ctx, rec, alias, local, new, uses)
-                self._report(ctx, alias, full, fix, rec.top)
+                self._report(ctx, idx, version, alias, full, attrs, fix, rec.top)
         # uses through a parent package: mindspore.context.set_context, ms.train.callback.X
         prefixes = tuple(p + "." for p in paths)
         for ref in m.refs:
@@ -149,7 +185,7 @@ class DeprecatedModulePath(Rule):
             if new.startswith(root_q) and _names_exist(idx, version, new, [attr] if attr else []):
                 text = node.value + new[len(root_q):]
                 fix = Fix.safe(f"Use `{new}`", ctx.replace(sub_node, text, ref.top))
-            self._report(ctx, sub_node, old, fix, ref.top)
+            self._report(ctx, idx, version, sub_node, old, [attr] if attr else [], fix, ref.top)
 
     def _rebind_fix(self, ctx, rec, alias, local, new, uses):
         """`from PARENT import OLD_LEAF`: point the uses at NEW and drop the import."""
@@ -183,7 +219,16 @@ class DeprecatedModulePath(Rule):
             edits.append(imp)
         return Fix.safe(f"Use `{new}` directly", *edits)
 
-    def _report(self, ctx, node, old, fix, top):
+    def _report(self, ctx, idx, version, node, old, names, fix, top):
+        since = new_home_since(idx, version, old, names)
+        if since is None:
+            return
         info = deprecated_paths()[old]
-        ctx.report(node, f"`{old}` is the 1.x path: {info['note']}; import from `{info['new']}`",
-                   fix=fix, top=top)
+        new = info["new"]
+        missing = sorted(n for n in names if idx.exists(f"{new}.{n}", version) is not True)
+        msg = f"`{old}` is the old path: {info['what']} are in `{new}` since {short(since)}"
+        if missing:
+            msg += " (" + ", ".join(f"`{n}`" for n in missing) + f" not there in {short(version)})"
+        else:
+            msg += f"; import from `{new}`"
+        ctx.report(node, msg, fix=fix, top=top)

@@ -4,6 +4,7 @@ import libcst as cst
 
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.knowledge.api_queries import bound_once, data, guarded, name_uses, short, target, when_text
+from msfix.knowledge.moves import target_spelling
 from msfix.rule import Example, Rule
 from msfix.rules.ms101_unknown_mindspore_name import api_targets, first_missing
 
@@ -114,6 +115,11 @@ class RemovedApi(Rule):
                 fix = self._name_fix(ctx, idx, version, missing, new, names[missing], rec, alias, ref, top)
             elif missing in hints:
                 msg += f"; {hints[missing]}"
+            elif (sp := target_spelling(idx, missing, version)) is not None:
+                msg += f"; MindSpore {short(version)} spells it `{sp.qualname}`"
+                if sp.note:
+                    msg += f" ({sp.note})"
+                fix = self._moved_fix(ctx, idx, version, missing, sp, rec, alias, ref, top)
             else:
                 dep = None
                 for v in reversed(idx.versions_of(missing)):
@@ -257,3 +263,57 @@ class RemovedApi(Rule):
         text = f"from {new_parent} import {new_leaf}" + (f" as {asname}" if asname else "")
         edits.append(ctx.replace(rec.node, text, top))
         return make(f"Import `{new}`", *edits)
+
+    def _moved_fix(self, ctx, idx, version, old, sp, rec, alias, ref, top):
+        """Rewrite a name the target has under another module (`vision.RandomCrop` at 1.7
+        -> `vision.c_transforms.RandomCrop`): the dotted use, or the from-import."""
+        m = ctx.model
+        new = sp.qualname
+        old_parent = old.rsplit(".", 1)[0]
+        new_parent, leaf = new.rsplit(".", 1)
+
+        def make(msg, *edits):
+            return Fix.safe(msg, *edits) if sp.safe else Fix.unsafe(f"{msg} ({sp.note})", *edits)
+
+        if rec is None:
+            if ref is None:
+                return None
+            scope = ref.scope
+            sub = ref.node
+            while isinstance(sub, cst.Attribute) and m.resolve(sub, scope, None) != old:
+                sub = sub.value
+            if not isinstance(sub, cst.Attribute) or sub.attr.value != leaf:
+                return None
+            base = m.resolve(sub.value, scope, None)
+            if base == old_parent and new_parent.startswith(old_parent + "."):
+                text = m.module.code_for_node(sub.value) + new_parent[len(old_parent):] + "." + leaf
+                return make(f"Use `{new}`", ctx.replace(sub, text, top))
+            root = sub
+            while isinstance(root, cst.Attribute):
+                root = root.value
+            root_q = m.resolve(root, scope, None) if isinstance(root, cst.Name) else None
+            if root_q and (new == root_q or new.startswith(root_q + ".")):
+                return make(f"Use `{new}`", ctx.replace(sub, root.value + new[len(root_q):], top))
+            return None
+        if not isinstance(rec.node, cst.ImportFrom) or alias is None or rec.star:
+            return None
+        if all(self._moved_parent(idx, version, f"{rec.module}.{n}") == new_parent for n, _, _ in rec.names):
+            return make(f"Import from `{new_parent}`", ctx.replace(rec.node.module, new_parent, top))
+        if rec.scope is not m.module_scope:
+            return None
+        name, asname, _ = next(t for t in rec.names if t[2] is alias)
+        kept = [a for a in rec.node.names if a is not alias]
+        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        imp = ctx.imports_edit([f"from {new_parent} import {leaf}" + (f" as {asname}" if asname else "")])
+        if imp is None:
+            return None
+        return make(f"Import `{leaf}` from `{new_parent}`",
+                    ctx.replace(rec.node, rec.node.with_changes(names=kept), top), imp)
+
+    @staticmethod
+    def _moved_parent(idx, version, q):
+        """The module `q` moves to at `version` (itself when it exists there), or None."""
+        if idx.exists(q, version) is True:
+            return q.rsplit(".", 1)[0]
+        sp = target_spelling(idx, q, version)
+        return sp.qualname.rsplit(".", 1)[0] if sp is not None else None
