@@ -297,9 +297,14 @@ class UnknownMindSporeName(Rule):
             args.append(cst.Arg(keyword=cst.Name("pretrained"), value=cst.Name("False"),
                                 equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
                                                       whitespace_after=cst.SimpleWhitespace(""))))
-        name = free_name(ctx.model, model)
-        stmt = f"from mindcv.models import {model}" + (f" as {name}" if name != model else "")
-        imports = ctx.imports_edit([stmt])
+        have = ctx.module_alias(f"mindcv.models.{model}")
+        if have is not None and getattr(ctx.model.lookup(have, site.scope, site.order), "qualname", None) \
+                == f"mindcv.models.{model}":
+            name, imports = have, None  # the script imports it already (or an earlier round did)
+        else:
+            name = free_name(ctx.model, model)
+            stmt = f"from mindcv.models import {model}" + (f" as {name}" if name != model else "")
+            imports = ctx.imports_edit([stmt])
         edits = [ctx.replace(call, call.with_changes(func=cst.Name(name), args=args), site.top)]
         if imports is not None:
             edits.append(imports)

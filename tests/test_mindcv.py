@@ -230,3 +230,13 @@ def test_lint_reports_model_zoo_names_once_with_the_mindcv_name():
         "MindSpore has no model zoo in the framework: use `mindcv.models.vgg16` from mindcv 0.3.0 "
         "(MindSpore's model zoo, `pip install mindcv==0.3.0`)"]
     assert out.diagnostics[0].fix is not None
+
+
+def test_an_existing_mindcv_import_is_reused():
+    text = ("import mindspore.nn as nn\n"
+            "from mindcv.models import resnet50\n"
+            "a = resnet50(num_classes=10)\n"
+            "b = nn.ResNet50(num_classes=10)\n")
+    out, remaining = _fix(text)
+    assert out == text.replace("nn.ResNet50(", "resnet50(")
+    assert remaining == []
