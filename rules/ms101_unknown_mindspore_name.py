@@ -62,6 +62,13 @@ def near_misses(idx, missing: str, version: str) -> list:
                   if n != name and not n.startswith("_") and normalize(n) == key)
 
 
+def curated(missing: str) -> bool:
+    """msfix's own tables say what to use instead (`ops.CrossEntropy` is PyTorch's loss
+    class, not a misspelt `ops.cross_entropy`): they come before a spelling guess."""
+    return bool(data("api_renames.json").get("hints", {}).get(missing)) \
+        or missing in load_torch_table().get("missing", {})
+
+
 def zoo_candidates(missing: str, qualname: str) -> list | None:
     """The mindcv models a model-zoo name stands for, or None when the name is not used
     as one. A model-zoo name is the last part of `qualname`, either itself the missing
@@ -199,7 +206,10 @@ class UnknownMindSporeName(Rule):
     - a dotted name with exactly one same-but-for-case/underscores name in its
       module is renamed to it (`nn.Conv2D` -> `nn.Conv2d`); with two (`ops.Relu`:
       `ReLU` and `relu`) the message names both and nothing is changed. Imports are
-      not renamed (the name they bind is the one the rest of the script uses).
+      not renamed (the name they bind is the one the rest of the script uses), a
+      module is a candidate only where the name is used as a module (`ms.NN.Dense`),
+      and names msfix's own tables map (`ops.CrossEntropy`, PyTorch's loss: use
+      `ops.cross_entropy`; `ds.DataLoader`) get that advice, not a rename.
 
     Otherwise the message names the MindSpore equivalent of a PyTorch name, close
     names in the same module, or says that mindcv has no such model.
@@ -236,7 +246,10 @@ class UnknownMindSporeName(Rule):
                 continue  # try/except ImportError or a version/hasattr test: written for several releases
             seen.add((missing, group))
             parent, name = missing.rsplit(".", 1)
-            near = near_misses(idx, missing, version) if idx.kind(parent, version) == "module" else []
+            near = [] if curated(missing) or idx.kind(parent, version) != "module" else [
+                # a module only where the name is used as one (`ms.NN.Dense`), not `ds.DataLoader`
+                n for n in near_misses(idx, missing, version)
+                if qualname != missing or idx.kind(f"{parent}.{n}", version) != "module"]
             zoo = zoo_candidates(missing, qualname)
             model = qualname.rsplit(".", 1)[1]
             extra = hint(idx, missing, version, near, zoo, model)

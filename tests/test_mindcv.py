@@ -240,3 +240,22 @@ def test_an_existing_mindcv_import_is_reused():
     out, remaining = _fix(text)
     assert out == text.replace("nn.ResNet50(", "resnet50(")
     assert remaining == []
+
+
+def test_curated_entries_come_before_a_spelling_guess():
+    # PyTorch names with a known MindSpore counterpart are not "misspelt" names of the
+    # same module: ops.CrossEntropy is not ops.cross_entropy, ds.DataLoader not the
+    # mindspore.dataset.dataloader module
+    text = ("import mindspore.ops as ops\nimport mindspore.dataset as ds\n"
+            "loss = ops.CrossEntropy()\nloader = ds.DataLoader([1, 2])\n")
+    out, remaining = _fix(text)
+    assert out == text
+    assert "use `mindspore.ops.cross_entropy`" in remaining[0]
+    assert "use `mindspore.dataset.GeneratorDataset`" in remaining[1]
+
+
+def test_a_module_is_a_near_miss_only_where_the_name_is_used_as_one(monkeypatch):
+    monkeypatch.setattr(ms101, "curated", lambda missing: False)
+    text = "import mindspore.dataset as ds\nloader = ds.DataLoader([1, 2])\n"
+    out, _ = _fix(text)
+    assert out == text
