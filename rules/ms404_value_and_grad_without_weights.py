@@ -28,6 +28,11 @@ class ValueAndGradWithoutWeights(Rule):
     Flags `ms.value_and_grad(fn)` / `ms.grad(fn)` (also `ops.value_and_grad`,
     `ops.grad`) called without `weights` (and with the default `grad_position=0`) when
     the gradients it returns are passed to a MindSpore optimizer: `optimizer(grads)`.
+    Also flags the torch habit of passing `optimizer.param_groups` as the weights
+    (`ms.value_and_grad(fn, None, optimizer.param_groups)`) for a MindSpore optimizer:
+    `nn` optimizers have no `param_groups` (AttributeError) and those of
+    `mindspore.experimental.optim` hold a list of dicts there, which 2.10 rejects
+    (`RuntimeError: The pointer[tensor] is null`).
 
     ## Why is this bad?
     Without `weights`, the transform differentiates with respect to the first input
@@ -52,6 +57,7 @@ class ValueAndGradWithoutWeights(Rule):
     ## Fix safety
     Safe: with `grad_position=None` and `weights=optimizer.parameters` the gradients
     are exactly the tuple the optimizer expects, in its parameter order.
+    `optimizer.param_groups` -> `optimizer.parameters` is safe for the same reason.
     """
     invalid = [
         Example(
@@ -90,6 +96,7 @@ class ValueAndGradWithoutWeights(Rule):
 
     def check(self, ctx):
         m = ctx.model
+        self._param_groups(ctx)
         optimizer_calls = [c for c in m.calls if c.qualname is None and isinstance(c.node.func, (cst.Name, cst.Attribute))
                            and len(c.node.args) >= 1 and isinstance(c.node.args[0].value, cst.Name)
                            and optimizer_type(m, c.node.func, c.scope, c.order) is not None]
@@ -128,6 +135,29 @@ class ValueAndGradWithoutWeights(Rule):
                 fix=fix,
                 top=vg.top,
             )
+
+    @staticmethod
+    def _param_groups(ctx):
+        """`value_and_grad(fn, None, optimizer.param_groups)`: the torch spelling of the weights."""
+        m = ctx.model
+        for vg in m.calls_to(*GRAD_FUNCS):
+            w = vg.arg("weights", 2)
+            if w is None or not isinstance(w.value, cst.Attribute) or w.value.attr.value != "param_groups":
+                continue
+            recv = w.value.value
+            q = optimizer_type(m, recv, vg.scope, vg.order)
+            if q is None:
+                continue
+            opt = ctx.source(recv)
+            name = vg.qualname.rsplit(".", 1)[-1]
+            why = ("MindSpore `nn` optimizers have no `param_groups` (AttributeError)" if q.startswith("mindspore.nn.")
+                   else "`mindspore.experimental.optim` optimizers hold a list of dicts in `param_groups`, not Parameters "
+                        "(2.10: RuntimeError: The pointer[tensor] is null)")
+            ctx.report(w.value,
+                       f"`{name}(..., {opt}.param_groups)`: the weights are the torch spelling; {why}; "
+                       f"differentiate with respect to `{opt}.parameters`",
+                       fix=Fix.safe(f"Use `{opt}.parameters`", ctx.replace(w.value, f"{opt}.parameters", vg.top)),
+                       top=vg.top)
 
     @staticmethod
     def _same_binding(m, name, a, b) -> bool:

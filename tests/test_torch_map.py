@@ -234,3 +234,45 @@ def test_unused_torch_import_only_in_mindspore_scripts_and_only_when_nothing_rea
     assert _codes("import torch\nimport mindspore as ms\nx = torch.ones(1)\n", (MS411,)) == []
     assert _codes("from torch import nn, optim\nimport mindspore as ms\nx = nn\n", (MS411,)) == []
     assert _codes("import mindspore as ms\ndef f():\n    import torch\n", (MS411,)) == []
+
+
+# ---------------------------------------------------------------------------- MS404: optimizer.param_groups
+
+PARAM_GROUPS = '''\
+import numpy as np
+import mindspore as ms
+from mindspore import nn
+
+net = nn.Dense(4, 2)
+loss_fn = nn.MSELoss()
+optimizer = ms.experimental.optim.SGD(net.trainable_params(), lr=0.01)
+
+
+def forward_fn(x, y):
+    return loss_fn(net(x), y)
+
+
+grad_fn = ms.value_and_grad(forward_fn, None, optimizer.param_groups)
+x = ms.Tensor(np.ones((2, 4), np.float32))
+y = ms.Tensor(np.ones((2, 2), np.float32))
+loss, grads = grad_fn(x, y)
+optimizer(grads)
+print("trained")
+'''
+
+
+def test_param_groups_as_weights_is_reported_fixed_and_the_fix_runs(tmp_path):
+    ms404 = rule_by_code("MS404")
+    found = lint_text(PARAM_GROUPS, [ms404], path="t.py").diagnostics
+    assert [(d.span.line, d.code) for d in found] == [(14, "MS404")]
+    assert "optimizer.parameters" in found[0].message
+    out, remaining, _, err = fix_text(PARAM_GROUPS, [ms404], unsafe=False, path="t.py")
+    assert err is None and remaining.diagnostics == []
+    assert "ms.value_and_grad(forward_fn, None, optimizer.parameters)" in out
+    before, after = tmp_path / "before.py", tmp_path / "after.py"
+    before.write_text(PARAM_GROUPS, encoding="utf-8")
+    after.write_text(out, encoding="utf-8")
+    bad = subprocess.run([sys.executable, str(before)], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert bad.returncode != 0 and "RuntimeError" in bad.stderr  # what the message says 2.10 does
+    good = subprocess.run([sys.executable, str(after)], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert good.returncode == 0 and "trained" in good.stdout, good.stderr[-3000:]
