@@ -66,6 +66,14 @@ def test_parsers_read_rows_and_parameter_tables():
         "|      | Parameter 3 | lr | learning_rate | Same function, different parameter names and default values |\n"
         "|      | Parameter 4 | eps | eps | Consistent function |\n")
     assert page == {"renames": {"dim": "axis", "lr": "learning_rate"}, "dropped": ["out"], "defaults": ["lr"]}
+    # rows that pair parameters by position are no renames (torch.Tensor.sum's page)
+    page = b.parse_diff_page(
+        "| Parameters | Parameter 1 | dim | axis | Both parameters have different names |\n"
+        "|      | Parameter 2 | keepdim | dtype | The relative order of `keepdim` and `dtype` are different |\n"
+        "|      | Parameter 3 | dtype | keepdims | The relative order of `keepdims` and `dtype` are different |\n")
+    assert page == {"renames": {"dim": "axis"}}
+    assert entries("torch.Tensor.sum")["r2.2"].renames == {"dim": "axis"}
+    assert entries("torch.prod")["r2.2"].renames == {"dim": "axis", "keepdim": "keep_dims"}
 
 
 def test_known_rows_per_docs_branch():

@@ -115,18 +115,23 @@ def parse_diff_page(text: str) -> dict:
     renames: dict[str, str] = {}
     dropped: list[str] = []
     defaults: list[str] = []
+    rows = []
     for line in text.splitlines():
         cells = _cells(line)
         if len(cells) < 5 or not re.match(r"^Parameters?\s*\d+$", cells[1]):
             continue
         tp, mp, why = cells[2].strip("` "), cells[3].strip("` "), cells[4].lower()
-        if not _IDENT.match(tp):
-            continue
+        if _IDENT.match(tp):
+            rows.append((tp, mp, why))
+    torch_params = {tp for tp, _, _ in rows}
+    for tp, mp, why in rows:
         if mp in ("-", ""):
             dropped.append(tp)
-        elif _IDENT.match(mp) and mp != tp:
+        elif _IDENT.match(mp) and mp != tp and "order" not in why and mp not in torch_params:
+            # a row pairing parameters by position ("the relative order of keepdim and dtype is
+            # different") or a MindSpore name that is another torch parameter is no rename
             renames[tp] = mp
-        if "default" in why and _IDENT.match(tp):
+        if "default" in why:
             defaults.append(tp)
     out: dict = {}
     if renames:
