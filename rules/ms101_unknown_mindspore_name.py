@@ -1,9 +1,11 @@
 """MS101: a module, name or attribute under `mindspore` that no MindSpore release has."""
 
 
+import collections
+
 import libcst as cst
 
-from msfix.diagnostics import Applicability, Fix, Severity
+from msfix.diagnostics import Applicability, Edit, Fix, Severity
 from msfix.knowledge.api import load_index, load_torch_table
 from msfix.knowledge.api_queries import data, guarded
 from msfix.knowledge.mindcv import load_registry, normalize
@@ -202,7 +204,8 @@ class UnknownMindSporeName(Rule):
       architecture is mindcv's, e.g. its ResNet stem, not necessarily the one the
       author had in mind). No fix for positional arguments (mindcv's first parameter
       is `pretrained`), `*args`/`**kwargs`, or a keyword the constructor does not
-      name (`weights=`); nor for `from mindspore.nn import ResNet50`.
+      name (`weights=`). `from mindspore.nn import ResNet50` is rewritten the same way
+      when every use of the name is such a call (the name leaves the import).
     - a dotted name with exactly one same-but-for-case/underscores name in its
       module is renamed to it (`nn.Conv2D` -> `nn.Conv2d`); with two (`ops.Relu`:
       `ReLU` and `relu`) the message names both and nothing is changed. Imports are
@@ -260,8 +263,12 @@ class UnknownMindSporeName(Rule):
                 site = calls.get(id(node))
                 if site is not None:
                     fix, why = self.zoo_fix(ctx, site, zoo[0])
-                    if fix is None and why:
-                        extra += f" (no automatic rewrite: {why})"
+                elif isinstance(node, cst.Name):
+                    fix, why = self.zoo_import_fix(ctx, node, zoo[0], calls)
+                else:
+                    why = ""
+                if fix is None and why:
+                    extra += f" (no automatic rewrite: {why})"
             ctx.report(node, f"`{parent}` has no attribute `{name}` in MindSpore {version} "
                              f"nor in any indexed release ({span})"
                              + (f": {extra}" if extra else ""), fix=fix, top=top)
@@ -285,44 +292,102 @@ class UnknownMindSporeName(Rule):
         """`nn.ResNet50(num_classes=10)` -> `resnet50(num_classes=10)` with
         `from mindcv.models import resnet50` (pretrained off). (fix, why not)."""
         sig = load_registry().get(model)
-        call = site.node
         if sig is None:
             return None, ""
-        args = []
-        given = set()
-        for a in call.args:
-            if a.star:
-                return None, "the call unpacks its arguments"
-            if a.keyword is None:
-                return None, f"positional arguments (the first parameter of `{model}` is `{sig.params[0][0]}`)" \
-                    if sig.params else "positional arguments"
-            kw = a.keyword.value
-            if kw == "class_num":
-                kw = "num_classes"
-                a = a.with_changes(keyword=cst.Name("num_classes"))
-            if not sig.has(kw):
-                return None, f"`{model}` has no parameter `{kw}`"
-            if kw in given:
-                return None, f"`{kw}` is given twice"
-            given.add(kw)
-            args.append(a)
-        if sig.has("pretrained") and "pretrained" not in given and sig.default("pretrained") != "False":
-            args.append(cst.Arg(keyword=cst.Name("pretrained"), value=cst.Name("False"),
-                                equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
-                                                      whitespace_after=cst.SimpleWhitespace(""))))
-        have = ctx.module_alias(f"mindcv.models.{model}")
-        if have is not None and getattr(ctx.model.lookup(have, site.scope, site.order), "qualname", None) \
-                == f"mindcv.models.{model}":
-            name, imports = have, None  # the script imports it already (or an earlier round did)
-        else:
-            name = free_name(ctx.model, model)
-            stmt = f"from mindcv.models import {model}" + (f" as {name}" if name != model else "")
-            imports = ctx.imports_edit([stmt])
-        edits = [ctx.replace(call, call.with_changes(func=cst.Name(name), args=args), site.top)]
+        args, why = mindcv_args(site.node, sig)
+        if args is None:
+            return None, why
+        name, imports = mindcv_name(ctx, model, site)
+        edits = [ctx.replace(site.node, site.node.with_changes(func=cst.Name(name), args=args), site.top)]
         if imports is not None:
             edits.append(imports)
         return Fix.unsafe(f"Use mindcv's `{model}`" + (f" (imported as `{name}`)" if name != model else ""),
                           *edits), ""
+
+    @staticmethod
+    def zoo_import_fix(ctx, node, model: str, calls):
+        """`from mindspore.nn import ResNet50` and calls `ResNet50(num_classes=10)`: the name
+        leaves the import, each call becomes `resnet50(num_classes=10)` and
+        `from mindcv.models import resnet50` is added. Only when every use of the imported
+        name is such a call. (fix, why not)."""
+        sig = load_registry().get(model)
+        found = [(rec, n, asname, alias) for rec in ctx.model.imports for n, asname, alias in rec.names
+                 if alias.name is node]
+        if sig is None or len(found) != 1:
+            return None, ""
+        rec, imported, asname, alias = found[0]
+        stmt = rec.statement
+        if rec.scope is not ctx.model.module_scope or not isinstance(rec.node, cst.ImportFrom) \
+                or not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+            return None, ""
+        bound = asname or imported
+        qual = f"{rec.module}.{imported}"
+        uses = [r for r in ctx.model.reads if r.name == bound
+                and getattr(ctx.model.lookup(bound, r.lex, r.order), "qualname", None) == qual]
+        sites = [calls.get(id(r.node)) for r in uses]
+        if not sites:
+            return None, ""
+        if any(s is None for s in sites):
+            return None, f"`{bound}` is used other than as a call"
+        # the imported name itself is free once its import and these calls are rewritten
+        name, imports = mindcv_name(ctx, model, sites[0], freed=(bound, len(sites) + 1))
+        edits = []
+        for site in sites:
+            args, why = mindcv_args(site.node, sig)
+            if args is None:
+                return None, why
+            edits.append(ctx.replace(site.node, site.node.with_changes(func=cst.Name(name), args=args), site.top))
+        names = [a for a in rec.node.names if a is not alias]
+        if names:
+            names[-1] = names[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            edits.append(ctx.replace(rec.node, rec.node.with_changes(names=names), rec.top))
+        else:
+            start, end = ctx.statement_lines(stmt, rec.top)
+            edits.append(Edit(start, end, ""))
+        if imports is not None:
+            edits.append(imports)
+        return Fix.unsafe(f"Use mindcv's `{model}`" + (f" (imported as `{name}`)" if name != model else ""),
+                          *edits), ""
+
+
+def mindcv_args(call, sig):
+    """The call's arguments for the mindcv constructor `sig`, or (None, why not)."""
+    model = sig.name
+    args = []
+    given = set()
+    for a in call.args:
+        if a.star:
+            return None, "the call unpacks its arguments"
+        if a.keyword is None:
+            return None, (f"positional arguments (the first parameter of `{model}` is `{sig.params[0][0]}`)"
+                          if sig.params else "positional arguments")
+        kw = a.keyword.value
+        if kw == "class_num":
+            kw = "num_classes"
+            a = a.with_changes(keyword=cst.Name("num_classes"))
+        if not sig.has(kw):
+            return None, f"`{model}` has no parameter `{kw}`"
+        if kw in given:
+            return None, f"`{kw}` is given twice"
+        given.add(kw)
+        args.append(a)
+    if sig.has("pretrained") and "pretrained" not in given and sig.default("pretrained") != "False":
+        args.append(cst.Arg(keyword=cst.Name("pretrained"), value=cst.Name("False"),
+                            equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                                  whitespace_after=cst.SimpleWhitespace(""))))
+    return args, ""
+
+
+def mindcv_name(ctx, model: str, site, freed=("", 0)):
+    """The name to call mindcv's `model` by at `site`, and the import edit to add (None
+    when the script imports it already, or an earlier round did)."""
+    have = ctx.module_alias(f"mindcv.models.{model}")
+    if have is not None and getattr(ctx.model.lookup(have, site.scope, site.order), "qualname", None) \
+            == f"mindcv.models.{model}":
+        return have, None
+    name = free_name(ctx.model, model, freed)
+    stmt = f"from mindcv.models import {model}" + (f" as {name}" if name != model else "")
+    return name, ctx.imports_edit([stmt])
 
 
 class _Names(cst.CSTVisitor):
@@ -330,10 +395,10 @@ class _Names(cst.CSTVisitor):
     keyword names are not names)."""
 
     def __init__(self) -> None:
-        self.names = set()
+        self.names = collections.Counter()
 
     def visit_Name(self, node: cst.Name) -> None:
-        self.names.add(node.value)
+        self.names[node.value] += 1
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
         node.value.visit(self)
@@ -354,16 +419,17 @@ class _Names(cst.CSTVisitor):
         return False
 
 
-def free_name(m, model: str) -> str:
+def free_name(m, model: str, freed=("", 0)) -> str:
     """`model` itself when the script uses that name nowhere (binding it then changes
     nothing else, not even an undefined-name report), else `mindcv_<model>` (numbered if
-    that is taken too)."""
+    that is taken too). `freed`: a name and how many of its occurrences the fix rewrites
+    away (free when those are all)."""
     if getattr(m, "_mindcv_names", None) is None:
         v = _Names()
         m.module.visit(v)
         m._mindcv_names = v.names
     taken = m._mindcv_names
-    if model not in taken and not m.has_star_import:
+    if not m.has_star_import and (taken[model] == 0 or (model == freed[0] and taken[model] == freed[1])):
         return model
     name, n = f"mindcv_{model}", 1
     while name in taken:

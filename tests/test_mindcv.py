@@ -282,3 +282,25 @@ def test_near_miss_renames_name_what_the_wheel_has():
     proc = subprocess.run([sys.executable, "-c", code, json.dumps(pairs)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == [[False, True]] * len(pairs)
+
+
+def test_a_from_import_of_a_model_zoo_name_is_rewritten_with_its_calls():
+    out, remaining = _fix("from mindspore.nn import ResNet18, Dense\n"
+                          "from mindspore.nn import resnet50\n"
+                          "def build():\n"
+                          "    return ResNet18(class_num=10), Dense(3, 4)\n"
+                          "net = resnet50(num_classes=10)\n")
+    assert out == ("from mindspore.nn import Dense\n"
+                   "from mindcv.models import resnet18\n"
+                   "from mindcv.models import resnet50\n"  # the imported name itself, now mindcv's
+                   "def build():\n"
+                   "    return resnet18(num_classes=10), Dense(3, 4)\n"
+                   "net = resnet50(num_classes=10)\n")
+    assert remaining == []
+
+
+def test_a_from_import_used_other_than_as_a_call_is_left_alone():
+    text = "from mindspore.nn import ResNet18\nnet = ResNet18(num_classes=10)\nfactory = ResNet18\n"
+    out, remaining = _fix(text)
+    assert out == text
+    assert "(no automatic rewrite: `ResNet18` is used other than as a call)" in remaining[0]
