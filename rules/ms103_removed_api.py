@@ -22,7 +22,7 @@ class RemovedApi(Rule):
     severity = Severity.ERROR
     summary = "A MindSpore name that was removed before (or added after) the target version."
     fix_applicability = Applicability.SAFE
-    versions = ("every indexed release, 1.10 to 2.10: c_transforms/py_transforms removed in 2.8, "
+    versions = ("every indexed release, 1.0 to 2.10: c_transforms/py_transforms removed in 2.8, "
                 "ms_function/ms_class removed in 2.6, ops/nn.ResizeBilinear removed after 2.0")
     doc = """
     ## What it does
@@ -37,7 +37,16 @@ class RemovedApi(Rule):
       2.6: `ImportError` on 2.10);
     - `ops.ResizeBilinear` / `nn.ResizeBilinear` (last in 2.0: `AttributeError`);
     - names newer than the target version (`ms.set_device` with a 2.0 target,
-      `mindspore.mint` before 2.5).
+      `mindspore.mint` before 2.5). When the target has the same name under another
+      module, the message says how the target spells it and the fix rewrites to that
+      spelling: with a 1.7 target `mindspore.dataset.vision.RandomCropDecodeResize`
+      is `vision.c_transforms.RandomCropDecodeResize`, `transforms.TypeCast` is
+      `transforms.c_transforms.TypeCast`, `mindspore.train.ModelCheckpoint` is
+      `mindspore.train.callback.ModelCheckpoint`; with 1.5, `ms.set_context` is
+      `ms.context.set_context`. The candidates come from the API index: the same
+      name, of the same kind, existing at the target, in a module the rename tables
+      pair with the script's one (`c_transforms` and `vision`, `train.callback` and
+      `train`, `context` and `mindspore`), else the same object under another path.
     Aliases (`import mindspore.nn as mnn`, `from mindspore import nn as N`,
     `ms.nn.X`) are resolved; the script's own definitions shadow MindSpore names;
     code under `try/except ImportError` or a version/`hasattr` test is left alone.
@@ -67,7 +76,13 @@ class RemovedApi(Rule):
     versus `vision.Normalize` (`is_hwc=True` by default), and `ms_function` called with
     `input_signature`/`hash_args`/`jit_config`, which `jit` does not take.
     `ops.ResizeBilinear` has no automatic fix (`ops.interpolate` or
-    `ops.ResizeBilinearV2` differ in corner alignment).
+    `ops.ResizeBilinearV2` differ in corner alignment). A rewrite to the target's
+    spelling of a moved name is safe when exactly one module of the best rank has the
+    name, of the same kind and with the same parameters as the nearest release that
+    has the script's spelling; otherwise it is unsafe and the message says why
+    (`vision.RandomCrop` at 1.7: both `c_transforms` and `py_transforms` have it, the
+    first is proposed; `vision.Normalize`: its parameters differ). A from-import
+    whose names move to different modules is split.
     """
     invalid = [
         Example("import mindspore.dataset.vision.c_transforms as CV\nop = CV.Resize(32)\n", expect=(1,),
