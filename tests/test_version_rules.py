@@ -308,3 +308,18 @@ def test_ms804_claim_and_fix_on_the_installed_wheel(tmp_path):
     after = _run_script(path)
     assert after.returncode == 0, after.stderr[-2000:]
     assert "WEIGHT [0.5, 0.5, 0.5, 0.5]" in after.stdout
+
+
+def test_sibling_spelling_for_a_name_the_module_never_had():
+    from msfix.knowledge.moves import sibling_spelling
+
+    idx = load_index()
+    v17 = idx.resolve_version("1.7")
+    sp = sibling_spelling(idx, "mindspore.dataset.transforms.c_transforms.RandomCrop", v17)
+    assert (sp.qualname, sp.safe) == ("mindspore.dataset.vision.c_transforms.RandomCrop", True)
+    sp = sibling_spelling(idx, "mindspore.dataset.vision.c_transforms.TypeCast", v17)
+    assert (sp.qualname, sp.safe) == ("mindspore.dataset.transforms.c_transforms.TypeCast", True)
+    sp = sibling_spelling(idx, "mindspore.nn.relu", idx.resolve_version("2.10"))
+    assert sp.qualname == "mindspore.ops.relu" and not sp.safe
+    # a name some release has is target_spelling's case
+    assert sibling_spelling(idx, "mindspore.dataset.vision.RandomCrop", v17) is None

@@ -128,4 +128,48 @@ def target_spelling(idx: ApiIndex, missing: str, version: str) -> Spelling | Non
     return Spelling(q, safe=not notes, others=tuple(best[1:]), note="; ".join(notes))
 
 
-__all__ = ["Spelling", "related_modules", "spellings", "target_spelling"]
+def sibling_spelling(idx: ApiIndex, missing: str, version: str) -> Spelling | None:
+    """For a name no indexed release has in the script's module (`RandomCrop` looked for
+    in `mindspore.dataset.transforms.c_transforms`): the same class or function at
+    `version` in a module of the same name under another package
+    (`mindspore.dataset.vision.c_transforms`), else in a sibling module of the same
+    package (`mindspore.dataset.transforms.RandomCrop` -> `mindspore.dataset.vision`).
+    Safe when exactly one module of the first rank has it (a sibling module's name, as
+    `nn.relu` -> `ops.relu`, is never safe: the APIs may differ). None when
+    `missing` exists in some release (that is `target_spelling`'s case)."""
+    if "." not in missing or idx.versions_of(missing):
+        return None
+    parent, leaf = missing.rsplit(".", 1)
+    if idx.kind(parent, version) != "module" or "." not in parent:
+        return None
+    grand, seg = parent.rsplit(".", 1)
+    ranked: list = [[], []]
+    for q in sorted(_by_leaf(idx).get(leaf, ())):
+        if not _public(q) or idx.exists(q, version) is not True or idx.kind(q, version) not in ("class", "function"):
+            continue
+        qp = q.rsplit(".", 1)[0]
+        if idx.kind(qp, version) != "module" or "." not in qp:
+            continue
+        qg, qs = qp.rsplit(".", 1)
+        if qs == seg and qg != grand and qg.rsplit(".", 1)[0] == grand.rsplit(".", 1)[0]:
+            ranked[0].append(q)
+        elif qg == grand and qs != seg and not _implementation(idx, q, version):
+            ranked[1].append(q)
+    for rank, best in enumerate(ranked):
+        if best:
+            notes = ["also in " + ", ".join(f"`{o.rsplit('.', 1)[0]}`" for o in best[1:])] if len(best) > 1 else []
+            if rank == 1:
+                notes.append("a name of a sibling module: check the arguments")
+            return Spelling(best[0], safe=not notes, others=tuple(best[1:]), note="; ".join(notes))
+    return None
+
+
+def _implementation(idx: ApiIndex, q: str, version: str) -> bool:
+    """`q` is where a name reachable from its package is defined (vision.transforms.X
+    for vision.X): the package's spelling is the one to propose."""
+    parent = q.rsplit(".", 1)[0]
+    pkg = parent.rsplit(".", 1)[0]
+    return idx.exists(f"{pkg}.{q.rsplit('.', 1)[1]}", version) is True
+
+
+__all__ = ["Spelling", "related_modules", "sibling_spelling", "spellings", "target_spelling"]
