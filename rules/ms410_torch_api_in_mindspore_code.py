@@ -7,7 +7,7 @@ from typing import Dict, Optional, Set
 import libcst as cst
 
 from msfix.analysis.network import network
-from msfix.analysis.training import is_tensor, optimizer_type
+from msfix.analysis.training import device_targets, is_tensor, optimizer_type
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.knowledge.api_queries import short, target
 from msfix.knowledge.torch_map import counterpart
@@ -25,6 +25,12 @@ KIND_TEXT = {
 }
 
 
+def on_cpu(m) -> bool:
+    """The script sets the device, and only to CPU."""
+    devs = device_targets(m)
+    return bool(devs) and all(isinstance(d, str) and d.upper() == "CPU" for d in devs)
+
+
 def is_torch(q: Optional[str]) -> bool:
     return bool(q) and (q == "torch" or q.startswith("torch."))
 
@@ -32,6 +38,19 @@ def is_torch(q: Optional[str]) -> bool:
 def _fn_name(scope) -> str:
     node = scope.node
     return node.name.value if isinstance(node, cst.FunctionDef) else scope.name
+
+
+def _spelling(ctx, qualname: str):
+    """How new code names a MindSpore API: through a module the script already binds
+    (`nn.Dense` after `from mindspore import nn`), else `ms.<path>` (with the import
+    statement to add when `mindspore` is not bound)."""
+    parts = qualname.split(".")
+    for i in range(len(parts) - 1, 1, -1):
+        alias = ctx.module_alias(".".join(parts[:i]))
+        if alias is not None:
+            return ".".join([alias] + parts[i:]), None
+    alias, imp = ctx.ensure_module("mindspore", "ms")
+    return f"{alias}.{qualname[len('mindspore.'):]}", imp
 
 
 class MindSporeContexts:
@@ -117,7 +136,11 @@ class TorchApiInMindSporeCode(Rule):
     the target has it, else `mindspore.ops` / `mindspore.nn`, and the kind of
     difference (consistent, which parameters are renamed, which torch parameters
     MindSpore lacks, which defaults differ, or the table's note). A counterpart is
-    named only when the API index says the target release has it.
+    named only when the API index says the target release has it. A script that sets
+    the CPU device (`ms.set_device("CPU")`, `set_context(device_target="CPU")`) gets
+    the r2.2 table's `ops` / `nn` counterpart first: on the 2.10 CPU wheel some `mint`
+    operators have no kernel (`mint.nn.MSELoss`, `mint.nn.CrossEntropyLoss`,
+    `mint.nn.Conv2d`, `mint.argmax`: "The kernel ... unregistered").
 
     ## When it applies
     Torch used on purpose is not reported: a script that loads `.pth` weights with
@@ -172,8 +195,7 @@ class TorchApiInMindSporeCode(Rule):
     another difference (data types, a note). No fix when there is no counterpart at
     the target, when a torch parameter MindSpore lacks is passed, when a parameter
     whose default differs is left to its default, for r1.10 mappings to Primitive
-    classes, or when the arguments do not carry over. `mindspore.mint` operators
-    follow the torch signature but some have no CPU kernel (`mint.argmax` on 2.10).
+    classes, or when the arguments do not carry over.
     Once nothing of torch is left, MS411 removes the import.
     """
     invalid = [
@@ -245,7 +267,8 @@ class TorchApiInMindSporeCode(Rule):
         callee = ctx.source(site.node.func)
         shown = f"`{callee}(...)`" + (f" (`{tq}`)" if callee != tq else "")
         head = f"{shown} builds a PyTorch object used {where}" if built else f"{shown} is a PyTorch call {where}"
-        mp, own = counterpart(tq, idx, version)
+        classic = on_cpu(ctx.model)
+        mp, own = counterpart(tq, idx, version, classic)
         ver = short(version)
         if mp is None:
             if own is not None and own.ms:
@@ -256,7 +279,10 @@ class TorchApiInMindSporeCode(Rule):
             ctx.report(site.node, msg, top=site.top)
             return
         detail = self._detail(mp)
-        msg = f"{head}; its MindSpore {ver} counterpart is `{mp.ms}` ({detail}; MindSpore's {mp.branch} mapping table)"
+        msg = f"{head}; its MindSpore {ver} counterpart is `{mp.ms}` ({detail}; MindSpore's {mp.branch} mapping table"
+        if classic and mp.branch == "r2.2":
+            msg += "; `ops`/`nn` rather than `mint`, as the script runs on CPU, where some `mint` operators have no kernel"
+        msg += ")"
         fix, why_not = self._fix(ctx, site, mp, idx, version)
         if fix is None and why_not:
             msg += f"; not rewritten: {why_not}"
@@ -314,8 +340,7 @@ class TorchApiInMindSporeCode(Rule):
                 return None, f"`{mp.ms}` has no parameter `{new}`"
             if new != name:
                 edits.append(ctx.replace(a.keyword, new, site.top))
-        alias, imp = ctx.ensure_module("mindspore", "ms")
-        new_callee = f"{alias}.{mp.ms[len('mindspore.'):]}"
+        new_callee, imp = _spelling(ctx, mp.ms)
         edits.insert(0, ctx.replace(call.func, new_callee, site.top))
         ie = ctx.imports_edit([imp])
         if ie is not None:

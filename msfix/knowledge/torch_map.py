@@ -7,7 +7,9 @@ the master table (both mapped to ``mindspore.mint`` where it has the API). A cou
 offered only when the API index says it is a public function or class at the target
 version; when the target's own table names one the target lacks, the other tables are
 tried in order (the newest first for 2.x, so ``mint`` where the target has it, else
-``ops`` / ``nn``).
+``ops`` / ``nn``). For a script that sets the CPU device, the r2.2 table's ``ops`` / ``nn``
+counterparts come first: on the 2.10 CPU wheel ``mint.nn.MSELoss``, ``mint.nn.CrossEntropyLoss``,
+``mint.nn.Conv2d`` and ``mint.argmax`` raise "The kernel ... unregistered".
 """
 from __future__ import annotations
 
@@ -47,9 +49,13 @@ def load() -> Dict[str, dict]:
     return out
 
 
-def branch_order(version: str) -> Tuple[str, ...]:
-    """Docs branches to try for a target version, the target's own first."""
+def branch_order(version: str, classic: bool = False) -> Tuple[str, ...]:
+    """Docs branches to try for a target version, the target's own first. With `classic`
+    (a script that runs on CPU, where some `mindspore.mint` operators have no kernel), the
+    r2.2 table's `ops` / `nn` counterparts come first from 2.0 on."""
     k = _vkey(version)[:2]
+    if classic and k >= (2, 0):
+        return ("r2.2", "master", "r2.6.0", "r1.10") if k >= (2, 7) else ("r2.2", "r2.6.0", "master", "r1.10")
     if k < (2, 0):
         return ("r1.10", "r2.2", "r2.6.0", "master")
     if k < (2, 6):
@@ -79,13 +85,14 @@ def available(idx: ApiIndex, qualname: str, version: str) -> bool:
     return idx.exists(qualname, version) is True and idx.kind(qualname, version) in ("function", "class")
 
 
-def counterpart(torch: str, idx: ApiIndex, version: str) -> Tuple[Optional[Mapping], Optional[Mapping]]:
+def counterpart(torch: str, idx: ApiIndex, version: str,
+                classic: bool = False) -> Tuple[Optional[Mapping], Optional[Mapping]]:
     """(the mapping to use at `version`, or None; the target's own table entry, which may
-    name an API the target lacks)."""
+    name an API the target lacks). `classic`: prefer `ops` / `nn` (see branch_order)."""
     found = entries(torch)
     if not found:
         return None, None
-    order = branch_order(version)
+    order = branch_order(version, classic)
     own = next((found[b] for b in order if b in found), None)
     for b in order:
         mp = found.get(b)
