@@ -9,6 +9,7 @@ import libcst as cst
 from msfix.analysis.network import network
 from msfix.analysis.training import device_targets, is_tensor, optimizer_type
 from msfix.diagnostics import Applicability, Fix, Severity
+from msfix.knowledge.api import load_torch_table
 from msfix.knowledge.api_queries import short, target
 from msfix.knowledge.torch_map import counterpart
 from msfix.rule import Example, Rule
@@ -38,6 +39,15 @@ def is_torch(q: Optional[str]) -> bool:
 def _fn_name(scope) -> str:
     node = scope.node
     return node.name.value if isinstance(node, cst.FunctionDef) else scope.name
+
+
+def _curated(torch_q: str) -> Optional[dict]:
+    """msfix's own torch table (torch_to_mindspore.json, shared with MS101/MS105), for
+    torch APIs MindSpore's mapping tables leave out (`torch.no_grad`, `TensorDataset`)."""
+    for entry in load_torch_table().get("missing", {}).values():
+        if entry.get("torch") == torch_q:
+            return entry
+    return None
 
 
 def _spelling(ctx, qualname: str):
@@ -136,7 +146,9 @@ class TorchApiInMindSporeCode(Rule):
     the target has it, else `mindspore.ops` / `mindspore.nn`, and the kind of
     difference (consistent, which parameters are renamed, which torch parameters
     MindSpore lacks, which defaults differ, or the table's note). A counterpart is
-    named only when the API index says the target release has it. A script that sets
+    named only when the API index says the target release has it (for torch APIs the
+    tables leave out, such as `torch.no_grad`, the message gives msfix's own torch table's
+    advice, shared with MS101/MS105). A script that sets
     the CPU device (`ms.set_device("CPU")`, `set_context(device_target="CPU")`) gets
     the r2.2 table's `ops` / `nn` counterpart first: on the 2.10 CPU wheel some `mint`
     operators have no kernel (`mint.nn.MSELoss`, `mint.nn.CrossEntropyLoss`,
@@ -276,6 +288,10 @@ class TorchApiInMindSporeCode(Rule):
                        f"MindSpore {ver} does not have")
             else:
                 msg = f"{head}; MindSpore's PyTorch mapping tables name no MindSpore counterpart"
+                known = _curated(tq)
+                if known is not None:
+                    use, note = known.get("use"), known.get("note")
+                    msg += (f"; use `{use}`" if use else "") + (f" ({note})" if note else "")
             ctx.report(site.node, msg, top=site.top)
             return
         detail = self._detail(mp)
