@@ -323,3 +323,11 @@ def test_sibling_spelling_for_a_name_the_module_never_had():
     assert sp.qualname == "mindspore.ops.relu" and not sp.safe
     # a name some release has is target_spelling's case
     assert sibling_spelling(idx, "mindspore.dataset.vision.RandomCrop", v17) is None
+
+
+def test_a_defining_module_only_is_proposed_as_unsafe():
+    # nn.CrossEntropyLoss is exported from 1.8.1; 1.8.0 has the class in nn.loss.loss only
+    idx = load_index()
+    sp = target_spelling(idx, "mindspore.nn.CrossEntropyLoss", "1.8.0")
+    assert sp.qualname == "mindspore.nn.loss.loss.CrossEntropyLoss" and not sp.safe
+    assert "does not export it" in sp.note
