@@ -302,13 +302,20 @@ class RemovedApi(Rule):
             base = m.resolve(sub.value, scope, None)
             if base == old_parent and new_parent.startswith(old_parent + "."):
                 text = m.module.code_for_node(sub.value) + new_parent[len(old_parent):] + "." + leaf
-                return make(f"Use `{new}`", ctx.replace(sub, text, top))
+                load = self._load_submodule(ctx, new_parent, base)
+                if load is False:
+                    return None
+                return make(f"Use `{new}`", ctx.replace(sub, text, top), *([load] if load else []))
             root = sub
             while isinstance(root, cst.Attribute):
                 root = root.value
             root_q = m.resolve(root, scope, None) if isinstance(root, cst.Name) else None
             if root_q and (new == root_q or new.startswith(root_q + ".")):
-                return make(f"Use `{new}`", ctx.replace(sub, root.value + new[len(root_q):], top))
+                load = self._load_submodule(ctx, new_parent, root_q)
+                if load is False:
+                    return None
+                return make(f"Use `{new}`", ctx.replace(sub, root.value + new[len(root_q):], top),
+                            *([load] if load else []))
             return None
         if not isinstance(rec.node, cst.ImportFrom) or alias is None or rec.star:
             return None
@@ -332,3 +339,25 @@ class RemovedApi(Rule):
             return q.rsplit(".", 1)[0]
         sp = target_spelling(idx, q, version)
         return sp.qualname.rsplit(".", 1)[0] if sp is not None else None
+
+    @staticmethod
+    def _load_submodule(ctx, module, reached):
+        """A dotted use that now goes through a submodule the script does not import
+        (`vision.c_transforms.X` after `import mindspore.dataset.vision as vision`)
+        needs `import <module>` so that the attribute is there: the edit adding it,
+        None when nothing is needed, False when it cannot be added (the name
+        `mindspore` is bound to something else)."""
+        if module == reached:
+            return None
+        m = ctx.model
+        for rec in m.imports:
+            if rec.module is None and any(n == module or n.startswith(module + ".") for n, _, _ in rec.names):
+                return None
+            if rec.module is not None and (rec.module == module or rec.module.startswith(module + ".")):
+                return None
+        root = module.split(".")[0]
+        bound = m.module_scope.bindings.get(root, [])
+        if any(b.kind != "import" or not (b.qualname or "").startswith(root) for b in bound):
+            return False
+        edit = ctx.imports_edit([f"import {module}"])
+        return edit if edit is not None else False

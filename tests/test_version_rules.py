@@ -117,7 +117,10 @@ FIXED = {
     # 1.5: every 2.x name spelled the 1.5 way
     ("new", "1.5"): (NEW.replace("from mindspore.dataset.vision import", "from mindspore.dataset.vision.c_transforms import")
                      .replace("from mindspore.train import", "from mindspore.train.callback import")
-                     .replace("from mindspore import load_checkpoint\n", "from mindspore import load_checkpoint\nfrom mindspore import ops\n")
+                     # a use through a submodule the script does not import gets its import
+                     .replace("from mindspore import load_checkpoint\n",
+                              "from mindspore import load_checkpoint\nimport mindspore.context\n"
+                              "import mindspore.dataset.transforms.c_transforms\nfrom mindspore import ops\n")
                      .replace("ms.set_context(mode=ms.GRAPH_MODE)", "ms.context.set_context(mode=ms.context.GRAPH_MODE)")
                      .replace("vision.RandomCrop(32), vision.HWC2CHW()", "vision.c_transforms.RandomCrop(32), vision.c_transforms.HWC2CHW()")
                      .replace("transforms.TypeCast(", "transforms.c_transforms.TypeCast(")
@@ -331,3 +334,13 @@ def test_a_defining_module_only_is_proposed_as_unsafe():
     sp = target_spelling(idx, "mindspore.nn.CrossEntropyLoss", "1.8.0")
     assert sp.qualname == "mindspore.nn.loss.loss.CrossEntropyLoss" and not sp.safe
     assert "does not export it" in sp.note
+
+
+def test_a_use_through_an_unimported_submodule_imports_it(tmp_path):
+    path = tmp_path / "train.py"
+    path.write_text("import mindspore.dataset.vision as vision\nop = vision.RandomCropDecodeResize(32)\n")
+    res = run(tmp_path, "fix", "--no-cache", "--select", "MS103", "--write", "--target-version", "1.7", "train.py")
+    assert res.exit_code == 0, res.output
+    assert path.read_text() == ("import mindspore.dataset.vision as vision\n"
+                                "import mindspore.dataset.vision.c_transforms\n"
+                                "op = vision.c_transforms.RandomCropDecodeResize(32)\n")
