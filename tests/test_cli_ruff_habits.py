@@ -426,3 +426,19 @@ def test_plugin_codes_must_not_collide(tmp_path):
     assert proc.returncode == 2
     assert "rule code MS202 (team-no-literal-learning-rate) is already used by msfix" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_ms602_unsafe_fix_changes_the_named_constant_on_disk(tmp_path):
+    # issue point 10, through the CLI on a real file: the constant read only by the
+    # optimizer changes, the call keeps the name, nothing is left unused
+    f = write(tmp_path / "train.py", (
+        "import mindspore.dataset as ds\nfrom mindspore import nn, Model\n"
+        "learning_rate = 0.1\n"
+        "data = ds.MnistDataset('m', usage='train').batch(32)\n"
+        "opt = nn.Momentum(net.trainable_params(), learning_rate, 0.9)\n"
+        "Model(net, loss, opt).train(10, data)\n"))
+    r = run("fix", "--write", "--unsafe-fixes", "--select", "MS602", str(f))
+    assert r.exit_code == 0, r.output
+    text = f.read_text(encoding="utf-8")
+    assert "learning_rate = 0.0125\n" in text
+    assert "nn.Momentum(net.trainable_params(), learning_rate, 0.9)" in text
