@@ -4,9 +4,9 @@ from typing import Dict, Optional, Set
 
 import libcst as cst
 
-from msfix.analysis.network import nn_class, network
+from msfix.analysis.network import CompiledFunction, nn_class, network
 from msfix.diagnostics import Applicability, Fix, Severity
-from msfix.knowledge.api_queries import target
+from msfix.knowledge.api_queries import short, target
 from msfix.rule import Example, Rule
 from msfix.rules._network import compiled_label, expr_text, replace_expr
 
@@ -49,7 +49,9 @@ class GraphUnsupportedMethod(Rule):
     ## What it does
     Flags calls of the Parameter methods `set_data`, `init_data`, `set_dtype` and
     `asnumpy` in code MindSpore compiles (the `construct` of the script's
-    Cells when it sets GRAPH_MODE, `@jit` functions and methods, and what these call)
+    Cells when it sets GRAPH_MODE, or with a target before 2.0 unless it sets another
+    mode: GRAPH_MODE was the default until 2.0 made PyNative the default; `@jit`
+    functions and methods; and what these call)
     when the receiver is a Parameter: an attribute the Cell binds to
     `Parameter(...)`, a module-level `Parameter(...)`, or a Parameter of a
     `mindspore.nn` layer (`self.fc.weight`, `self.bn.gamma`), also through `.data`.
@@ -149,7 +151,7 @@ class GraphUnsupportedMethod(Rule):
         idx, version = target(ctx)
         module_params = {name for name, bs in m.module_scope.bindings.items()
                          if bs and all(b.kind == "assign" and self._is_parameter_call(m, b.value) for b in bs)}
-        for cf in net.compiled():
+        for cf in net.compiled() + self._default_graph_mode(m, net, idx, version):
             cell_params, layers = self._cell_attrs(m, net, cf.cell) if cf.cell is not None else (set(), {})
             for site in net.calls_in(cf.node):
                 func = site.node.func
@@ -171,6 +173,40 @@ class GraphUnsupportedMethod(Rule):
                     f"{METHODS[method]}",
                     fix=fix, top=cf.top,
                 )
+
+    @staticmethod
+    def _default_graph_mode(m, net, idx, version):
+        """Before 2.0 GRAPH_MODE was the default mode (MindSpore 1.x programming guide:
+        "By default, MindSpore is in Graph mode"; 2.0 made PYNATIVE_MODE the default):
+        with a 1.x target, the `construct` of every Cell (and the Cell methods it calls)
+        is compiled unless the script sets another mode."""
+        order = list(idx.versions)
+        if order.index(version) >= order.index(idx.resolve_version("2.0")) or net.graph_mode_site() is not None:
+            return []
+        for site in m.calls_to("mindspore.set_context"):
+            if site.keyword("mode") is not None or site.has_star_args:
+                return []  # the script chooses a mode (PyNative, or one msfix cannot read)
+        done = {id(cf.node) for cf in net.compiled()}
+        why = f"GRAPH_MODE is the default mode before 2.0 (the target is {short(version)})"
+        out, todo = [], []
+        for cell in m.cells.values():
+            fn = cell.methods.get("construct")
+            if fn is not None:
+                todo.append(CompiledFunction(fn, cell.top, cell, why))
+        while todo:
+            cf = todo.pop(0)
+            if id(cf.node) in done:
+                continue
+            done.add(id(cf.node))
+            out.append(cf)
+            for site in net.calls_in(cf.node):
+                func = site.node.func
+                if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+                    got = net.method(cf.cell, func.attr.value)
+                    if got is not None and not got[1].decorators:
+                        label = cf.via or cf.node.name.value
+                        todo.append(CompiledFunction(got[1], got[0].top, cf.cell, why, f"{label} -> {got[1].name.value}"))
+        return out
 
     # ------------------------------------------------------------------ receivers
     @staticmethod

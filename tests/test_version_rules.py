@@ -344,3 +344,34 @@ def test_a_use_through_an_unimported_submodule_imports_it(tmp_path):
     assert path.read_text() == ("import mindspore.dataset.vision as vision\n"
                                 "import mindspore.dataset.vision.c_transforms\n"
                                 "op = vision.c_transforms.RandomCropDecodeResize(32)\n")
+
+
+NO_MODE = textwrap.dedent('''\
+    from mindspore import nn
+
+
+    class Net(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Dense(4, 2)
+
+        def construct(self, x):
+            self.fc.weight.set_data(self.fc.weight * 0.5)
+            return self.fc(x)
+    ''')
+
+
+@pytest.mark.parametrize("version,lines", [("1.5", [10]), ("1.10", [10]), ("2.0", []), ("2.10", [])])
+def test_ms804_graph_mode_is_the_default_before_2_0(tmp_path, version, lines):
+    # no set_context: 1.x compiles construct (GRAPH_MODE default), 2.x runs it in PyNative
+    (tmp_path / "train.py").write_text(NO_MODE)
+    diags = check(tmp_path, version, "MS804")
+    assert [d["line"] for d in diags] == lines
+    if lines:
+        assert f"GRAPH_MODE is the default mode before 2.0 (the target is {version})" in diags[0]["message"]
+
+
+def test_ms804_pynative_set_explicitly_at_1x(tmp_path):
+    (tmp_path / "train.py").write_text("from mindspore import context\n"
+                                       "context.set_context(mode=context.PYNATIVE_MODE)\n" + NO_MODE)
+    assert check(tmp_path, "1.8", "MS804") == []
