@@ -43,8 +43,9 @@ class GraphUnsupportedMethod(Rule):
     severity = Severity.ERROR
     summary = "`param.set_data(...)`, `param.asnumpy()` and other Parameter methods the graph compiler rejects in `construct`/`@jit`."
     fix_applicability = Applicability.UNSAFE
-    versions = ("checked on MindSpore 2.10 (GRAPH_MODE and @jit); the 1.x wheels are not installable "
-                "here, so older targets are checked the same way unverified; `ops.assign` exists in every indexed release")
+    versions = ("checked on MindSpore 2.10 (GRAPH_MODE and @jit); before 2.0, construct is compiled by default "
+                "(GRAPH_MODE was the default mode); the 1.x wheels are not installable here, so the 1.x compile "
+                "errors are not run; `ops.assign` exists in every indexed release")
     doc = """
     ## What it does
     Flags calls of the Parameter methods `set_data`, `init_data`, `set_dtype` and
