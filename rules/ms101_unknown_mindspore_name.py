@@ -9,6 +9,7 @@ from msfix.diagnostics import Applicability, Edit, Fix, Severity
 from msfix.knowledge.api import load_index, load_torch_table
 from msfix.knowledge.api_queries import data, guarded
 from msfix.knowledge.mindcv import load_registry, normalize
+from msfix.knowledge.moves import sibling_spelling
 from msfix.rule import Example, Rule
 
 # Keywords of a model-zoo call that mean mindcv's `num_classes` (the MindSpore models
@@ -213,6 +214,10 @@ class UnknownMindSporeName(Rule):
       module is a candidate only where the name is used as a module (`ms.NN.Dense`),
       and names msfix's own tables map (`ops.CrossEntropy`, PyTorch's loss: use
       `ops.cross_entropy`; `ds.DataLoader`) get that advice, not a rename.
+    - a name that no release has in its module but the target has in a module of the
+      same name elsewhere (`RandomCrop` looked for in `transforms.c_transforms`, which
+      1.7 has in `vision.c_transforms`) is pointed at that module, imported before the
+      first use when the script does not bind it yet; the message names it.
 
     Otherwise the message names the MindSpore equivalent of a PyTorch name, close
     names in the same module, or says that mindcv has no such model.
@@ -257,6 +262,13 @@ class UnknownMindSporeName(Rule):
             model = qualname.rsplit(".", 1)[1]
             extra = hint(idx, missing, version, near, zoo, model)
             fix = None
+            sibling = None if near or zoo or curated(missing) else sibling_spelling(idx, missing, version)
+            if sibling is not None:
+                # the same name in a module of the same name elsewhere (RandomCrop looked for
+                # in transforms.c_transforms lives in vision.c_transforms)
+                extra = (f"MindSpore {version} has it as `{sibling.qualname}`"
+                         + (f" ({sibling.note})" if sibling.note else ""))
+                fix = self.sibling_fix(ctx, node, qualname, missing, sibling.qualname, top)
             if len(near) == 1:
                 fix = self.rename_fix(ctx, node, qualname, missing, near[0], top)
             elif zoo and len(zoo) == 1 and not near:
@@ -286,6 +298,29 @@ class UnknownMindSporeName(Rule):
                 return None
         return Fix.unsafe(f"Rename to `{new}` (same name but for case/underscores)",
                           ctx.replace(target.attr, new, top))
+
+    @staticmethod
+    def sibling_fix(ctx, node, qualname: str, missing: str, new: str, top: int):
+        """Point a dotted use (`c_transforms.RandomCrop`) at the module that has the
+        name, imported (before the first use) if the script does not bind it yet."""
+        if not isinstance(node, cst.Attribute):
+            return None
+        target = node
+        for _ in range(qualname.count(".") - missing.count(".")):
+            target = target.value
+            if not isinstance(target, cst.Attribute):
+                return None
+        root = target
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        read = ctx.model.read_of(root) if isinstance(root, cst.Name) else None
+        module, leaf = new.rsplit(".", 1)
+        alias, stmt = ctx.ensure_module(module, module.rsplit(".", 1)[1], before=read.order if read else None)
+        edits = [ctx.replace(target, f"{alias}.{leaf}", top)]
+        imp = ctx.imports_edit([stmt])
+        if imp is not None:
+            edits.append(imp)
+        return Fix.unsafe(f"Use `{new}`", *edits)
 
     @staticmethod
     def zoo_fix(ctx, site, model: str):

@@ -375,3 +375,33 @@ def test_ms804_pynative_set_explicitly_at_1x(tmp_path):
     (tmp_path / "train.py").write_text("from mindspore import context\n"
                                        "context.set_context(mode=context.PYNATIVE_MODE)\n" + NO_MODE)
     assert check(tmp_path, "1.8", "MS804") == []
+
+
+def test_ms101_names_the_module_that_has_it_at_the_target_and_imports_it(tmp_path):
+    # `RandomCrop` never lived in transforms.c_transforms: at 1.7 it is in vision.c_transforms
+    f = tmp_path / "a.py"
+    f.write_text("import mindspore.dataset as ds\n"
+                 "import mindspore.dataset.transforms.c_transforms as C\n\n"
+                 "data = ds.MnistDataset('m')\n"
+                 "data = data.map([C.RandomCrop(28), C.TypeCast(1)], 'image')\n", encoding="utf-8")
+    r = CliRunner().invoke(main_cli(), ["check", "--no-cache", "--target-version", "1.7", "--output-format", "concise",
+                                        str(f)])
+    assert r.exit_code == 1
+    assert ("MS101 `mindspore.dataset.transforms.c_transforms` has no attribute `RandomCrop` in MindSpore 1.7.0"
+            in r.output)
+    assert "MindSpore 1.7.0 has it as `mindspore.dataset.vision.c_transforms.RandomCrop`" in r.output
+    r = CliRunner().invoke(main_cli(), ["fix", "--write", "--unsafe-fixes", "--no-cache", "--target-version", "1.7",
+                                        str(f)])
+    assert r.exit_code == 0, r.output
+    assert f.read_text(encoding="utf-8") == (
+        "import mindspore.dataset as ds\n"
+        "import mindspore.dataset.transforms.c_transforms as C\n"
+        "from mindspore.dataset.vision import c_transforms\n\n"
+        "data = ds.MnistDataset('m')\n"
+        "data = data.map([c_transforms.RandomCrop(28), C.TypeCast(1)], 'image')\n")
+
+
+def main_cli():
+    from msfix.cli import main
+
+    return main
