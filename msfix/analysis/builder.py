@@ -102,6 +102,7 @@ class _Builder:
         self.lex: List[Scope] = []
         self.not_read: Set[int] = set()
         self.globals_in: List[Scope] = []  # scopes with a `global` statement
+        self.suites: List[int] = []  # ids of the enclosing indented blocks
 
     def _handler(self, t: type):
         h = self._handlers.get(t)
@@ -141,7 +142,8 @@ class _Builder:
         s = scope or self.scope
         s.add(Binding(name=name, kind=kind, node=node, scope=s, order=self.counter, top=self.top,
                       value=value, qualname=qualname,
-                      statement=self.statements[-1] if self.statements else None))
+                      statement=self.statements[-1] if self.statements else None,
+                      suite=tuple(self.suites)))
 
     def _lex(self) -> Scope:
         return self.lex[-1] if self.lex else self.scope
@@ -234,6 +236,15 @@ class _Builder:
         elif isinstance(target, cst.StarredElement):
             self._bind_target(target.value, "other")
 
+    def visit_IndentedBlock(self, node) -> None:
+        self.suites.append(id(node))
+
+    def leave_IndentedBlock(self, node) -> None:
+        self.suites.pop()
+
+    visit_SimpleStatementSuite = visit_IndentedBlock
+    leave_SimpleStatementSuite = leave_IndentedBlock
+
     # -- module ---------------------------------------------------------------
     def visit_Module(self, node: cst.Module) -> None:
         self.top_index = {id(s): i for i, s in enumerate(node.body)}
@@ -279,17 +290,21 @@ class _Builder:
     # -- assignments ----------------------------------------------------------
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         self.m.store_targets.add(id(node.target))
+        self.m.store_nodes.append(node.target)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         self.m.store_targets.add(id(node.target))
+        self.m.store_nodes.append(node.target)
         self._stores(node.target)
 
     def visit_Del(self, node: cst.Del) -> None:
         self.m.store_targets.add(id(node.target))
+        self.m.store_nodes.append(node.target)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for t in node.targets:
             self.m.store_targets.add(id(t.target))
+            self.m.store_nodes.append(t.target)
             self._stores(t.target)
         if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) and isinstance(node.value, cst.Call):
             self.assign_target[id(node.value)] = node.targets[0].target.value

@@ -72,6 +72,7 @@ class Binding:
     value: Optional[cst.BaseExpression] = None  # assigned expression, if a simple assignment
     qualname: Optional[str] = None  # for imports: the qualified name bound
     statement: Optional[cst.CSTNode] = None  # the whole statement (for moves)
+    suite: tuple = ()  # ids of the enclosing indented blocks (same tuple: same branch of the code)
 
 
 @dataclass(eq=False)
@@ -263,6 +264,7 @@ class ScriptModel:
         self._read_by_node: Dict[int, NameRead] = {}
         self.global_bound: set = set()  # names a `global` statement binds from inside a function
         self.has_star_import = False
+        self.store_nodes: List[cst.CSTNode] = []  # assignment / augmented assignment / del targets
 
     # -- names ------------------------------------------------------------------
     def lookup(self, name: str, scope: Scope, order: Optional[int] = None) -> Optional[Binding]:

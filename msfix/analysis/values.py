@@ -60,13 +60,14 @@ def evaluate(model: "ScriptModel", expr: cst.BaseExpression, scope: "Scope", ord
         b = model.lookup(expr.value, scope, order)
         if b is not None and b.kind == "param" and param is not None:
             return param(b, depth + 1)
-        if b is None or b.kind != "assign" or b.value is None:
+        b = _constant_binding(model, expr, scope, order)
+        if b is None:
             return UNKNOWN
-        # only trust names bound once in their scope (constants)
-        if len(b.scope.bindings.get(expr.value, ())) != 1:
-            if b.scope is not scope or order is None:
-                return UNKNOWN
         return evaluate(model, b.value, b.scope, b.order, depth + 1, param)
+    if isinstance(expr, (cst.Attribute, cst.Subscript)) or (
+            isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get"):
+        got = _member(model, expr, scope, order, depth + 1)
+        return UNKNOWN if got is None else got[0]
     if isinstance(expr, cst.UnaryOperation):
         v = ev(expr.expression)
         if v is UNKNOWN or isinstance(v, (str, bytes)) or v is None:
@@ -109,4 +110,457 @@ def evaluate(model: "ScriptModel", expr: cst.BaseExpression, scope: "Scope", ord
             if parts and all(isinstance(p, str) for p in parts) and not any(a.star or a.keyword for a in expr.args):
                 return posixpath.join(*parts)
         return UNKNOWN
+    if isinstance(expr, cst.FormattedString):
+        out = []
+        for part in expr.parts:
+            if isinstance(part, cst.FormattedStringText):
+                out.append(part.value)
+            elif isinstance(part, cst.FormattedStringExpression):
+                if part.conversion is not None or part.format_spec is not None:
+                    return UNKNOWN
+                v = ev(part.expression)
+                if not isinstance(v, (str, int, float)) or isinstance(v, bool):
+                    return UNKNOWN
+                out.append(str(v))
+            else:  # pragma: no cover
+                return UNKNOWN
+        text = "".join(out)
+        if "{" in text or "}" in text or "\\" in text or "b" in expr.start.lower():
+            return UNKNOWN  # escaped braces or backslashes: not worth decoding
+        return text
     return UNKNOWN
+
+
+# --------------------------------------------------------------------------- names
+def _constant_binding(model, name: cst.Name, scope, order):
+    """The assignment a read of `name` takes its value from, when that follows from the
+    order of the code: bound once in its scope, or rebound only in the same block (no
+    branch, loop or `with` body between the bindings), read after them in that scope."""
+    b = model.lookup(name.value, scope, order)
+    if b is None or b.kind != "assign" or b.value is None:
+        return None
+    bs = b.scope.bindings.get(name.value, ())
+    if len(bs) != 1:
+        if b.scope is not scope or order is None:
+            return None
+        if any(x.suite != b.suite for x in bs):
+            return None  # rebound in a branch or a loop: which one runs is not known
+    return b
+
+
+def _name_binding(model, name: cst.Name, scope, order):
+    """Like _constant_binding, also for the first name of `a, b = call()` (kind "other")."""
+    b = model.lookup(name.value, scope, order)
+    if b is None:
+        return None
+    bs = b.scope.bindings.get(name.value, ())
+    if len(bs) != 1 and (b.scope is not scope or order is None or any(x.suite != b.suite for x in bs)):
+        return None
+    if b.kind == "assign" and b.value is not None:
+        return b, b.value
+    if b.kind == "other" and isinstance(b.statement, cst.SimpleStatementLine):
+        for st in b.statement.body:
+            if isinstance(st, cst.Assign) and len(st.targets) == 1 and isinstance(st.targets[0].target, cst.Tuple):
+                els = st.targets[0].target.elements
+                if els and els[0].value is b.node and isinstance(st.value, cst.Call) \
+                        and isinstance(st.value.func, cst.Attribute) and st.value.func.attr.value == "parse_known_args":
+                    return b, cst.Subscript(st.value, [cst.SubscriptElement(cst.Index(cst.Integer("0")))])
+    return None
+
+
+# --------------------------------------------------------------------------- records
+# A record is a value with members the script reads by key or attribute:
+#   ("dict", entries, complete, attr_ok, names)   dict literal, dict(...), EasyDict, SimpleNamespace, dataclass
+#   ("args", parser_info, names)                   an argparse Namespace of parse_args()
+# entries: key -> (value expr, scope, order); names: the variables it is bound to.
+
+_READ_METHODS = frozenset({"get", "keys", "values", "items", "copy", "__getitem__", "__contains__"})
+_EASYDICT = ("easydict.EasyDict", "easydict.edict", "addict.Dict", "attrdict.AttrDict", "munch.Munch")
+
+
+def _cache(model) -> dict:
+    c = getattr(model, "_values_cache", None)
+    if c is None:
+        c = {}
+        model._values_cache = c
+    return c
+
+
+def _mutations(model):
+    """What the script may change in records: attribute names stored on anything but
+    `self`, literal subscript keys stored or deleted, names a mutating method is
+    called on or given to setattr/vars(...).update."""
+    c = _cache(model)
+    got = c.get("mutations")
+    if got is not None:
+        return got
+    attrs, keys, names = set(), set(), set()
+    for t in model.store_nodes:
+        for x in (t.elements if isinstance(t, (cst.Tuple, cst.List)) else (t,)):
+            x = getattr(x, "value", x) if isinstance(x, cst.Element) else x
+            if isinstance(x, cst.Attribute):
+                if not (isinstance(x.value, cst.Name) and x.value.value == "self"):
+                    attrs.add(x.attr.value)
+            elif isinstance(x, cst.Subscript):
+                for el in x.slice:
+                    if isinstance(el.slice, cst.Index) and isinstance(el.slice.value, cst.SimpleString):
+                        try:
+                            keys.add(el.slice.value.evaluated_value)
+                        except Exception:  # pragma: no cover
+                            pass
+                    else:
+                        keys.add(None)  # a computed key: any key may change
+                root = x.value
+                while isinstance(root, (cst.Attribute, cst.Subscript)):
+                    root = root.value
+                if isinstance(root, cst.Name) and None in keys:
+                    names.add(root.value)
+    for site in model.calls:
+        f = site.node.func
+        if isinstance(f, cst.Attribute) and f.attr.value not in _READ_METHODS:
+            root = f.value
+            while isinstance(root, (cst.Attribute, cst.Subscript, cst.Call)):
+                if isinstance(root, cst.Call):  # vars(args).update(...) changes args
+                    root = root.args[0].value if isinstance(root.func, cst.Name) and root.func.value == "vars" \
+                        and root.args else root.func
+                else:
+                    root = root.value
+            if isinstance(root, cst.Name):
+                names.add(root.value)
+        elif isinstance(f, cst.Name) and f.value in ("setattr", "delattr") and site.node.args:
+            a = site.node.args[0].value
+            if isinstance(a, cst.Name):
+                names.add(a.value)
+    got = (attrs, keys, names)
+    c["mutations"] = got
+    return got
+
+
+def _record(model, expr, scope, order, depth, names=(), easy=False):
+    """`easy`: a dict literal inside an EasyDict (converted to an EasyDict itself)."""
+    if depth > 12:
+        return None
+    if isinstance(expr, cst.Name):
+        nb = _name_binding(model, expr, scope, order)
+        if nb is None:
+            return None
+        b, value = nb
+        return _record(model, value, b.scope, b.order, depth + 1, names + (expr.value,))
+    if isinstance(expr, cst.Dict):
+        entries, complete = {}, True
+        for el in expr.elements:
+            if isinstance(el, cst.StarredDictElement):
+                entries, complete = {}, False  # keys before a ** may be overridden
+                continue
+            k = evaluate(model, el.key, scope, order, depth + 1)
+            if not isinstance(k, (str, int)) or isinstance(k, bool):
+                return None
+            entries[k] = (el.value, scope, order)
+        return ("dict", entries, complete, easy, names, easy)
+    if isinstance(expr, (cst.Attribute, cst.Subscript)):
+        if isinstance(expr, cst.Subscript) and _is_parse_call(expr.value, "parse_known_args"):
+            idx = _index(model, expr, scope, order, depth)
+            info = _argparse(model, expr.value, scope, order, depth) if idx == 0 else None
+            return None if info is None else ("args", info, names)
+        got = _member_expr(model, expr, scope, order, depth + 1)
+        if got is None:
+            return None
+        value, vscope, vorder = got[0]
+        return _record(model, value, vscope, vorder, depth + 1, names, easy=got[2] == "easy")
+    if isinstance(expr, cst.Call):
+        if _is_parse_call(expr, "parse_args"):
+            info = _argparse(model, expr, scope, order, depth)
+            return None if info is None else ("args", info, names)
+        q = model.qualname(expr.func, scope, order)
+        fname = expr.func.value if isinstance(expr.func, cst.Name) else None
+        if fname == "vars" and model.lookup("vars", scope, order) is None and len(expr.args) == 1:
+            inner = _record(model, expr.args[0].value, scope, order, depth + 1, names)
+            if inner is not None and inner[0] == "args":
+                return ("args", inner[1], names + inner[2], "keys")
+            return None
+        is_dict = fname == "dict" and model.lookup("dict", scope, order) is None
+        is_ns = q in ("types.SimpleNamespace", "argparse.Namespace")
+        if is_dict or is_ns or q in _EASYDICT:
+            entries, complete = {}, True
+            for a in expr.args:
+                if a.star:
+                    entries, complete = {}, False
+                elif a.keyword is not None:
+                    entries[a.keyword.value] = (a.value, scope, order)
+                elif is_ns:
+                    return None
+                else:
+                    inner = _record(model, a.value, scope, order, depth + 1)
+                    if inner is None or inner[0] != "dict":
+                        return None
+                    entries.update(inner[1])
+                    complete = complete and inner[2]
+            return ("dict", entries, complete, not is_dict, names, q in _EASYDICT)
+        if q and q.startswith("<local>.") and q[8:] in model.functions and not expr.args:
+            fn = model.functions[q[8:]]  # args = get_args(): the value the function returns
+            if len(fn.returns) == 1:
+                return _record(model, fn.returns[0], fn.scope, None, depth + 1, names)
+            return None
+        if q and q.startswith("<local>."):
+            return _dataclass_instance(model, expr, q[8:], scope, order, depth, names)
+    return None
+
+
+def _is_parse_call(expr, method: str) -> bool:
+    return isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == method
+
+
+def _index(model, sub: cst.Subscript, scope, order, depth):
+    if len(sub.slice) != 1 or not isinstance(sub.slice[0].slice, cst.Index):
+        return UNKNOWN
+    return evaluate(model, sub.slice[0].slice.value, scope, order, depth + 1)
+
+
+def _dataclass_instance(model, call, cls_name, scope, order, depth, names):
+    cls = model.classes.get(cls_name)
+    if cls is None or not any(_is_dataclass_decorator(model, d.decorator, scope, order) for d in cls.decorators):
+        return None
+    if cls.bases or any(a.keyword is None for a in call.args):
+        return None  # inherited fields or positional arguments: not followed
+    cscope = None
+    for b in model.module_scope.bindings.get(cls_name, ()):
+        if b.node is cls:
+            cscope = b.scope
+    entries = {}
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+    for st in body:
+        if isinstance(st, cst.SimpleStatementLine):
+            for x in st.body:
+                if isinstance(x, cst.AnnAssign) and isinstance(x.target, cst.Name) and x.value is not None:
+                    v = x.value
+                    if isinstance(v, cst.Call) and model.qualname(v.func, model.module_scope) in (
+                            "dataclasses.field",):
+                        d = next((a.value for a in v.args if a.keyword and a.keyword.value == "default"), None)
+                        if d is None:
+                            continue
+                        v = d
+                    entries[x.target.value] = (v, cscope or model.module_scope, None)
+    for a in call.args:
+        if a.star:
+            return None
+        entries[a.keyword.value] = (a.value, scope, order)
+    return ("dict", entries, False, True, names, False)
+
+
+def _is_dataclass_decorator(model, d, scope, order) -> bool:
+    if isinstance(d, cst.Call):
+        d = d.func
+    return model.qualname(d, scope, order) == "dataclasses.dataclass"
+
+
+def _member_expr(model, expr, scope, order, depth):
+    """((value expr, scope, order), origin node, label) of `rec.k` / `rec["k"]` /
+    `rec.get("k", d)` on a dict-like record, None when unknown."""
+    got = _member(model, expr, scope, order, depth, want_expr=True)
+    return got
+
+
+def _member(model, expr, scope, order, depth, want_expr=False):
+    """(value, origin) of a member read, None when unknown. origin: (label, node) where
+    label is "" or "argparse default"."""
+    if depth > 12:
+        return None
+    default = None
+    if isinstance(expr, cst.Attribute):
+        base, key, access = expr.value, expr.attr.value, "attr"
+    elif isinstance(expr, cst.Subscript):
+        k = _index(model, expr, scope, order, depth)
+        if not isinstance(k, (str, int)) or isinstance(k, bool):
+            return None
+        base, key, access = expr.value, k, "key"
+    else:  # rec.get("k", d)
+        args = expr.args
+        if not args or len(args) > 2 or any(a.star or a.keyword for a in args):
+            return None
+        k = evaluate(model, args[0].value, scope, order, depth + 1)
+        if not isinstance(k, (str, int)) or isinstance(k, bool):
+            return None
+        base, key, access = expr.func.value, k, "get"
+        default = args[1].value if len(args) == 2 else cst.Name("None")
+    rec = _record(model, base, scope, order, depth + 1)
+    if rec is None:
+        return None
+    attrs, keys, mutated = _mutations(model)
+    if any(n in mutated for n in rec[2 if rec[0] == "args" else 4]):
+        return None
+    if access == "attr" and key in attrs or access != "attr" and key in keys:
+        return None
+    if rec[0] == "args":
+        keyed = len(rec) > 3
+        if (access == "attr") == keyed or access == "get" or want_expr:
+            return None
+        return _argparse_value(model, rec[1], key, depth)
+    _, entries, complete, attr_ok, _, easy = rec
+    if (access == "attr") and not attr_ok or access != "attr" and attr_ok and not easy:
+        return None  # EasyDict: both; dict: keys only; namespaces and dataclasses: attributes only
+    if key in entries:
+        vexpr, vscope, vorder = entries[key]
+        if want_expr:
+            return (vexpr, vscope, vorder), vexpr, "easy" if easy else ""
+        v = evaluate(model, vexpr, vscope, vorder, depth + 1)
+        return None if v is UNKNOWN else (v, (vexpr, ""))
+    if access == "get" and complete:
+        if want_expr:
+            return (default, scope, order), default, "get default"
+        v = evaluate(model, default, scope, order, depth + 1)
+        return None if v is UNKNOWN else (v, (default, "get default"))
+    return None
+
+
+# --------------------------------------------------------------------------- argparse
+def _argparse(model, parse_call: cst.Call, scope, order, depth):
+    """The add_argument calls of the parser `parse_call` parses with its defaults, or
+    None when the parsed arguments may differ from the defaults the script declares."""
+    func = parse_call.func
+    for a in parse_call.args:  # parse_args() / parse_args([]) / parse_args(args=[])
+        if a.star or (a.keyword is not None and a.keyword.value != "args"):
+            return None
+        if not (isinstance(a.value, cst.List) and not a.value.elements) \
+                and not (isinstance(a.value, cst.Name) and a.value.value == "None"):
+            return None
+    if not isinstance(func.value, cst.Name):
+        return None
+    pb = _constant_binding(model, func.value, scope, order)
+    if pb is None or not isinstance(pb.value, cst.Call) \
+            or model.qualname(pb.value.func, pb.scope, pb.order) != "argparse.ArgumentParser":
+        return None
+    if any(a.star or (a.keyword is not None and a.keyword.value in ("parents", "argument_default"))
+           for a in pb.value.args):
+        return None
+    c = _cache(model)
+    key = ("argparse", id(pb))
+    if key in c:
+        return c[key]
+    holders = {id(pb)}
+    adds = []
+    info = None
+    for site in model.calls:
+        f = site.node.func
+        reads = [a.value for a in site.node.args if isinstance(a.value, cst.Name)]
+        if any(model.lookup(r.value, site.scope, site.order) is pb for r in reads):
+            break  # the parser is handed to other code, which may add or change arguments
+        if not isinstance(f, cst.Attribute) or not isinstance(f.value, cst.Name):
+            continue
+        hb = model.lookup(f.value.value, site.scope, site.order)
+        if hb is None or id(hb) not in holders:
+            continue
+        m = f.attr.value
+        if m in ("add_argument_group", "add_mutually_exclusive_group"):
+            if site.target is not None:
+                for b in site.scope.bindings.get(site.target, ()):
+                    if b.value is site.node:
+                        holders.add(id(b))
+        elif m == "add_argument":
+            adds.append(site)
+        elif m in ("parse_args", "parse_known_args", "parse_intermixed_args", "parse_known_intermixed_args",
+                   "format_help", "print_help", "format_usage", "print_usage", "error", "exit",
+                   "get_default"):
+            continue
+        else:  # set_defaults, add_subparsers, register, ...
+            break
+    else:
+        info = adds
+    c[key] = info
+    return info
+
+
+def _dest(model, site) -> Optional[str]:
+    kw = site.keyword("dest")
+    if kw is not None:
+        d = model.literal(kw.value, site.scope, site.order)
+        return d if isinstance(d, str) else None
+    flags = []
+    for a in site.node.args:
+        if a.keyword is None:
+            if a.star:
+                return None
+            v = model.literal(a.value, site.scope, site.order)
+            if not isinstance(v, str):
+                return None
+            flags.append(v)
+    if not flags or not all(f.startswith("-") for f in flags):
+        return None  # a positional argument: given on the command line
+    long = [f for f in flags if f.startswith("--")]
+    return (long[0] if long else flags[0]).lstrip("-").replace("-", "_")
+
+
+_TYPES = {"int": int, "float": float, "str": str}
+
+
+def _argparse_value(model, adds, dest, depth):
+    found = [s for s in adds if _dest(model, s) == dest]
+    if len(found) != 1:
+        return None
+    site = found[0]
+    if site.has_star_args:
+        return None
+    req = site.keyword("required")
+    if req is not None and model.literal(req.value, site.scope, site.order) is not False:
+        return None
+    action = site.keyword("action")
+    act = "store" if action is None else model.literal(action.value, site.scope, site.order)
+    d = site.keyword("default")
+    if act in ("store_true", "store_false") and d is None:
+        return (act == "store_false"), (site.node, "argparse default")
+    if act not in ("store", "store_true", "store_false", "store_const", "append", "count", "extend"):
+        return None
+    if d is None:
+        return None, (site.node, "argparse default")
+    v = evaluate(model, d.value, site.scope, site.order, depth + 1)
+    if v is UNKNOWN:
+        return None
+    t = site.keyword("type")
+    if isinstance(v, str) and t is not None:
+        if act != "store":
+            return None
+        else:
+            conv = _TYPES.get(t.value.value) if isinstance(t.value, cst.Name) \
+                and model.lookup(t.value.value, site.scope, site.order) is None else None
+            if conv is None:
+                return None
+            try:
+                v = conv(v)
+            except ValueError:
+                return None
+    return v, (d.value, "argparse default")
+
+
+# --------------------------------------------------------------------------- origins
+def origin_of(model, expr, scope, order, ctx=None) -> Optional[str]:
+    """Where the value of `expr` comes from when it is not written at the use:
+    "`args.workers` (argparse default 12, line 12)", "`config["momentum"]` (line 5)",
+    "`WORKERS` (line 4)". None for a literal at the use or an unknown value. Lines
+    need `ctx` (a RuleContext); without it the origin has no line."""
+    node = label = None
+    if isinstance(expr, cst.Name):
+        if expr.value in ("True", "False", "None"):
+            return None
+        b = _constant_binding(model, expr, scope, order)
+        if b is None:
+            return None
+        value, node, label = evaluate(model, expr, scope, order), b.node, ""
+        if value is UNKNOWN:
+            return None
+    elif isinstance(expr, (cst.Attribute, cst.Subscript)) or (
+            isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get"):
+        got = _member(model, expr, scope, order, 0)
+        if got is None:
+            return None
+        value, (node, label) = got
+    else:
+        return None
+    where = []
+    if label:
+        where.append(f"{label} {value!r}")
+    if ctx is not None:
+        try:
+            where.append(f"line {ctx.span(node, model.top_of(node)).line}")
+        except (KeyError, LookupError):
+            pass
+    text = model.module.code_for_node(expr)
+    return f"`{text}` ({', '.join(where)})" if where else f"`{text}`"
