@@ -76,10 +76,11 @@ def all_rules() -> Tuple[Type[Rule], ...]:
 
     found: Dict[str, Type[Rule]] = {}
     origin: Dict[str, str] = {}
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if info.name.startswith("_"):
+    # rules/<family>/ms<code>_<name>.py; modules starting with `_` are family helpers
+    for info in pkgutil.walk_packages(pkg.__path__, "msfix.rules."):
+        if info.ispkg or info.name.rsplit(".", 1)[1].startswith("_"):
             continue
-        mod = importlib.import_module(f"msfix.rules.{info.name}")
+        mod = importlib.import_module(info.name)
         for obj in _rules_in(mod):
             if obj.code in found:
                 raise RuleRegistryError(f"duplicate rule code {obj.code}")

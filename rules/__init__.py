@@ -1,1 +1,3 @@
-"""msfix rules: one module per rule, named ms<code>_<name>.py."""
+"""msfix rules, one subpackage per family (meta, api, data, network, training,
+checkpoint, hyperparams, graph): rules/<family>/ms<code>_<name>.py, with the helpers
+shared by one family beside its rules in rules/<family>/_<name>.py."""

@@ -84,7 +84,7 @@ def test_editing_a_rule_file_invalidates_the_cache(monkeypatch):
     from msfix.cache import code_fingerprint
 
     before = code_fingerprint()
-    target = os.path.join(os.path.dirname(msfix.rules.__file__), "ms202_num_parallel_workers.py")
+    target = os.path.join(os.path.dirname(msfix.rules.__file__), "data", "ms202_num_parallel_workers.py")
     st = os.stat(target)
     try:
         os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))

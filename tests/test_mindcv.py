@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import msfix.rules.ms101_unknown_mindspore_name as ms101
+import msfix.rules.api.ms101_unknown_mindspore_name as ms101
 from msfix.engine import fix_text, lint_text
 from msfix.knowledge.mindcv import MindcvRegistry, load_registry, normalize
 

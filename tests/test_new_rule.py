@@ -32,12 +32,12 @@ def run(copy, *args):
 def test_a_rule_added_with_the_scaffold_needs_nothing_else(copy):
     r = run(copy, "tools/new_rule.py", "MS299", "demo-rule", "--family", "data")
     assert r.returncode == 0, r.stderr
-    assert (copy / "rules" / "ms299_demo_rule.py").exists()
+    assert (copy / "rules" / "data" / "ms299_demo_rule.py").exists()
     assert (copy / "fixtures" / "MS299" / "bad.py").exists() and (copy / "fixtures" / "MS299" / "good.py").exists()
     assert (copy / "docs" / "rules" / "MS299.md").read_text(encoding="utf-8").startswith("# MS299 demo-rule")
     assert "[MS299](docs/rules/MS299.md)" in (copy / "README.md").read_text(encoding="utf-8")
     r = run(copy, "-c", "from msfix.rule import rule_by_code; print(rule_by_code('MS299').__module__)")
-    assert r.stdout.strip() == "msfix.rules.ms299_demo_rule", r.stderr
+    assert r.stdout.strip() == "msfix.rules.data.ms299_demo_rule", r.stderr
     env_update = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_fixtures.py", "-k", "MS299"]
     r = subprocess.run([sys.executable, *env_update], cwd=copy, capture_output=True, text=True,
                        env=dict(os.environ, PYTHONPATH=str(copy), MSFIX_UPDATE_SNAPSHOTS="1"))

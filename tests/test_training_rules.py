@@ -102,7 +102,7 @@ def test_ms501_file_names_match_modelcheckpoint_on_the_wheel(tmp_path):
     import subprocess
     import sys
 
-    from rules.ms501_checkpoint_never_written import is_written
+    from msfix.rules.checkpoint.ms501_checkpoint_never_written import is_written
 
     cases = [(2, 7, 3, 3), (3, 5, 4, 2), (2, 6, 6, 1), (1, 9, 2, 4), (2, 5, 10, 2)]  # epochs, steps/epoch, save, keep
     script = tmp_path / "run.py"
@@ -132,7 +132,7 @@ def test_ms501_assumed_dataset_size_is_a_warning_that_says_so():
     """The seed's dataset is a CIFAR-10 directory: its size is assumed. The name is
     written by no standard CIFAR-10 size, but it is by 1000 steps per epoch (32000
     images), so the report is a warning naming the assumption, not an error."""
-    from rules.ms501_checkpoint_never_written import is_written, written_for_some_size
+    from msfix.rules.checkpoint.ms501_checkpoint_never_written import is_written, written_for_some_size
 
     seed = FIXTURES / "seed" / "train.py"
     [d] = lint_text(seed.read_text(), [rule_by_code("MS501")], path="train.py").diagnostics

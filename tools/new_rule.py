@@ -4,7 +4,7 @@
     python tools/new_rule.py MS217 some-name --family data [--severity warning]
 
 writes
-    rules/ms217_some_name.py       the rule: code, name, severity, docs, examples, check()
+    rules/data/ms217_some_name.py  the rule (in its family's folder): code, name, severity, docs, examples, check()
     fixtures/MS217/bad.py          a script the rule must report (edit it)
     fixtures/MS217/good.py         a valid variant it must not report (edit it)
 then regenerates docs/rules/MS217.md and the README table (tools/gen_docs.py). After
@@ -97,7 +97,7 @@ def scaffold(code: str, name: str, family: str, severity: str, root: Path = ROOT
     rules = root / "rules"
     if list(rules.rglob(f"{code.lower()}_*.py")) or (root / "fixtures" / code).exists():
         raise SystemExit(f"new_rule: {code} exists already")
-    module = rules / f"{code.lower()}_{name.replace('-', '_')}.py"
+    module = rules / family / f"{code.lower()}_{name.replace('-', '_')}.py"
     cls = "".join(p.capitalize() for p in name.split("-"))
     summary = f"TODO: one line on what {name.replace('-', ' ')} catches."
     module.write_text(TEMPLATE.format(code=code, name=name, cls=cls, summary=summary,

@@ -17,6 +17,17 @@ from msfix.analysis.model import UNKNOWN, CallSite, Pipeline, Scope, ScriptModel
 
 _VERSION = "2.10.0"
 
+# MindSpore's gradient functions, and whether the function they return gives the value
+# too (value_and_grad) or the gradients only (grad)
+GRAD_FUNCS = {
+    "mindspore.value_and_grad": True,
+    "mindspore.ops.value_and_grad": True,
+    "mindspore.ops.composite.value_and_grad": True,
+    "mindspore.grad": False,
+    "mindspore.ops.grad": False,
+    "mindspore.ops.composite.grad": False,
+}
+
 OPTIMIZER_NAMES = frozenset({
     "Momentum", "SGD", "Adam", "AdamWeightDecay", "AdamOffload", "Lamb", "LARS", "RMSProp",
     "Adagrad", "Adadelta", "Adamax", "FTRL", "ProximalAdagrad", "LazyAdam", "ASGD", "Rprop",
@@ -480,4 +491,17 @@ def site_cell_type(m: ScriptModel, site: CallSite) -> Optional[str]:
         return q
     if is_ms_cell_class(q) and not is_optimizer_class(q):
         return q
+    return None
+
+
+def train_call_of(m: ScriptModel, cb: CallSite) -> Optional[CallSite]:
+    """The Model.train / Model.fit call whose callbacks include the callback built by `cb`."""
+    for train in m.calls_to("mindspore.train.Model.train", "mindspore.train.Model.fit"):
+        a = train.arg("callbacks", 2)
+        if a is None:
+            continue
+        elements = [el.value for el in a.value.elements] if isinstance(a.value, (cst.List, cst.Tuple)) else [a.value]
+        for el in elements:
+            if el is cb.node or m.instance_call(el, train.scope, train.order) is cb:
+                return train
     return None

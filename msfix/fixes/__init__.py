@@ -1,0 +1,1 @@
+"""Fix helpers shared by the rules (msfix/fixes/edits.py)."""

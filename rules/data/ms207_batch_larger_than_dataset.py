@@ -1,0 +1,84 @@
+"""MS207: batch(n, drop_remainder=True) larger than the dataset: zero batches."""
+
+from msfix.analysis import data
+from msfix.analysis.model import UNKNOWN
+from msfix.diagnostics import Severity
+from msfix.rule import Example, Rule
+from msfix.rules.data._pipeline import Once, envs_lines
+
+
+class BatchLargerThanDataset(Rule):
+    code = "MS207"
+    name = "batch-larger-than-dataset"
+    severity = Severity.ERROR
+    summary = "`batch(n, drop_remainder=True)` on fewer than n rows yields no batch at all."
+    versions = "MindSpore 1.x and 2.x (verified on 2.10)"
+    doc = """
+    ## What it does
+    Flags `batch(batch_size, drop_remainder=True)` where the dataset before the batch
+    has a size msfix can compute (CIFAR/MNIST readers with their `usage`,
+    `num_samples`, `take`, NumpySlicesDataset from arrays of known shape, helper
+    functions called with literal arguments) and that size is smaller than the batch.
+
+    ## Why is this bad?
+    With `drop_remainder=True` the only, partial batch is dropped: the dataset is
+    empty. MindSpore 2.10 logs `No records available` and `Model.train` raises
+    `ValueError: There is no valid data in dataset` (a custom loop silently runs zero
+    steps). It usually comes from a `take(n)`/`num_samples` for a quick test, or a small
+    synthetic dataset, combined with the real batch size.
+
+    ## Example
+    ```python
+    data = ds.NumpySlicesDataset((x, y), ["image", "label"])  # x has 50 rows
+    data = data.batch(64, drop_remainder=True)
+    ```
+
+    Use instead:
+    ```python
+    data = data.batch(32, drop_remainder=True)  # or drop_remainder=False
+    ```
+
+    ## Fix safety
+    No automatic fix: whether the batch size or the dataset size is wrong is the
+    author's call.
+    """
+    invalid = [
+        Example(
+            "import mindspore.dataset as ds\n"
+            "d = ds.MnistDataset('m', usage='test', num_samples=100).batch(128, drop_remainder=True)\n",
+            expect=(2,),
+        ),
+    ]
+    valid = [
+        Example("import mindspore.dataset as ds\n"
+                "d = ds.MnistDataset('m', usage='test', num_samples=100).batch(128)\n"),
+        Example("import mindspore.dataset as ds\n"
+                "d = ds.MnistDataset('m', usage='test').batch(128, drop_remainder=True)\n"),
+        Example("import mindspore.dataset as ds\n"
+                "d = ds.MnistDataset('m', num_samples=n).batch(128, drop_remainder=True)\n"),
+    ]
+
+    def check(self, ctx):
+        m = ctx.model
+        once = Once()
+        for st in m.pipelines:
+            if st.op != "batch" or st.parent is None:
+                continue
+            for env in data.contexts(m, st):
+                if data.drop_remainder(m, st, env) is not True:
+                    continue
+                bs = data.batch_size(m, st, env)
+                if not isinstance(bs, int) or isinstance(bs, bool) or bs <= 0:
+                    continue
+                rows = data.rows_after(m, st.parent, env)
+                if rows is UNKNOWN or rows >= bs or not once(st.call.node):
+                    continue
+                what = "no rows" if rows == 0 else f"only {rows} row{'s' if rows != 1 else ''}"
+                ctx.report(
+                    st.call.node.func.attr if hasattr(st.call.node.func, "attr") else st.call.node,
+                    f"`batch({bs}, drop_remainder=True)` on a dataset of {what}{envs_lines(ctx, env)}: the "
+                    f"partial batch is dropped, so every epoch is empty and `Model.train` raises "
+                    f"\"There is no valid data in dataset\"; use a batch size of at most {max(rows, 1)} "
+                    f"or `drop_remainder=False`",
+                    top=st.call.top,
+                )

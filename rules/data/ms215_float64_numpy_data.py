@@ -1,0 +1,200 @@
+"""MS215: float64 NumPy data fed to a float32 network."""
+
+import libcst as cst
+
+from msfix.analysis import data
+from msfix.analysis.model import UNKNOWN
+from msfix.diagnostics import Applicability, Fix, Severity
+from msfix.rule import Example, Rule
+from msfix.rules.data._pipeline import Once
+
+TENSORS = ("mindspore.Tensor", "mindspore.tensor", "mindspore.Tensor.from_numpy", "mindspore.from_numpy")
+LOOPS = ("mindspore.value_and_grad", "mindspore.grad", "mindspore.ops.value_and_grad", "mindspore.ops.grad",
+         "mindspore.ops.GradOperation")
+
+
+def _casts_inputs(m, qualname) -> bool:
+    """Does a local Cell's construct cast its inputs (so float64 is harmless)?"""
+    name = qualname[len("<local>."):]
+    cell = m.cells.get(name)
+    if cell is None:
+        return False
+    body = cell.methods.get("construct")
+    if body is None:
+        return True  # inherited: unknown
+    text = m.module.code_for_node(body)
+    return any(w in text for w in ("cast", "Cast", "astype", "float32", "to_float", ".float()"))
+
+
+def _network_call(m, site) -> bool:
+    """Is `site` a call of a network: a Cell instance, Model.predict or mindspore.export?"""
+    q = site.qualname
+    if q in ("mindspore.train.Model.predict", "mindspore.train.Model.predict_network"):
+        return True
+    inst = m.instance_call(site.node.func, site.scope, site.order)
+    if inst is None or not inst.qualname:
+        return False
+    iq = inst.qualname
+    if iq.startswith("<local>.") and iq[8:] in m.cells:
+        return not _casts_inputs(m, iq)
+    return iq.startswith("mindspore.nn.") and iq.rsplit(".", 1)[-1] in (
+        "Dense", "Conv2d", "Conv1d", "Conv3d", "SequentialCell", "LSTM", "GRU", "RNN", "Linear")
+
+
+class Float64NumpyData(Rule):
+    code = "MS215"
+    name = "float64-numpy-data"
+    severity = Severity.ERROR
+    summary = "float64 NumPy data (np.random.rand, float arrays) is fed to a float32 network."
+    fix_applicability = Applicability.SAFE
+    versions = "MindSpore 2.x (verified on 2.10, GRAPH and PyNative)"
+    doc = """
+    ## What it does
+    Flags NumPy float64 arrays (`np.random.rand`/`randn`/`uniform`/`normal`,
+    `np.zeros`/`np.ones` without `dtype`, `np.array` of Python floats) that reach a
+    network without a cast to float32:
+    - as a column of a `NumpySlicesDataset`, or of a `GeneratorDataset` whose generator
+      (a function or a class with `__getitem__`/`__next__` defined in the script) yields
+      such arrays, passed to `Model.train`/`eval`/`fit` (or iterated in a
+      `value_and_grad` training loop) with no `TypeCast` on it;
+    - wrapped in `Tensor(...)` without `dtype` and passed to a Cell defined in the
+      script (whose `construct` does not cast), a MindSpore layer, or `Model.predict`.
+
+    ## Why is this bad?
+    NumPy's default float type is float64 and `Tensor(array)` keeps it, while the
+    parameters are float32. On MindSpore 2.10 the first layer raises in both modes:
+    `TypeError: For 'MatMul', the type of 'x2' should be same as 'x1', but got 'x1' with
+    type Tensor[Float64] and 'x2' with type Tensor[Float32]` (Dense) or `For
+    primitive[Conv2D], the input type must be same` (Conv2d). Older notes that PyNative
+    accepts float64 in Dense no longer hold on 2.10 (checked with a Dense and a Conv2d
+    network, through `Model.train` and a direct call), so the rule reports an error in
+    both modes.
+
+    ## Example
+    ```python
+    x = np.random.rand(100, 3, 32, 32)
+    out = net(ms.Tensor(x))
+    ```
+
+    Use instead:
+    ```python
+    x = np.random.rand(100, 3, 32, 32).astype(np.float32)
+    out = net(ms.Tensor(x))
+    ```
+
+    ## Fix safety
+    Safe: the fix appends `.astype(np.float32)` to the expression that makes the array;
+    float32 is the only dtype the float32 network accepts. No fix when the script asks
+    for float64 explicitly (`astype(np.float64)`, `dtype=np.float64`).
+    """
+    invalid = [
+        Example(
+            "import numpy as np\nimport mindspore as ms\nimport mindspore.nn as nn\n"
+            "net = nn.Dense(3, 2)\n"
+            "y = net(ms.Tensor(np.random.rand(4, 3)))\n",
+            expect=(5,),
+            fixed="import numpy as np\nimport mindspore as ms\nimport mindspore.nn as nn\n"
+                  "net = nn.Dense(3, 2)\n"
+                  "y = net(ms.Tensor(np.random.rand(4, 3).astype(np.float32)))\n",
+        ),
+    ]
+    valid = [
+        Example("import numpy as np\nimport mindspore as ms\nimport mindspore.nn as nn\n"
+                "net = nn.Dense(3, 2)\n"
+                "y = net(ms.Tensor(np.random.rand(4, 3), ms.float32))\n"),
+        Example("import numpy as np\nimport mindspore as ms\n"
+                "t = ms.Tensor(np.random.rand(4, 3))\nprint(t.sum())\n"),
+    ]
+
+    def _fix(self, ctx, arr):
+        if arr is None or arr.node is None or not isinstance(arr.node, cst.Call):
+            return None
+        f = arr.node.func
+        if isinstance(f, cst.Attribute) and f.attr.value == "astype":
+            return None
+        if any(a.keyword is not None and a.keyword.value == "dtype" for a in arr.node.args):
+            return None
+        np_name, imp = ctx.ensure_module("numpy", "np")
+        top = arr.top if arr.top is not None else ctx.model.owner.get(id(arr.node))
+        if top is None:
+            return None
+        edits = [ctx.insert_after(arr.node, f".astype({np_name}.float32)", top)]
+        ie = ctx.imports_edit([imp])
+        if ie is not None:
+            edits.append(ie)
+        return Fix.safe("Cast the array to float32 with `.astype(np.float32)`", *edits)
+
+    def check(self, ctx):
+        self._datasets(ctx)
+        self._tensors(ctx)
+
+    def _datasets(self, ctx):
+        m = ctx.model
+        once = Once()
+        views = [(u.view, u.site) for u in data.dataset_uses(m)]
+        if m.calls_to(*LOOPS):
+            for site in m.calls:
+                if site.method in ("create_tuple_iterator", "create_dict_iterator"):
+                    v = data.dataset_view(m, site.node.func.value, site.scope, site.order)
+                    if v is not None:
+                        views.append((v, site))
+        for view, use in views:
+            src = view.source
+            if src.source_class not in ("mindspore.dataset.NumpySlicesDataset",
+                                        "mindspore.dataset.GeneratorDataset"):
+                continue
+            cols = data.source_columns(m, src, view.env)
+            if cols is UNKNOWN:
+                continue
+            for col, spec in cols.items():  # type: ignore[union-attr]
+                arr = spec.get("array")
+                if arr is None or arr.dtype != "float64":
+                    continue
+                if data.column_dtype(m, view.pipe, col, view.env) != "float64":
+                    continue
+                node = arr.node if arr.node is not None else src.call.node
+                if not once(node):
+                    continue
+                top = arr.top if arr.top is not None else m.owner.get(id(node), src.call.top)
+                use_line = ctx.span(use.node, use.top).line
+                short = src.source_class.rsplit(".", 1)[-1]
+                ctx.report(
+                    node,
+                    f"column \"{col}\" of `{short}` (line {ctx.span(src.call.node, src.call.top).line}) "
+                    f"is float64 (NumPy's default) and reaches the network (line {use_line}) uncast: float32 "
+                    f"layers raise TypeError (\"Tensor[Float64] and ... Tensor[Float32]\"); use "
+                    f"`.astype(np.float32)`",
+                    fix=self._fix(ctx, arr),
+                    top=top,
+                )
+
+    def _tensors(self, ctx):
+        m = ctx.model
+        once = Once()
+        for t in m.calls_to(*TENSORS):
+            if t.has_star_args or t.keyword("dtype") is not None or t.positional(1) is not None \
+                    or not t.node.args:
+                continue
+            arr = data.array_info(m, t.node.args[0].value, t.scope, t.order)
+            if arr is None or arr.dtype != "float64":
+                continue
+            # where does the Tensor go?
+            users = []
+            for site in m.calls:
+                for a in site.node.args:
+                    v = a.value
+                    if v is t.node or (isinstance(v, cst.Name) and t.target == v.value
+                                       and m.instance_call(v, site.scope, site.order) is t):
+                        users.append(site)
+            net_use = next((u for u in users if _network_call(m, u)), None)
+            if net_use is None or not once(t.node):
+                continue
+            ctx.report(
+                t.node,
+                f"`Tensor(...)` of a float64 NumPy array (NumPy's default float) is passed to the network at "
+                f"line {ctx.span(net_use.node, net_use.top).line}: float32 layers raise TypeError "
+                f"(\"Tensor[Float64] and ... Tensor[Float32]\"); cast with `.astype(np.float32)` or pass "
+                f"`dtype=ms.float32`",
+                fix=self._fix(ctx, arr),
+                top=t.top,
+            )

@@ -1,0 +1,95 @@
+"""MS603: CheckpointConfig(save_checkpoint_steps=N) larger than the total number of steps."""
+
+from msfix.analysis.data import steps_per_epoch
+from msfix.analysis.training import is_number, train_dataset
+from msfix.diagnostics import Severity
+from msfix.rule import Example, Rule
+
+from msfix.analysis.training import train_call_of
+
+
+class SaveStepsBeyondTotal(Rule):
+    code = "MS603"
+    name = "save-steps-beyond-total"
+    severity = Severity.WARNING
+    summary = "`save_checkpoint_steps` is larger than the whole training: only the final checkpoint is written."
+    versions = "MindSpore 1.x and 2.x (checked on 2.10.0)"
+    doc = """
+    ## What it does
+    Follows `CheckpointConfig(save_checkpoint_steps=N)` to the `ModelCheckpoint` that
+    uses it and the `Model.train` call that runs it; when the number of epochs and the
+    steps per epoch are known (dataset size and batch size), flags `N` larger than the
+    total number of training steps.
+
+    ## Why is this bad?
+    `ModelCheckpoint` saves every `N` global steps plus once at the end of training.
+    With `N` beyond the total, no intermediate checkpoint is ever written: a crash
+    or a diverging run leaves nothing to resume from or to compare, and
+    `keep_checkpoint_max` has no effect.
+
+    ## Example
+    ```python
+    config = CheckpointConfig(save_checkpoint_steps=5000)
+    model.train(5, mnist_train.batch(64), callbacks=[ModelCheckpoint(config=config)])  # 4685 steps
+    ```
+
+    Use instead:
+    ```python
+    config = CheckpointConfig(save_checkpoint_steps=937)  # once per epoch
+    ```
+
+    ## Fix safety
+    No automatic fix: the saving interval is the author's choice.
+    """
+    invalid = [
+        Example(
+            "import mindspore.dataset as ds\nfrom mindspore.train import Model, ModelCheckpoint, CheckpointConfig\n"
+            "data = ds.MnistDataset('m', usage='train').batch(64)\n"
+            "cfg = CheckpointConfig(save_checkpoint_steps=5000)\n"
+            "cb = ModelCheckpoint(prefix='lenet', config=cfg)\n"
+            "Model(net, loss, opt).train(5, data, callbacks=[cb])\n",
+            expect=(4,),
+        ),
+    ]
+    valid = [
+        Example(
+            "import mindspore.dataset as ds\nfrom mindspore.train import Model, ModelCheckpoint, CheckpointConfig\n"
+            "data = ds.MnistDataset('m', usage='train').batch(64)\n"
+            "cfg = CheckpointConfig(save_checkpoint_steps=938)\n"
+            "cb = ModelCheckpoint(prefix='lenet', config=cfg)\n"
+            "Model(net, loss, opt).train(5, data, callbacks=[cb])\n"),
+    ]
+
+    def check(self, ctx):
+        m = ctx.model
+        for cb in m.calls_to("mindspore.train.ModelCheckpoint"):
+            ca = cb.arg("config", 2)
+            if ca is None:
+                continue
+            cfg = m.instance_call(ca.value, cb.scope, cb.order)
+            if cfg is None or cfg.qualname != "mindspore.train.CheckpointConfig" or cfg.has_star_args:
+                continue
+            sa = cfg.arg("save_checkpoint_steps", 0)
+            if sa is None:
+                continue
+            steps = m.literal(sa.value, cfg.scope, cfg.order)
+            if not is_number(steps) or steps <= 0:
+                continue
+            train = train_call_of(m, cb)
+            if train is None or train.has_star_args or train.keyword("sink_size") is not None \
+                    or train.positional(4) is not None or train.keyword("initial_epoch") is not None:
+                continue
+            ea = train.arg("epoch", 0)
+            epochs = m.literal(ea.value, train.scope, train.order) if ea is not None else None
+            pipe = train_dataset(m, train)
+            spe = steps_per_epoch(m, pipe) if pipe is not None else None
+            if not is_number(epochs) or not is_number(spe) or epochs <= 0 or spe <= 0:
+                continue
+            total = epochs * spe
+            if steps <= total:
+                continue
+            ctx.report(sa.value,
+                       f"`save_checkpoint_steps={steps}` is more than the {total} steps of the whole training "
+                       f"({epochs} epochs x {spe} steps, line {ctx.span(train.node, train.top).line}): only the "
+                       f"final checkpoint is written; save every {spe} steps for one checkpoint per epoch",
+                       top=cfg.top)
