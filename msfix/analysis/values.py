@@ -218,6 +218,8 @@ def _mutations(model):
     for site in model.calls:
         f = site.node.func
         if isinstance(f, cst.Attribute) and f.attr.value not in _READ_METHODS:
+            if _through_dict(f.value):
+                attrs.add(None)  # x.__dict__.update(...), vars(x).update(...): any attribute of anything
             root = f.value
             while isinstance(root, (cst.Attribute, cst.Subscript, cst.Call)):
                 if isinstance(root, cst.Call):  # vars(args).update(...) changes args
@@ -231,8 +233,66 @@ def _mutations(model):
             a = site.node.args[0].value
             if isinstance(a, cst.Name):
                 names.add(a.value)
+            n = site.node.args[1].value if len(site.node.args) > 1 else None
+            if isinstance(n, cst.SimpleString):
+                attrs.add(n.evaluated_value)
+            else:
+                attrs.add(None)  # setattr(obj, k, v) with a computed name: any attribute of anything
     got = (attrs, keys, names)
     c["mutations"] = got
+    return got
+
+
+def _through_dict(expr) -> bool:
+    while isinstance(expr, (cst.Attribute, cst.Subscript, cst.Call)):
+        if isinstance(expr, cst.Attribute) and expr.attr.value == "__dict__":
+            return True
+        if isinstance(expr, cst.Call):
+            if isinstance(expr.func, cst.Name) and expr.func.value == "vars":
+                return True
+            expr = expr.func
+        else:
+            expr = expr.value
+    return False
+
+
+def _escapes(model, name: str) -> set:
+    """Parameter names of the script's functions that a bare `name` is passed to."""
+    c = _cache(model)
+    key = ("escapes", name)
+    got = c.get(key)
+    if got is not None:
+        return got
+    got = set()
+    for site in model.calls:
+        q = site.qualname
+        if not q or not q.startswith("<local>."):
+            continue
+        fn = model.functions.get(q[8:])
+        node = fn.node if fn is not None else None
+        if node is None:
+            cls = model.classes.get(q[8:])
+            init = next((el for el in (cls.body.body if cls is not None and isinstance(cls.body, cst.IndentedBlock)
+                                       else ()) if isinstance(el, cst.FunctionDef) and el.name.value == "__init__"),
+                        None)
+            node = init
+        if node is None:
+            continue
+        params = [p.name.value for p in [*node.params.posonly_params, *node.params.params]]
+        if params and params[0] == "self" and fn is None:
+            params = params[1:]
+        i = 0
+        for a in site.node.args:
+            if a.star:
+                got.update(params)
+                break
+            if a.keyword is None:
+                if isinstance(a.value, cst.Name) and a.value.value == name and i < len(params):
+                    got.add(params[i])
+                i += 1
+            elif isinstance(a.value, cst.Name) and a.value.value == name:
+                got.add(a.keyword.value)
+    c[key] = got
     return got
 
 
@@ -386,9 +446,10 @@ def _member(model, expr, scope, order, depth, want_expr=False):
     if rec is None:
         return None
     attrs, keys, mutated = _mutations(model)
-    if any(n in mutated for n in rec[2 if rec[0] == "args" else 4]):
-        return None
-    if access == "attr" and key in attrs or access != "attr" and key in keys:
+    for n in rec[2 if rec[0] == "args" else 4]:
+        if n in mutated or any(p in mutated for p in _escapes(model, n)):
+            return None  # changed in place, here or by a function of the script it is given to
+    if access == "attr" and (key in attrs or None in attrs) or access != "attr" and key in keys:
         return None
     if rec[0] == "args":
         keyed = len(rec) > 3

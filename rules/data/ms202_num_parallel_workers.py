@@ -1,6 +1,7 @@
 """MS202: num_parallel_workers larger than a typical machine has."""
 
 
+from msfix.analysis.values import origin_of
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 
@@ -91,10 +92,12 @@ class NumParallelWorkersTooHigh(Rule):
             imp = ctx.imports_edit([os_import])
             if imp is not None:
                 edits.append(imp)
+            origin = origin_of(m, arg.value, site.scope, site.order, ctx)
             ctx.report(
                 arg.value,
                 f"`num_parallel_workers={value}` raises ValueError on machines with fewer than "
-                f"{value} CPU cores; cap it with `{capped}`",
+                f"{value} CPU cores; cap it with `{capped}`"
+                + (f". The value comes from {origin}" if origin else ""),
                 fix=Fix.safe(f"Cap at the machine's core count: `{capped}`", *edits),
                 top=site.top,
             )

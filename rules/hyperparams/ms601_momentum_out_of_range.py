@@ -3,6 +3,7 @@
 import libcst as cst
 
 from msfix.analysis.training import is_number, optimizers
+from msfix.analysis.values import origin_of
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 
@@ -81,5 +82,7 @@ class MomentumOutOfRange(Rule):
             else:
                 what = ("MindSpore accepts it silently, but the velocity never decays "
                         "(v = momentum * v + grad) and training diverges")
-            ctx.report(node, f"momentum {mo!r} is outside [0, 1): {what}; use a value such as 0.9",
+            origin = origin_of(ctx.model, node, opt.call.scope, opt.call.order, ctx)
+            ctx.report(node, f"momentum {mo!r} is outside [0, 1): {what}; use a value such as 0.9"
+                       + (f". The value comes from {origin}" if origin else ""),
                        fix=fix, top=opt.call.top)
