@@ -14,7 +14,7 @@ import pkgutil
 import re
 import textwrap
 from dataclasses import dataclass
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Type
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Type
 
 import libcst as cst
 
@@ -178,6 +178,11 @@ class RuleContext:
         self.target_version = target_version
         self.diagnostics: List[Diagnostic] = []
         self._rule: Optional[Type[Rule]] = None
+        # set by the engine for each file: the noqa directives by line, what each one
+        # suppressed, and the codes of the rules that run (for MS001)
+        self.noqa_directives: Dict[int, Any] = {}
+        self.noqa_used: Dict[int, set] = {}
+        self.enabled_codes: frozenset = frozenset()
 
     # -- positions ----------------------------------------------------------------
     def top_of(self, node: cst.CSTNode, hint: Optional[int] = None) -> int:
@@ -275,7 +280,7 @@ class RuleContext:
         return None
 
     def _only_module(self, name: str, qualname: str) -> bool:
-        bindings = self.model.module_scope.bindings.get(name)
+        bindings = self.model.module_scope.bindings.get(name) or []
         return bool(bindings) and all(b.kind == "import" and b.qualname == qualname for b in bindings)
 
     def ensure_module(self, qualname: str, preferred: str,

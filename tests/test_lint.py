@@ -24,3 +24,12 @@ def test_ruff_settings_are_the_committed_ones():
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "line_length = 120" in r.stdout.replace("linter.line_length", "line_length")
+
+
+def test_mypy_passes_with_the_committed_settings():
+    exe = Path(sys.executable).parent / "mypy"
+    r = subprocess.run([str(exe) if exe.exists() else "mypy", "--no-incremental"], cwd=REPO,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+    assert "Success: no issues found" in r.stdout
+

@@ -360,9 +360,9 @@ class _Builder:
         params = node.params
         for p in [*params.posonly_params, *params.params, *params.kwonly_params]:
             self._bind(p.name.value, "param", p, scope=fscope)
-        for p in (params.star_arg, params.star_kwarg):
-            if isinstance(p, cst.Param):
-                self._bind(p.name.value, "param", p, scope=fscope)
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                self._bind(star.name.value, "param", star, scope=fscope)
         self.func_stack.append(info)
         self.scope = fscope
 
@@ -565,7 +565,7 @@ def free_names(expr: cst.CSTNode, enter_lambdas: bool = False) -> List[cst.Name]
             return
         if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
             names = set()
-            f = node.for_in
+            f: Optional[cst.CompFor] = node.for_in
             while f is not None:
                 names |= {n.value for n in _target_names(f.target)}
                 f = f.inner_for_in
