@@ -16,6 +16,24 @@ os.environ["XDG_CACHE_HOME"] = str(LOCAL_CACHE)
 os.environ.setdefault("MSFIX_CORPUS_DIR", str(LOCAL_CACHE / "msfix-corpus"))
 
 
+# Tests that run the MindSpore wheel, build wheels or venvs, run pre-commit, or read a
+# whole corpus: `pytest -m "not slow"` leaves them out for a fast edit-test loop (the
+# README's test command runs everything).
+SLOW_FILES = {
+    "test_smoke.py", "test_smoke_notebook.py", "test_smoke_device.py", "test_fix_smoke.py",
+    "test_seed_end_to_end.py", "test_precommit.py", "test_wheel.py", "test_corpus.py", "test_realcode.py",
+    "test_reliability.py", "test_data_fixtures_run.py", "test_network_rules.py", "test_training_rules.py",
+    "test_diagnose.py", "test_torch_map.py", "test_mindcv.py", "test_new_rule.py", "test_lint.py",
+    "test_api_index.py", "test_api_rules.py", "test_version_rules.py", "test_server.py", "test_cli_ruff_habits.py",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def seed_copy(tmp_path) -> Path:
     dst = tmp_path / "train.py"
