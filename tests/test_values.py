@@ -242,3 +242,20 @@ def test_config_changed_through_a_function_is_unknown(src, expr):
 def test_config_given_to_a_function_that_only_reads_it():
     src = "config = {'momentum': 1.5}\ndef show(d):\n    print(d['momentum'])\nshow(config)"
     assert value(src, "config['momentum']") == 1.5
+
+
+def _in_function(src: str, expr: str, calls: str = ""):
+    src = src.rstrip("\n") + f"\ndef main(opts):\n    RESULT = {expr}\n" + calls
+    m = build_model(cst.parse_module(src), src)
+    fscope = m.functions["main"].scope
+    b = fscope.bindings["RESULT"][-1]
+    return m.literal(b.value, fscope, b.order)
+
+
+def test_record_given_to_a_function_called_once():
+    parser = PARSER + "parser.add_argument('--workers', type=int, default=12)\nargs = parser.parse_args()\n"
+    assert _in_function(parser, "opts.workers", "main(args)\n") == 12
+    assert _in_function("cfg = {'lr': 0.5}", "opts['lr']", "main(opts=cfg)\n") == 0.5
+    # called twice, or not at all: which record is not known
+    assert _in_function(parser, "opts.workers", "main(args)\nmain(other)\n") is UNKNOWN
+    assert _in_function(parser, "opts.workers") is UNKNOWN

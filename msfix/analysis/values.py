@@ -303,7 +303,7 @@ def _record(model, expr, scope, order, depth, names=(), easy=False):
     if isinstance(expr, cst.Name):
         nb = _name_binding(model, expr, scope, order)
         if nb is None:
-            return None
+            return _param_record(model, expr, scope, order, depth, names)
         b, value = nb
         return _record(model, value, b.scope, b.order, depth + 1, names + (expr.value,))
     if isinstance(expr, cst.Dict):
@@ -364,6 +364,26 @@ def _record(model, expr, scope, order, depth, names=(), easy=False):
         if q and q.startswith("<local>."):
             return _dataclass_instance(model, expr, q[8:], scope, order, depth, names)
     return None
+
+
+def _param_record(model, name: cst.Name, scope, order, depth, names):
+    """`def main(args): ... args.workers` with `main(args)` called once in the script:
+    the record given at that call (the parameter never rebound in the function)."""
+    from msfix.analysis.data import call_sites, param_arg
+
+    b = model.lookup(name.value, scope, order)
+    if b is None or b.kind != "param" or not isinstance(b.node, cst.Param):
+        return None
+    fscope = b.scope
+    if len(fscope.bindings.get(name.value, ())) != 1 or not isinstance(fscope.node, cst.FunctionDef):
+        return None
+    sites = call_sites(model, fscope)
+    if len(sites) != 1:
+        return None
+    given = param_arg(sites[0], fscope.node, name.value)
+    if given is None or given is UNKNOWN:
+        return None
+    return _record(model, given, sites[0].scope, sites[0].order, depth + 1, names + (name.value,))
 
 
 def _is_parse_call(expr, method: str) -> bool:
