@@ -259,3 +259,9 @@ def test_record_given_to_a_function_called_once():
     # called twice, or not at all: which record is not known
     assert _in_function(parser, "opts.workers", "main(args)\nmain(other)\n") is UNKNOWN
     assert _in_function(parser, "opts.workers") is UNKNOWN
+
+
+def test_dataclass_with_post_init_is_unknown():
+    src = ("from dataclasses import dataclass\n@dataclass\nclass C:\n    workers: int = 10\n"
+           "    def __post_init__(self):\n        self.workers = min(self.workers, 2)\ncfg = C()")
+    assert value(src, "cfg.workers") is UNKNOWN

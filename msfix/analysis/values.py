@@ -402,6 +402,9 @@ def _dataclass_instance(model, call, cls_name, scope, order, depth, names):
         return None
     if cls.bases or any(a.keyword is None for a in call.args):
         return None  # inherited fields or positional arguments: not followed
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+    if any(isinstance(st, cst.FunctionDef) and st.name.value in ("__init__", "__post_init__") for st in body):
+        return None  # fields set by code
     cscope = None
     for b in model.module_scope.bindings.get(cls_name, ()):
         if b.node is cls:
