@@ -265,3 +265,37 @@ def test_dataclass_with_post_init_is_unknown():
     src = ("from dataclasses import dataclass\n@dataclass\nclass C:\n    workers: int = 10\n"
            "    def __post_init__(self):\n        self.workers = min(self.workers, 2)\ncfg = C()")
     assert value(src, "cfg.workers") is UNKNOWN
+
+
+def test_ms202_argparse_default_is_what_the_wheel_runs(tmp_path):
+    """The argparse default msfix reads (type=int on '12') is the count MindSpore checks:
+    the script run with its defaults raises the ValueError on a machine with fewer than
+    12 cores, and the fixed script builds the dataset (MindSpore 2.10 CPU wheel)."""
+    import os
+    import subprocess
+    import sys
+
+    from msfix.engine import fix_text
+
+    pytest.importorskip("mindspore")
+    (tmp_path / "c10").mkdir()
+    src = ("import argparse\nimport mindspore.dataset as ds\nparser = argparse.ArgumentParser()\n"
+           "parser.add_argument('--workers', type=int, default='12')\nargs, _ = parser.parse_known_args()\n"
+           "d = ds.Cifar10Dataset('c10', num_parallel_workers=args.workers)\nprint('built')\n")
+    rules = [rule_by_code("MS202")]
+    out = lint_text(src, rules, path="t.py")
+    assert [(d.code, d.span.line) for d in out.diagnostics] == [("MS202", 6)]
+    fixed, _, applied, error = fix_text(src, rules, path="t.py")
+    assert applied == 1 and error is None
+    assert "min(args.workers, os.cpu_count() or 1)" in fixed
+
+    def run(text):
+        (tmp_path / "s.py").write_text(text, encoding="utf-8")
+        return subprocess.run([sys.executable, "s.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+
+    before, after = run(src), run(fixed)
+    if (os.cpu_count() or 1) < 12:
+        assert before.returncode != 0 and "num_parallel_workers exceeds the boundary" in before.stderr
+    else:
+        assert before.returncode == 0
+    assert after.returncode == 0 and "built" in after.stdout, after.stderr[-2000:]
