@@ -299,3 +299,8 @@ def test_ms202_argparse_default_is_what_the_wheel_runs(tmp_path):
     else:
         assert before.returncode == 0
     assert after.returncode == 0 and "built" in after.stdout, after.stderr[-2000:]
+
+
+def test_argparse_argument_added_after_parsing_is_not_read():
+    src = PARSER + "args = parser.parse_args()\nparser.add_argument('--w', default=3)\n"
+    assert value(src, "args.w") is UNKNOWN

@@ -517,7 +517,8 @@ def _argparse(model, parse_call: cst.Call, scope, order, depth):
            for a in pb.value.args):
         return None
     c = _cache(model)
-    key = ("argparse", id(pb))
+    psite = model.call_of(parse_call)
+    key = ("argparse", id(pb), id(parse_call))
     if key in c:
         return c[key]
     holders = {id(pb)}
@@ -540,7 +541,8 @@ def _argparse(model, parse_call: cst.Call, scope, order, depth):
                     if b.value is site.node:
                         holders.add(id(b))
         elif m == "add_argument":
-            adds.append(site)
+            if psite is None or site.scope is not psite.scope or site.order < psite.order:
+                adds.append(site)  # (one added after parsing is not in the namespace)
         elif m in ("parse_args", "parse_known_args", "parse_intermixed_args", "parse_known_intermixed_args",
                    "format_help", "print_help", "format_usage", "print_usage", "error", "exit",
                    "get_default"):
