@@ -45,10 +45,13 @@ MAX_FALSE_SHARE = 0.02
 
 
 def corpus_root(explicit: Optional[str] = None) -> Optional[Path]:
-    for cand in (explicit, os.environ.get("MSFIX_REALCODE"), str(REPO.parent / "shared" / "realcode")):
-        if cand and Path(cand).is_dir():
-            return Path(cand)
-    return None
+    """--corpus, else MSFIX_REALCODE, else ../shared/realcode; a folder named
+    explicitly that does not exist means no corpus (never a fallback)."""
+    for cand in (explicit, os.environ.get("MSFIX_REALCODE")):
+        if cand:
+            return Path(cand) if Path(cand).is_dir() else None
+    default = REPO.parent / "shared" / "realcode"
+    return default if default.is_dir() else None
 
 
 def location(rel: str, d) -> str:
