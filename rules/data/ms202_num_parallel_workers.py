@@ -12,12 +12,16 @@ class NumParallelWorkersTooHigh(Rule):
     code = "MS202"
     name = "num-parallel-workers-too-high"
     severity = Severity.ERROR
-    summary = "A literal `num_parallel_workers` above 4 crashes on machines with fewer cores."
+    summary = "A known `num_parallel_workers` above 4 crashes on machines with fewer cores."
     fix_applicability = Applicability.SAFE
     doc = """
     ## What it does
     Flags dataset sources, `map`/`batch` calls and `ds.config.set_num_parallel_workers`
-    given a literal worker count above 4.
+    given a worker count above 4 that msfix can compute: a literal, a module constant,
+    an argparse default (`args.workers` with `default=12`) or a config value
+    (`cfg["workers"]`, `cfg.workers`, `cfg.get("workers", 8)`); the message says where
+    a value that is not written at the call comes from. A value the command line or
+    other code may change is not known and not reported.
 
     ## Why is this bad?
     MindSpore checks the count against the CPU cores of the machine it runs on. On a

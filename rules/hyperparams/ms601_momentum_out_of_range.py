@@ -20,8 +20,10 @@ class MomentumOutOfRange(Rule):
     versions = "MindSpore 1.x and 2.x (checked on 2.10.0)"
     doc = """
     ## What it does
-    Flags a literal `momentum` of `nn.Momentum`, `nn.SGD`, `nn.RMSProp` and
-    `experimental.optim.SGD` that is negative or at least 1.
+    Flags a `momentum` of `nn.Momentum`, `nn.SGD`, `nn.RMSProp` and
+    `experimental.optim.SGD` that is negative or at least 1: a literal, a module
+    constant, an argparse default or a config value (the message says where it comes
+    from).
 
     ## Why is this bad?
     A negative momentum raises `ValueError: ... the argument 'momentum' must be at
