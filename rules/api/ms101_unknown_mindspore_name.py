@@ -109,6 +109,19 @@ def hint(idx, missing: str, version: str, near=(), zoo=None, model: str = "") ->
     return ""
 
 
+def missing_part(node, qualname: str, missing: str):
+    """The Attribute of the dotted use `node` (resolving to `qualname`) that resolves to
+    its missing prefix `missing`; None when the use is not a dotted attribute chain."""
+    if not isinstance(node, cst.Attribute):
+        return None
+    target = node
+    for _ in range(qualname.count(".") - missing.count(".")):
+        target = target.value
+        if not isinstance(target, cst.Attribute):
+            return None
+    return target
+
+
 class UnknownMindSporeName(Rule):
     code = "MS101"
     name = "unknown-mindspore-name"
@@ -252,13 +265,9 @@ class UnknownMindSporeName(Rule):
     def rename_fix(ctx, node, qualname: str, missing: str, new: str, top: int):
         """Rename the missing part of a dotted use (`nn.Conv2D` -> `nn.Conv2d`). Imports
         are not renamed: the name they bind is what the rest of the script uses."""
-        if not isinstance(node, cst.Attribute):
+        target = missing_part(node, qualname, missing)
+        if target is None:
             return None
-        target = node
-        for _ in range(qualname.count(".") - missing.count(".")):
-            target = target.value
-            if not isinstance(target, cst.Attribute):
-                return None
         return Fix.unsafe(f"Rename to `{new}` (same name but for case/underscores)",
                           ctx.replace(target.attr, new, top))
 
@@ -266,13 +275,9 @@ class UnknownMindSporeName(Rule):
     def sibling_fix(ctx, node, qualname: str, missing: str, new: str, top: int):
         """Point a dotted use (`c_transforms.RandomCrop`) at the module that has the
         name, imported (before the first use) if the script does not bind it yet."""
-        if not isinstance(node, cst.Attribute):
+        target = missing_part(node, qualname, missing)
+        if target is None:
             return None
-        target = node
-        for _ in range(qualname.count(".") - missing.count(".")):
-            target = target.value
-            if not isinstance(target, cst.Attribute):
-                return None
         root = target
         while isinstance(root, cst.Attribute):
             root = root.value
