@@ -40,11 +40,7 @@ FLOAT_DTYPES = {"float16", "float32", "float64", "bfloat16"}
 
 
 def _cache(m: ScriptModel) -> dict:
-    c = getattr(m, "_data_cache", None)
-    if c is None:
-        c = {}
-        m._data_cache = c  # type: ignore[attr-defined]
-    return c
+    return m.memo("data")
 
 
 # -- values with parameters ------------------------------------------------------------

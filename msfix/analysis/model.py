@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import builtins as _builtins
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Callable, Dict, List, Optional, Tuple, TypeVar, Union
+
+T = TypeVar("T")
 
 import libcst as cst
 
@@ -265,6 +267,20 @@ class ScriptModel:
         self.global_bound: set = set()  # names a `global` statement binds from inside a function
         self.has_star_import = False
         self.store_nodes: List[cst.CSTNode] = []  # assignment / augmented assignment / del targets
+        self._memo: Dict[str, object] = {}  # the one cache of derived analyses (see `cached`)
+
+    def cached(self, key: str, compute: Callable[[], T]) -> T:
+        """The result of `compute()` for this model under `key`, computed on first use.
+        Every derived analysis (data, network, training, values, shapes) keeps its results
+        here and nowhere else."""
+        memo = self._memo
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]  # type: ignore[return-value]
+
+    def memo(self, namespace: str) -> dict:
+        """A dict for the analysis `namespace` to keep per-node results in (one place)."""
+        return self.cached(f"{namespace}:dict", dict)
 
     # -- names ------------------------------------------------------------------
     def lookup(self, name: str, scope: Scope, order: Optional[int] = None) -> Optional[Binding]:

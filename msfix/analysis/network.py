@@ -321,11 +321,7 @@ class NetworkInfo:
 
 
 def network(m: ScriptModel) -> NetworkInfo:
-    got = getattr(m, "_msfix_network", None)
-    if got is None:
-        got = NetworkInfo(m)
-        m._msfix_network = got  # type: ignore[attr-defined]
-    return got
+    return m.cached("network", lambda: NetworkInfo(m))
 
 
 def walk_body(fn: cst.FunctionDef) -> Iterator[cst.CSTNode]:

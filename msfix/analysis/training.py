@@ -102,10 +102,7 @@ def imports_other_framework(m: ScriptModel) -> bool:
 
 
 def _cached(m: ScriptModel, key: str, compute):
-    cache: Dict[str, object] = m.__dict__.setdefault("_training_cache", {})
-    if key not in cache:
-        cache[key] = compute()
-    return cache[key]
+    return m.cached(f"training:{key}", compute)
 
 
 # --------------------------------------------------------------------------- kinds

@@ -179,11 +179,7 @@ _EASYDICT = ("easydict.EasyDict", "easydict.edict", "addict.Dict", "attrdict.Att
 
 
 def _cache(model) -> dict:
-    c = getattr(model, "_values_cache", None)
-    if c is None:
-        c = {}
-        model._values_cache = c
-    return c
+    return model.memo("values")
 
 
 def _mutations(model):
