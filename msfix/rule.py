@@ -19,6 +19,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tupl
 import libcst as cst
 
 from msfix.analysis.model import ScriptModel
+from msfix.context import ApiView, DataView, NetworkView, TrainingView, ValuesView
 from msfix.diagnostics import Applicability, Diagnostic, Edit, Fix, Severity, Span
 from msfix.locate import Locator
 
@@ -183,6 +184,32 @@ class RuleContext:
         self.noqa_directives: Dict[int, Any] = {}
         self.noqa_used: Dict[int, set] = {}
         self.enabled_codes: frozenset = frozenset()
+
+    # -- the views of the script model (msfix/context.py), built on first use --------
+    @property
+    def data(self) -> "DataView":
+        """Datasets, pipelines, roles, sizes, columns."""
+        return self.model.cached("view:data", lambda: DataView(self.model))
+
+    @property
+    def network(self) -> "NetworkView":
+        """Cells, layers, compiled functions, graph mode."""
+        return self.model.cached("view:network", lambda: NetworkView(self.model))
+
+    @property
+    def training(self) -> "TrainingView":
+        """Model, loss, optimizers, callbacks, train and eval calls, devices."""
+        return self.model.cached("view:training", lambda: TrainingView(self.model))
+
+    @property
+    def api(self) -> "ApiView":
+        """The API index bound to this file's target version."""
+        return self.model.cached(f"view:api:{self.target_version}", lambda: ApiView(self.model, self.target_version))
+
+    @property
+    def values(self) -> "ValuesView":
+        """Values of expressions and where they come from."""
+        return self.model.cached("view:values", lambda: ValuesView(self.model))
 
     # -- positions ----------------------------------------------------------------
     def top_of(self, node: cst.CSTNode, hint: Optional[int] = None) -> int:

@@ -10,11 +10,11 @@ import builtins as _builtins
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple, TypeVar, Union
 
-T = TypeVar("T")
-
 import libcst as cst
 
 from msfix.knowledge import facts
+
+T = TypeVar("T")
 
 
 class _Unknown:

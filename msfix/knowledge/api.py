@@ -90,6 +90,12 @@ def _vkey(v: str) -> tuple:
     return (*nums[:3], rank, int(m.group(3) or 0))
 
 
+def version_key(v: str) -> tuple:
+    """Sort key of a MindSpore version string: compare versions with it, never the strings
+    (2.10 > 2.9; 2.5.0.dev20250202 < 2.5.0)."""
+    return _vkey(v)
+
+
 def installed_mindspore() -> tuple[str, str] | None:
     """(distribution, version) of an installed MindSpore distribution, from its metadata
     (no import)."""

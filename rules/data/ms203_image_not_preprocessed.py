@@ -6,7 +6,7 @@ from msfix.analysis.model import UNKNOWN
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.knowledge import facts
 from msfix.rule import Example, Rule
-from msfix.rules.data._pipeline import final_state, insert_map_edit, sources_reaching_network
+from msfix.rules.data._pipeline import insert_map_edit
 
 PREPROCESSING = {"Rescale", "Normalize", "HWC2CHW", "ToTensor", "TypeCast", "ToType"}
 
@@ -101,7 +101,7 @@ class ImageNotPreprocessed(Rule):
             if not isinstance(cols, list) or not cols:
                 continue
             col = cols[0]
-            state = final_state(m, pipe, col, env)
+            state = ctx.data.final_state(pipe, col, env)
             if state is None or state.dtype != "uint8" or state.layout != "HWC" or state.scale != "0-255":
                 continue
             seen.add(id(src))
@@ -129,7 +129,7 @@ class ImageNotPreprocessed(Rule):
     def _check_readers(self, ctx):
         m = ctx.model
         done = set()
-        for src, leaves in sources_reaching_network(m):
+        for src, leaves in ctx.data.sources_reaching_network():
             info = src.facts
             if info is None:
                 continue

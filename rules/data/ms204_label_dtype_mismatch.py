@@ -8,7 +8,7 @@ from msfix.analysis.data import maps_on_column
 from msfix.analysis.model import UNKNOWN
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
-from msfix.rules.data._pipeline import insert_map_edit, sources_reaching_network
+from msfix.rules.data._pipeline import insert_map_edit
 
 CASTS = {"TypeCast", "ToType"}
 
@@ -217,7 +217,7 @@ class LabelDtypeMismatch(Rule):
 
     def _check_uint32(self, ctx):
         m = ctx.model
-        for src, leaves in sources_reaching_network(m):
+        for src, leaves in ctx.data.sources_reaching_network():
             info = src.facts
             if info is None:
                 continue

@@ -5,7 +5,7 @@ import libcst as cst
 from msfix.analysis import data
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
-from msfix.rules.data._pipeline import Once, _arg, op_states
+from msfix.rules.data._pipeline import Once
 
 
 def _fmt(x: float) -> str:
@@ -97,14 +97,14 @@ class NormalizeUnitStatsOnByteData(Rule):
     def check(self, ctx):
         m = ctx.model
         once = Once()
-        for o in op_states(m):
+        for o in ctx.data.op_states():
             if o.op.short != "Normalize" or o.state.scale != "0-255" or o.op.call is None:
                 continue
             call = o.op.call
             args = []
             vals = []
             for name, i in (("mean", 0), ("std", 1)):
-                a = _arg(call, name, i)
+                a = ctx.data.call_arg(call, name, i)
                 v = data.value(m, a, o.op.scope, o.op.order, o.env) if a is not None else None
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
                     v = [v]

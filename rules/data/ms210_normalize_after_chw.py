@@ -3,7 +3,7 @@
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 from msfix.fixes.edits import append_kwarg
-from msfix.rules.data._pipeline import Once, op_states
+from msfix.rules.data._pipeline import Once
 
 
 class NormalizeAfterChw(Rule):
@@ -65,7 +65,7 @@ class NormalizeAfterChw(Rule):
     def check(self, ctx):
         m = ctx.model
         once = Once()
-        for o in op_states(m):
+        for o in ctx.data.op_states():
             if o.op.short != "Normalize" or o.state.layout != "CHW" or o.op.call is None:
                 continue
             call = o.op.call

@@ -2,7 +2,7 @@
 
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
-from msfix.rules.data._pipeline import Once, op_states, remove_op_edit
+from msfix.rules.data._pipeline import Once, remove_op_edit
 
 
 class DoubleHwc2Chw(Rule):
@@ -54,9 +54,8 @@ class DoubleHwc2Chw(Rule):
     ]
 
     def check(self, ctx):
-        m = ctx.model
         once = Once()
-        for o in op_states(m):
+        for o in ctx.data.op_states():
             s = o.op.short
             prev = o.state.chw_by
             if o.state.layout != "CHW" or prev is None or s not in ("HWC2CHW", "ToTensor"):
@@ -68,7 +67,7 @@ class DoubleHwc2Chw(Rule):
                 drop, drop_stage = o.op, o.stage
             else:
                 drop = prev
-                drop_stage = next((x.stage for x in op_states(m) if x.op is prev), None)
+                drop_stage = next((x.stage for x in ctx.data.op_states() if x.op is prev), None)
             if not once(drop.node):
                 continue
             edit = remove_op_edit(ctx, drop_stage, drop)

@@ -2,7 +2,7 @@
 
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
-from msfix.rules.data._pipeline import Once, op_states, remove_op_edit
+from msfix.rules.data._pipeline import Once, remove_op_edit
 
 
 class DecodeOnDecoded(Rule):
@@ -59,9 +59,8 @@ class DecodeOnDecoded(Rule):
     ]
 
     def check(self, ctx):
-        m = ctx.model
         once = Once()
-        for o in op_states(m):
+        for o in ctx.data.op_states():
             if o.op.short != "Decode":
                 continue
             st = o.state
