@@ -441,13 +441,13 @@ class ArrayInfo:
     node: Optional[cst.BaseExpression] = None  # the expression that made it
     top: Optional[int] = None
     random: bool = False  # made by np.random.* / np.zeros/ones (synthetic data)
+    origin: Optional[cst.CSTNode] = None  # the expression that fixed the number of rows
 
     @property
     def rows(self) -> Optional[int]:
         return self.shape[0] if self.shape else None
 
 
-_FLOAT_MAKERS = {"rand", "randn", "random", "random_sample", "uniform", "normal", "standard_normal", "ranf", "sample"}
 _DTYPE_NAMES = {
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "bool_", "bool", "float_", "double", "single", "half", "int_", "intc", "longlong",
@@ -478,14 +478,6 @@ def dtype_name(m: ScriptModel, expr: Optional[cst.BaseExpression], scope: Scope,
     return None
 
 
-def _shape_of(v) -> Optional[Tuple[int, ...]]:
-    if isinstance(v, int) and not isinstance(v, bool):
-        return (v,)
-    if isinstance(v, (list, tuple)) and all(isinstance(x, int) and not isinstance(x, bool) for x in v):
-        return tuple(v)
-    return None
-
-
 def _nested_shape(v) -> Optional[Tuple[int, ...]]:
     if isinstance(v, (list, tuple)):
         if not v:
@@ -499,121 +491,12 @@ def _nested_shape(v) -> Optional[Tuple[int, ...]]:
     return None
 
 
-def _flat(v):
-    if isinstance(v, (list, tuple)):
-        for x in v:
-            yield from _flat(x)
-    else:
-        yield v
-
-
 def array_info(m: ScriptModel, expr: Optional[cst.BaseExpression], scope: Scope, order: Optional[int] = None,
                env: Optional[Env] = None, _depth: int = 0) -> Optional[ArrayInfo]:
-    """Shape and dtype of a numpy array built from literals (np.random.rand(100, 3),
-    np.zeros((n, 4), dtype=np.float32), np.array([...]), x.astype(np.float32)); None when
-    the expression is not recognised as one."""
-    if expr is None or _depth > 8:
-        return None
-    if isinstance(expr, cst.Name):
-        b = m.lookup(expr.value, scope, order)
-        if b is None or b.kind != "assign" or b.value is None:
-            return None
-        if len(b.scope.bindings.get(expr.value, ())) != 1 and (b.scope is not scope or order is None):
-            return None
-        got = array_info(m, b.value, b.scope, b.order, env, _depth + 1)
-        if got is not None and got.top is None:
-            got.top = b.top
-        return got
-    if not isinstance(expr, cst.Call):
-        return None
-    func = expr.func
-    site_scope, site_order = scope, order
-    # x.astype(dtype) / x.reshape(...)
-    if isinstance(func, cst.Attribute) and func.attr.value in ("astype", "reshape"):
-        q = m.qualname(func, scope, order)
-        if q is None or not q.startswith("numpy."):
-            inner = array_info(m, func.value, scope, order, env, _depth + 1)
-            if inner is None:
-                return None
-            if func.attr.value == "astype":
-                if not expr.args:
-                    return None
-                dt = dtype_name(m, expr.args[0].value, scope, order, env)
-                return ArrayInfo(inner.shape, dt, expr, inner.top, inner.random)
-            vals = [value(m, a.value, scope, order, env) for a in expr.args if a.keyword is None]
-            shape = _shape_of(vals[0]) if len(vals) == 1 else _shape_of(vals)
-            if shape is not None and -1 in shape and inner.shape is not None:
-                total = math.prod(inner.shape)
-                known = math.prod(x for x in shape if x != -1)
-                if known and total % known == 0 and shape.count(-1) == 1:
-                    shape = tuple(total // known if x == -1 else x for x in shape)
-            return ArrayInfo(shape, inner.dtype, expr, inner.top, inner.random)
-    q = m.qualname(func, site_scope, site_order)
-    if not q or not q.startswith("numpy."):
-        return None
-    name = q[len("numpy."):]
-    kw = {a.keyword.value: a.value for a in expr.args if a.keyword is not None}
-    pos = [a.value for a in expr.args if a.keyword is None and not a.star]
-    if any(a.star for a in expr.args):
-        return None
-    ev = lambda e: value(m, e, scope, order, env)  # noqa: E731
-    dt_kw = dtype_name(m, kw["dtype"], scope, order, env) if "dtype" in kw else None
-    if name in ("random.rand", "random.randn"):
-        vals = [ev(p) for p in pos]
-        shape = tuple(vals) if all(isinstance(v, int) and not isinstance(v, bool) for v in vals) else None
-        return ArrayInfo(shape, "float64", expr, None, True)
-    if name.startswith("random.") and name[7:] in _FLOAT_MAKERS:
-        size = kw.get("size")
-        if size is None:
-            idx = {"random": 0, "random_sample": 0, "ranf": 0, "sample": 0, "standard_normal": 0}.get(name[7:], 2)
-            size = pos[idx] if len(pos) > idx else None
-        shape = _shape_of(ev(size)) if size is not None else ()
-        return ArrayInfo(shape, "float64", expr, None, True)
-    if name == "random.randint":
-        size = kw.get("size", pos[2] if len(pos) > 2 else None)
-        shape = _shape_of(ev(size)) if size is not None else ()
-        return ArrayInfo(shape, dt_kw or "int64", expr, None, True)
-    if name in ("zeros", "ones", "empty", "full"):
-        arg = kw.get("shape", pos[0] if pos else None)
-        shape = _shape_of(ev(arg)) if arg is not None else None
-        dt = dt_kw
-        if "dtype" not in kw:
-            dpos = 2 if name == "full" else 1
-            if len(pos) > dpos:
-                dt = dtype_name(m, pos[dpos], scope, order, env)
-            elif name == "full":
-                fill = ev(pos[1]) if len(pos) > 1 else UNKNOWN
-                dt = "int64" if isinstance(fill, int) and not isinstance(fill, bool) else \
-                    "float64" if isinstance(fill, float) else None
-            else:
-                dt = "float64"
-        return ArrayInfo(shape, dt, expr, None, True)
-    if name == "arange":
-        vals = [ev(p) for p in pos]
-        if len(vals) == 1 and isinstance(vals[0], int):
-            return ArrayInfo((vals[0],), dt_kw or "int64", expr, None, True)
-        return ArrayInfo(None, dt_kw, expr, None, True)
-    if name in ("array", "asarray"):
-        if not pos:
-            return None
-        inner = array_info(m, pos[0], scope, order, env, _depth + 1)
-        if inner is not None:
-            return ArrayInfo(inner.shape, dt_kw or inner.dtype, expr, inner.top, inner.random)
-        v = ev(pos[0])
-        if v is UNKNOWN:
-            return ArrayInfo(None, dt_kw, expr, None, False) if dt_kw else None
-        shape = _nested_shape(v)
-        dt = dt_kw
-        if dt is None and shape is not None:
-            flat = list(_flat(v))
-            if flat and all(isinstance(x, bool) for x in flat):
-                dt = "bool"
-            elif flat and all(isinstance(x, int) and not isinstance(x, bool) for x in flat):
-                dt = "int64"
-            elif flat and all(isinstance(x, (int, float)) for x in flat):
-                dt = "float64"
-        return ArrayInfo(shape, dt, expr, None, False)
-    return None
+    """Shape and dtype of a NumPy array built in the script (see analysis/arrays.py)."""
+    from msfix.analysis.arrays import array_info as _array_info
+
+    return _array_info(m, expr, scope, order, env, _depth)
 
 
 # -- sources: columns and sizes ---------------------------------------------------------------

@@ -1,0 +1,575 @@
+"""NumPy arrays built in the script: shape and dtype, and the sizes of the in-script data
+a dataset reads (NumpySlicesDataset arrays, GeneratorDataset sources).
+
+Unknown stays unknown: `array_info` returns None when the expression is not recognised
+as a NumPy array, and an ArrayInfo with `shape`/`dtype` None for the part that does not
+follow from literals. Shapes follow NumPy 1.x/2.x for what is handled here:
+`np.random.*` and `default_rng()`/`RandomState()` draws with `size`, zeros/ones/empty/
+full(_like), arange, linspace, eye, array; `astype`, `reshape` (one -1), `transpose`/
+`.T`, `flatten`/`ravel`, literal slicing and integer indexing, `concatenate`/`stack`/
+`vstack`/`hstack`, `@` and element-wise arithmetic (broadcasting).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import List, Optional, Tuple
+
+import libcst as cst
+
+from msfix.analysis.data import ArrayInfo, Env, call_sites, dtype_name, param_arg, value
+from msfix.analysis.model import UNKNOWN, Pipeline, Scope, ScriptModel
+
+_FLOAT = ("float16", "float32", "float64")
+_RNG_MAKERS = ("numpy.random.default_rng", "numpy.random.RandomState", "numpy.random.Generator")
+# Generator methods: position of `size` in the signature (2.10's NumPy 1.26 / 2.x)
+_GEN_SIZE = {"random": 0, "standard_normal": 0, "uniform": 2, "normal": 2, "integers": 2, "exponential": 1,
+             "standard_exponential": 0, "lognormal": 2, "beta": 2, "gamma": 2, "poisson": 1, "binomial": 2,
+             "laplace": 2, "logistic": 2}
+# legacy np.random.* / RandomState methods
+_LEGACY_SIZE = {"random": 0, "random_sample": 0, "ranf": 0, "sample": 0, "standard_normal": 0, "uniform": 2,
+                "normal": 2, "randint": 2, "exponential": 1, "lognormal": 2, "beta": 2, "gamma": 2, "poisson": 1,
+                "binomial": 2, "laplace": 2, "logistic": 2}
+_INT_DRAWS = ("randint", "integers", "poisson", "binomial")
+
+
+def _int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _shape_of(v) -> Optional[Tuple[int, ...]]:
+    if _int(v):
+        return (v,) if v >= 0 else None
+    if isinstance(v, (list, tuple)) and all(_int(x) and x >= 0 for x in v):
+        return tuple(v)
+    return None
+
+
+def _promote(a: Optional[str], b: Optional[str]) -> Optional[str]:
+    """Result dtype of an operation on two arrays (the cases this module needs)."""
+    if a is None or b is None:
+        return None
+    if a == b:
+        return a
+    if a in _FLOAT and b in _FLOAT:
+        return max(a, b, key=_FLOAT.index)
+    if a in _FLOAT or b in _FLOAT:
+        f = a if a in _FLOAT else b
+        i = b if f is a else a
+        return "float64" if f != "float64" and i in ("int32", "int64", "uint32", "uint64") else f
+    return None
+
+
+def _broadcast(a: Optional[tuple], b: Optional[tuple]) -> Optional[tuple]:
+    if a is None or b is None:
+        return None
+    out = []
+    for x, y in zip(reversed((1,) * (len(b) - len(a)) + a), reversed((1,) * (len(a) - len(b)) + b)):
+        if x != y and 1 not in (x, y):
+            return None
+        out.append(y if x == 1 else x)
+    return tuple(reversed(out))
+
+
+def _same(info: ArrayInfo, expr, **changes) -> ArrayInfo:
+    out = ArrayInfo(info.shape, info.dtype, expr, info.top, info.random, info.origin)
+    for k, v in changes.items():
+        setattr(out, k, v)
+    return out
+
+
+def _rng_receiver(m: ScriptModel, expr, scope, order) -> Optional[str]:
+    """"generator" / "legacy" when `expr` is a NumPy random generator, else None."""
+    made = expr if isinstance(expr, cst.Call) else None
+    if made is None and isinstance(expr, cst.Name):
+        b = m.lookup(expr.value, scope, order)
+        if b is None or b.kind != "assign" or not isinstance(b.value, cst.Call):
+            return None
+        if len(b.scope.bindings.get(expr.value, ())) != 1:
+            return None
+        made, scope, order = b.value, b.scope, b.order
+    if made is None:
+        return None
+    q = m.qualname(made.func, scope, order)
+    if q == "numpy.random.RandomState":
+        return "legacy"
+    if q in _RNG_MAKERS:
+        return "generator"
+    return None
+
+
+def array_info(m: ScriptModel, expr: Optional[cst.BaseExpression], scope: Scope, order: Optional[int] = None,
+               env: Optional[Env] = None, _depth: int = 0) -> Optional[ArrayInfo]:
+    """Shape and dtype of the NumPy array `expr` holds (see the module doc); None when it is
+    not recognised as one. `origin` is the expression that fixed the number of rows."""
+    if expr is None or _depth > 10:
+        return None
+    d = _depth + 1
+    ai = lambda e, s=scope, o=order: array_info(m, e, s, o, env, d)  # noqa: E731
+    ev = lambda e: value(m, e, scope, order, env)  # noqa: E731
+    if isinstance(expr, cst.Name):
+        return _name_info(m, expr, scope, order, env, d)
+    if isinstance(expr, cst.Attribute):
+        if expr.attr.value == "T":
+            inner = ai(expr.value)
+            if inner is None:
+                return None
+            return _same(inner, expr, shape=tuple(reversed(inner.shape)) if inner.shape is not None else None,
+                         origin=expr if inner.shape and len(inner.shape) > 1 else inner.origin)
+        return None
+    if isinstance(expr, cst.Subscript):
+        return _subscript(m, expr, scope, order, env, d)
+    if isinstance(expr, cst.BinaryOperation):
+        return _binop(m, expr, scope, order, env, d)
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, (cst.Minus, cst.Plus)):
+        inner = ai(expr.expression)
+        return _same(inner, expr) if inner is not None else None
+    if not isinstance(expr, cst.Call) or any(a.star for a in expr.args):
+        return None
+    func = expr.func
+    kw = {a.keyword.value: a.value for a in expr.args if a.keyword is not None}
+    pos = [a.value for a in expr.args if a.keyword is None]
+    q = m.qualname(func, scope, order)
+    if isinstance(func, cst.Attribute) and (q is None or not q.startswith("numpy.")):
+        meth = func.attr.value
+        rng = _rng_receiver(m, func.value, scope, order)
+        if rng is not None:
+            return _draw(m, expr, meth, rng, pos, kw, scope, order, env)
+        if meth in ("astype", "reshape", "transpose", "flatten", "ravel", "copy", "squeeze", "swapaxes"):
+            inner = ai(func.value)
+            if inner is None:
+                return None
+            return _method(m, expr, meth, inner, pos, kw, scope, order, env)
+        return None
+    if not q or not q.startswith("numpy."):
+        return None
+    name = q[len("numpy."):]
+    dt_kw = dtype_name(m, kw["dtype"], scope, order, env) if "dtype" in kw else None
+    if name.startswith("random."):
+        return _draw(m, expr, name[7:], "legacy", pos, kw, scope, order, env)
+    if name in ("zeros", "ones", "empty", "full"):
+        arg = kw.get("shape", pos[0] if pos else None)
+        shape = _shape_of(ev(arg)) if arg is not None else None
+        dt = dt_kw
+        if "dtype" not in kw:
+            dpos = 2 if name == "full" else 1
+            if len(pos) > dpos:
+                dt = dtype_name(m, pos[dpos], scope, order, env)
+            elif name == "full":
+                fill = ev(pos[1]) if len(pos) > 1 else (ev(kw["fill_value"]) if "fill_value" in kw else UNKNOWN)
+                dt = "int64" if _int(fill) else "float64" if isinstance(fill, float) else \
+                    "bool" if isinstance(fill, bool) else None
+            else:
+                dt = "float64"
+        return ArrayInfo(shape, dt, expr, None, True, expr)
+    if name in ("zeros_like", "ones_like", "empty_like", "full_like", "copy", "ascontiguousarray"):
+        inner = ai(kw.get("a", pos[0] if pos else None))
+        if inner is None:
+            return None
+        return _same(inner, expr, dtype=dt_kw or inner.dtype)
+    if name == "arange":
+        vals = [ev(p) for p in pos]
+        if not 1 <= len(vals) <= 3 or any(not isinstance(v, (int, float)) or isinstance(v, bool) for v in vals):
+            return ArrayInfo(None, dt_kw, expr, None, True, expr)
+        start, stop, step = (0, vals[0], 1) if len(vals) == 1 else (vals[0], vals[1], vals[2] if len(vals) > 2 else 1)
+        if step == 0:
+            return None
+        n = max(0, math.ceil((stop - start) / step))
+        dt = dt_kw or ("int64" if all(_int(v) for v in vals) else "float64")
+        return ArrayInfo((n,), dt, expr, None, True, expr)
+    if name == "linspace":
+        num = ev(kw.get("num", pos[2] if len(pos) > 2 else cst.Integer("50")))
+        return ArrayInfo((num,) if _int(num) and num >= 0 else None, dt_kw or "float64", expr, None, True, expr)
+    if name in ("eye", "identity"):
+        n = ev(kw.get("N", kw.get("n", pos[0] if pos else None)))
+        mm = ev(kw["M"]) if "M" in kw else (ev(pos[1]) if name == "eye" and len(pos) > 1 else n)
+        shape = (n, mm) if _int(n) and (_int(mm) or mm is None) else None
+        if shape is not None and mm is None:
+            shape = (n, n)
+        return ArrayInfo(shape, dt_kw or "float64", expr, None, True, expr)
+    if name in ("concatenate", "stack", "vstack", "hstack", "row_stack", "column_stack"):
+        return _join(m, expr, name, pos, kw, scope, order, env, d)
+    if name in ("transpose", "reshape", "ravel", "squeeze", "swapaxes"):
+        if not pos:
+            return None
+        inner = ai(pos[0])
+        if inner is None:
+            return None
+        rest = pos[1:]
+        if name == "reshape" and "newshape" in kw:
+            rest = [kw["newshape"]]
+        return _method(m, expr, name, inner, rest, {k: v for k, v in kw.items() if k != "newshape"},
+                       scope, order, env)
+    if name in ("matmul", "dot"):
+        if len(pos) != 2:
+            return None
+        return _matmul(expr, ai(pos[0]), ai(pos[1]))
+    if name in ("array", "asarray", "float32", "float64", "int32", "int64"):
+        if not pos:
+            return None
+        if name not in ("array", "asarray"):
+            dt_kw = name
+        inner = ai(pos[0])
+        if inner is not None:
+            return _same(inner, expr, dtype=dt_kw or inner.dtype)
+        if name not in ("array", "asarray"):
+            return None
+        v = ev(pos[0])
+        if v is UNKNOWN:
+            return ArrayInfo(None, dt_kw, expr, None, False) if dt_kw else None
+        shape = _nested_shape(v)
+        dt = dt_kw
+        if dt is None and shape is not None:
+            flat = list(_flat(v))
+            if flat and all(isinstance(x, bool) for x in flat):
+                dt = "bool"
+            elif flat and all(_int(x) for x in flat):
+                dt = "int64"
+            elif flat and all(isinstance(x, (int, float)) for x in flat):
+                dt = "float64"
+        return ArrayInfo(shape, dt, expr, None, False, expr)
+    return None
+
+
+def _nested_shape(v) -> Optional[Tuple[int, ...]]:
+    if isinstance(v, (list, tuple)):
+        if not v:
+            return (0,)
+        inner = [_nested_shape(x) for x in v]
+        if any(s is None for s in inner) or len(set(inner)) != 1:
+            return None
+        return (len(v),) + inner[0]  # type: ignore[operator]
+    if isinstance(v, (int, float, bool)):
+        return ()
+    return None
+
+
+def _flat(v):
+    if isinstance(v, (list, tuple)):
+        for x in v:
+            yield from _flat(x)
+    else:
+        yield v
+
+
+def _name_info(m, expr: cst.Name, scope, order, env, depth) -> Optional[ArrayInfo]:
+    b = m.lookup(expr.value, scope, order)
+    if b is None:
+        return None
+    if b.kind == "param":
+        return _param_info(m, b, env, depth)
+    if b.kind != "assign" or b.value is None:
+        return None
+    bs = b.scope.bindings.get(expr.value, ())
+    if len(bs) != 1 and (b.scope is not scope or order is None or any(x.suite != b.suite for x in bs)):
+        return None  # rebound in another function, a branch or a loop
+    got = array_info(m, b.value, b.scope, b.order, env, depth)
+    if got is not None and got.top is None:
+        got.top = b.top
+    return got
+
+
+def _param_info(m, b, env, depth) -> Optional[ArrayInfo]:
+    """A parameter of a script function: the array its call (from `env`, else the one call
+    site, or all of them agreeing on the shape and dtype) passes."""
+    fscope = b.scope
+    fn = fscope.node
+    if not isinstance(fn, cst.FunctionDef) or not isinstance(b.node, cst.Param):
+        return None
+    if len(fscope.bindings.get(b.name, ())) != 1:
+        return None
+    sites = [env[fscope]] if env and fscope in env else call_sites(m, fscope)
+    found = []
+    for site in sites:
+        given = param_arg(site, fn, b.name)
+        if given is UNKNOWN:
+            return None
+        if given is None:
+            if b.node.default is None:
+                return None
+            got = array_info(m, b.node.default, fscope.parent or m.module_scope, None, env, depth)
+        else:
+            got = array_info(m, given, site.scope, site.order, env, depth)
+        if got is None:
+            return None
+        found.append(got)
+    if not found:
+        return None
+    first = found[0]
+    if any(f.shape != first.shape or f.dtype != first.dtype for f in found[1:]):
+        return ArrayInfo(first.shape if all(f.shape == first.shape for f in found) else None,
+                         first.dtype if all(f.dtype == first.dtype for f in found) else None,
+                         first.node, first.top, first.random)
+    return first
+
+
+def _draw(m, expr, meth, kind, pos, kw, scope, order, env) -> Optional[ArrayInfo]:
+    """A random draw: np.random.<meth>(...) / RandomState().<meth> ("legacy") or
+    default_rng().<meth> ("generator")."""
+    ev = lambda e: value(m, e, scope, order, env)  # noqa: E731
+    dt_kw = dtype_name(m, kw["dtype"], scope, order, env) if "dtype" in kw else None
+    if kind == "legacy" and meth in ("rand", "randn"):
+        if kw:
+            return None
+        vals = [ev(p) for p in pos]
+        shape = tuple(vals) if all(_int(v) and v >= 0 for v in vals) else None
+        return ArrayInfo(shape, "float64", expr, None, True, expr)
+    if meth == "permutation" and pos:
+        n = ev(pos[0])
+        if _int(n):
+            return ArrayInfo((n,), "int64", expr, None, True, expr)
+        inner = array_info(m, pos[0], scope, order, env)
+        return _same(inner, expr) if inner is not None else None
+    table = _GEN_SIZE if kind == "generator" else _LEGACY_SIZE
+    if meth not in table:
+        return None
+    size = kw.get("size")
+    if size is None:
+        idx = table[meth]
+        size = pos[idx] if len(pos) > idx else None
+    if size is None:
+        shape: Optional[tuple] = ()
+    else:
+        sv = ev(size)
+        shape = () if sv is None else _shape_of(sv)
+    if meth in _INT_DRAWS:
+        dt = dt_kw or "int64"
+    elif kind == "generator" and meth in ("random", "standard_normal", "standard_exponential"):
+        dt = dt_kw or "float64"
+    else:
+        dt = "float64"
+    return ArrayInfo(shape, dt, expr, None, True, expr)
+
+
+def _method(m, expr, meth, inner: ArrayInfo, pos, kw, scope, order, env) -> Optional[ArrayInfo]:
+    ev = lambda e: value(m, e, scope, order, env)  # noqa: E731
+    shape = inner.shape
+    if meth == "astype":
+        a = kw.get("dtype", pos[0] if pos else None)
+        if a is None:
+            return None
+        return _same(inner, expr, dtype=dtype_name(m, a, scope, order, env))
+    if meth == "copy":
+        return _same(inner, expr)
+    if meth in ("flatten", "ravel"):
+        return _same(inner, expr, shape=(math.prod(shape),) if shape is not None else None, origin=expr)
+    if meth == "squeeze":
+        if pos or kw:
+            return _same(inner, expr, shape=None)
+        return _same(inner, expr, shape=tuple(x for x in shape if x != 1) if shape is not None else None,
+                     origin=expr)
+    if meth == "transpose":
+        if shape is None:
+            return _same(inner, expr)
+        axes = kw.get("axes")
+        vals = [ev(axes)] if axes is not None else [ev(p) for p in pos]
+        if len(vals) == 1 and isinstance(vals[0], (list, tuple)):
+            vals = list(vals[0])
+        if not vals or vals == [None]:
+            return _same(inner, expr, shape=tuple(reversed(shape)), origin=expr if len(shape) > 1 else inner.origin)
+        if sorted(v for v in vals if _int(v)) != list(range(len(shape))) or len(vals) != len(shape):
+            return _same(inner, expr, shape=None)
+        new = tuple(shape[v] for v in vals)
+        return _same(inner, expr, shape=new, origin=inner.origin if vals[0] == 0 else expr)
+    if meth == "swapaxes":
+        vals = [ev(p) for p in pos]
+        if shape is None or len(vals) != 2 or not all(_int(v) for v in vals):
+            return _same(inner, expr, shape=None)
+        s = list(shape)
+        try:
+            s[vals[0]], s[vals[1]] = s[vals[1]], s[vals[0]]
+        except IndexError:
+            return None
+        return _same(inner, expr, shape=tuple(s), origin=inner.origin if 0 not in vals else expr)
+    # reshape
+    if kw.keys() - {"order"}:
+        return _same(inner, expr, shape=None)
+    vals = [ev(p) for p in pos]
+    new = _signed_shape(vals[0]) if len(vals) == 1 else _signed_shape(vals)
+    if new is not None and -1 in new:
+        if shape is None or new.count(-1) != 1:
+            new = None
+        else:
+            total = math.prod(shape)
+            known = math.prod(x for x in new if x != -1)
+            new = tuple(total // known if x == -1 else x for x in new) if known and total % known == 0 else None
+    if new is not None and shape is not None and math.prod(new) != math.prod(shape):
+        new = None  # numpy raises; not this module's business
+    keeps = new is not None and shape is not None and new[:1] == shape[:1]
+    return _same(inner, expr, shape=new, origin=inner.origin if keeps else expr)
+
+
+def _signed_shape(v) -> Optional[Tuple[int, ...]]:
+    if _int(v):
+        return (v,)
+    if isinstance(v, (list, tuple)) and all(_int(x) and x >= -1 for x in v):
+        return tuple(v)
+    return None
+
+
+def _subscript(m, expr: cst.Subscript, scope, order, env, depth) -> Optional[ArrayInfo]:
+    inner = array_info(m, expr.value, scope, order, env, depth)
+    if inner is None:
+        return None
+    shape = inner.shape
+    if shape is None:
+        return _same(inner, expr)
+    out: List[int] = []
+    dims = list(shape)
+    i = 0
+    first_changed = False
+    for el in expr.slice:
+        s = el.slice
+        if i >= len(dims):
+            return _same(inner, expr, shape=None)
+        if isinstance(s, cst.Slice):
+            parts = []
+            for p in (s.lower, s.upper, s.step):
+                v = None if p is None else value(m, p, scope, order, env)
+                if v is not None and not _int(v):
+                    return _same(inner, expr, shape=None)
+                parts.append(v)
+            if parts[2] == 0:
+                return None
+            n = len(range(*slice(*parts).indices(dims[i])))
+            if i == 0 and n != dims[0]:
+                first_changed = True
+            out.append(n)
+            i += 1
+            continue
+        v = value(m, s.value, scope, order, env)
+        if _int(v) and -dims[i] <= v < dims[i]:
+            if i == 0:
+                first_changed = True
+            i += 1  # an integer index drops the dimension
+            continue
+        if v is None and isinstance(s.value, cst.Name) and s.value.value == "None":
+            out.append(1)  # np.newaxis
+            if i == 0:
+                first_changed = True
+            continue
+        return _same(inner, expr, shape=None)  # fancy/boolean indexing, Ellipsis: dtype only
+    out.extend(dims[i:])
+    return _same(inner, expr, shape=tuple(out), origin=expr if first_changed else inner.origin)
+
+
+def _scalar_kind(v) -> Optional[str]:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return "int"
+    if isinstance(v, float):
+        return "float"
+    return None
+
+
+def _binop(m, expr: cst.BinaryOperation, scope, order, env, depth) -> Optional[ArrayInfo]:
+    left = array_info(m, expr.left, scope, order, env, depth)
+    right = array_info(m, expr.right, scope, order, env, depth)
+    if isinstance(expr.operator, cst.MatrixMultiply):
+        return _matmul(expr, left, right)
+    if not isinstance(expr.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide,
+                                      cst.Modulo, cst.Power)):
+        return None
+    if left is not None and right is not None:
+        shape = _broadcast(left.shape, right.shape)
+        dt = _promote(left.dtype, right.dtype)
+        if isinstance(expr.operator, cst.Divide) and dt is not None and dt not in _FLOAT:
+            dt = "float64"
+        origin = left.origin if shape is not None and left.shape is not None and shape[:1] == left.shape[:1] \
+            and len(shape) == len(left.shape) else expr
+        return ArrayInfo(shape, dt, expr, left.top or right.top, left.random or right.random, origin)
+    arr, other = (left, expr.right) if left is not None else (right, expr.left)
+    if arr is None:
+        return None
+    kind = _scalar_kind(value(m, other, scope, order, env))
+    if kind is None:
+        return _same(arr, expr, dtype=None, shape=None)
+    dt = arr.dtype
+    if dt == "bool":
+        dt = None  # bool arrays take the scalar's kind
+    elif dt is not None and dt not in _FLOAT and (kind == "float" or isinstance(expr.operator, cst.Divide)):
+        dt = "float64"  # an integer array with a float (or true division): float64
+    return _same(arr, expr, dtype=dt)
+
+
+def _matmul(expr, a: Optional[ArrayInfo], b: Optional[ArrayInfo]) -> Optional[ArrayInfo]:
+    if a is None or b is None:
+        return None
+    dt = _promote(a.dtype, b.dtype)
+    sa, sb = a.shape, b.shape
+    shape = None
+    origin = expr
+    if sa is not None and sb is not None and sa and sb:
+        if len(sa) == 1 and len(sb) == 1:
+            shape = () if sa == sb else None
+        elif len(sb) == 1:
+            shape = sa[:-1] if sa[-1] == sb[0] else None
+            origin = a.origin
+        elif len(sa) == 1:
+            shape = sb[:-2] + sb[-1:] if sa[0] == sb[-2] else None
+        elif len(sa) == 2 and len(sb) == 2:
+            shape = (sa[0], sb[1]) if sa[1] == sb[0] else None
+            origin = a.origin
+    return ArrayInfo(shape, dt, expr, a.top or b.top, a.random or b.random, origin)
+
+
+def _join(m, expr, name, pos, kw, scope, order, env, depth) -> Optional[ArrayInfo]:
+    seq = kw.get("arrays", kw.get("tup", pos[0] if pos else None))
+    if not isinstance(seq, (cst.List, cst.Tuple)) or any(isinstance(e, cst.StarredElement) for e in seq.elements):
+        got = seq if isinstance(seq, cst.Name) else None
+        if got is None:
+            return None
+        b = m.lookup(got.value, scope, order)
+        if b is None or b.kind != "assign" or not isinstance(b.value, (cst.List, cst.Tuple)) \
+                or len(b.scope.bindings.get(got.value, ())) != 1:
+            return None
+        seq, scope, order = b.value, b.scope, b.order
+    parts = [array_info(m, e.value, scope, order, env, depth) for e in seq.elements]
+    if not parts or any(p is None for p in parts):
+        return None
+    dt = parts[0].dtype
+    for p in parts[1:]:
+        dt = _promote(dt, p.dtype)
+    if "dtype" in kw:
+        dt = dtype_name(m, kw["dtype"], scope, order, env)
+    rnd = any(p.random for p in parts)
+    top = next((p.top for p in parts if p.top is not None), None)
+    shapes = [p.shape for p in parts]
+    if any(s is None for s in shapes):
+        return ArrayInfo(None, dt, expr, top, rnd, expr)
+    ax_expr = kw.get("axis", pos[1] if len(pos) > 1 else None)
+    axis = 0 if ax_expr is None else value(m, ax_expr, scope, order, env)
+    if name in ("vstack", "row_stack"):
+        shapes = [s if len(s) >= 2 else (1,) + s for s in shapes]
+        name, axis = "concatenate", 0
+    elif name == "hstack":
+        name, axis = "concatenate", 0 if all(len(s) == 1 for s in shapes) else 1
+    elif name == "column_stack":
+        shapes = [s + (1,) if len(s) == 1 else s for s in shapes]
+        name, axis = "concatenate", 1
+    if not _int(axis):
+        return ArrayInfo(None, dt, expr, top, rnd, expr)
+    if name == "stack":
+        if len(set(shapes)) != 1:
+            return None
+        s = list(shapes[0])
+        if axis < 0:
+            axis += len(s) + 1
+        if not 0 <= axis <= len(s):
+            return None
+        s.insert(axis, len(shapes))
+        return ArrayInfo(tuple(s), dt, expr, top, rnd, expr)
+    nd = {len(s) for s in shapes}
+    if len(nd) != 1:
+        return None
+    n = nd.pop()
+    if axis < 0:
+        axis += n
+    if not 0 <= axis < n:
+        return None
+    if len({s[:axis] + s[axis + 1:] for s in shapes}) != 1:
+        return None
+    s = list(shapes[0])
+    s[axis] = sum(x[axis] for x in shapes)
+    return ArrayInfo(tuple(s), dt, expr, top, rnd, expr if axis == 0 else parts[0].origin)
