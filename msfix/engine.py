@@ -109,14 +109,25 @@ def lint_text(text: str, rules: Sequence[Type[Rule]], path: str = "",
 
 def _run_rules(ctx: RuleContext, rules: Sequence[Type[Rule]], internal: List[str]) -> None:
     for rule_cls in rules:
+        if (rule_cls.applies_from or rule_cls.applies_until) and not rule_cls.applies_to(_resolved(ctx)):
+            continue  # outside the rule's version range (data on the rule, compared as versions)
         ctx._rule = rule_cls
         before = len(ctx.diagnostics)
         try:
-            for _ in rule_cls().check(ctx) or ():
+            result = rule_cls().check(ctx)
+            for _ in result or ():  # a generator rule (plugins) runs when iterated
                 pass
         except Exception as exc:  # a rule bug must not take the run down
             del ctx.diagnostics[before:]
             internal.append(f"internal error in rule {rule_cls.code}: {type(exc).__name__}: {exc}")
+
+
+def _resolved(ctx: RuleContext) -> Optional[str]:
+    """The indexed release the file is checked against (None without an API index)."""
+    try:
+        return ctx.api.version
+    except Exception:  # no index shipped: every rule runs
+        return None
 
 
 def _apply_noqa(ctx: RuleContext, diagnostics: Sequence[Diagnostic]) -> List[Diagnostic]:

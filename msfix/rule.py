@@ -14,7 +14,7 @@ import pkgutil
 import re
 import textwrap
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Type
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Type
 
 import libcst as cst
 
@@ -42,13 +42,47 @@ class Rule:
     # Markdown with the sections: What it does / Why is this bad / Example / Fix safety
     doc: str = ""
     fix_applicability: Optional[Applicability] = None  # the kind of fix it offers, if any
-    versions: str = "MindSpore 2.x"  # which MindSpore versions the rule is about
+    versions: str = "MindSpore 2.x"  # which MindSpore versions the rule is about (prose, for the docs)
+    # The target versions the rule runs for, as data: from `applies_from` (inclusive) up
+    # to `applies_until` (exclusive); None means no bound. Compared as versions
+    # (msfix.context.version_key), never as strings. The engine skips the rule outside.
+    applies_from: Optional[str] = None
+    applies_until: Optional[str] = None
     valid: Sequence[Example] = ()
     invalid: Sequence[Example] = ()
     plugin: Optional[str] = None  # set for rules from a plugin's `msfix.rules` entry point
 
-    def check(self, ctx: "RuleContext") -> Iterator[Diagnostic]:  # pragma: no cover
+    def check(self, ctx: "RuleContext") -> None:  # pragma: no cover
+        """Report each finding with `ctx.report(node, message, fix=...)`. (A generator is
+        accepted too, for plugins written that way; what it yields is ignored.)"""
         raise NotImplementedError
+
+    @classmethod
+    def applies_to(cls, version: Optional[str]) -> bool:
+        """Does the rule run for target `version` (a resolved release like "2.10.0")?
+        Unknown version: yes."""
+        if not version or (cls.applies_from is None and cls.applies_until is None):
+            return True
+        from msfix.knowledge.api import version_key
+
+        k = version_key(version)
+        if cls.applies_from is not None and k < version_key(cls.applies_from):
+            return False
+        if cls.applies_until is not None and k >= version_key(cls.applies_until):
+            return False
+        return True
+
+    @classmethod
+    def version_range(cls) -> str:
+        """The `applies_from`/`applies_until` range in words ("" when unbounded)."""
+        lo, hi = cls.applies_from, cls.applies_until
+        if lo and hi:
+            return f"target versions {lo} up to (not including) {hi}"
+        if lo:
+            return f"target versions {lo} and later"
+        if hi:
+            return f"target versions before {hi}"
+        return ""
 
     @classmethod
     def documentation(cls) -> str:
@@ -57,7 +91,8 @@ class Rule:
                Applicability.UNSAFE: "Unsafe fix available (`--unsafe-fixes`)."}[cls.fix_applicability]
         head = (f"# {cls.code} {cls.name}\n\n"
                 f"{cls.summary}\n\n"
-                f"Severity: {cls.severity.value}. {fix} Applies to: {cls.versions}.\n\n")
+                f"Severity: {cls.severity.value}. {fix} Applies to: {cls.versions}."
+                + (f" Runs for {cls.version_range()}." if cls.version_range() else "") + "\n\n")
         return head + body + "\n"
 
 
