@@ -8,6 +8,7 @@ import pytest
 
 from msfix.analysis import data
 from msfix.analysis.builder import build_model
+from msfix.analysis.model import UNKNOWN
 
 PRELUDE = "import numpy as np\nrng = np.random.default_rng(0)\nN = 96\n"
 
@@ -147,3 +148,135 @@ def test_name_rebound_in_a_branch_is_unknown():
     m = build_model(cst.parse_module(src), src)
     b = m.module_scope.bindings["RESULT"][-1]
     assert data.array_info(m, b.value, m.module_scope, b.order) is None
+
+
+# ---------------------------------------------------------------- dataset sizes
+def _sizes(src: str):
+    """{variable: (rows, origin text)} for each dataset source bound to a name."""
+    m = build_model(cst.parse_module(src), src)
+    out = {}
+    for name, bs in m.module_scope.bindings.items():
+        p = m.pipeline_of(cst.Name(name), m.module_scope, bs[-1].order + 1)
+        if p is not None and p.op == "source":
+            size, origin = data.source_size_origin(m, p)
+            out[name] = (size, m.module.code_for_node(origin) if origin is not None else None)
+    return out
+
+
+GEN_PRELUDE = """
+import numpy as np
+import mindspore.dataset as ds
+rng = np.random.default_rng(0)
+x = rng.uniform(size=(96, 4)).astype(np.float32)
+y = (x @ rng.normal(size=(4, 1))).astype(np.float32)
+"""
+
+
+def test_numpy_slices_size_and_origin():
+    got = _sizes(GEN_PRELUDE + """
+a = ds.NumpySlicesDataset((x, y), column_names=["x", "y"])
+b = ds.NumpySlicesDataset({"x": x[:80], "y": y[:80]})
+c = ds.NumpySlicesDataset((x, y[:80]))
+d = ds.NumpySlicesDataset((x, y), num_samples=10)
+""")
+    assert got["a"] == (96, "rng.uniform(size=(96, 4))")
+    assert got["b"] == (80, "x[:80]")
+    assert got["c"][0] is UNKNOWN  # columns of different lengths: MindSpore refuses them
+    assert got["d"] == (10, "10")
+
+
+def test_generator_function_sizes():
+    got = _sizes(GEN_PRELUDE + """
+N = 50
+def gen(n):
+    for i in range(n):
+        yield x[i], y[i]
+def pairs():
+    for a, b in zip(x, y):
+        yield a, b
+def default_gen(n=N):
+    for i in range(n):
+        yield (x[i],)
+def over_len():
+    for i in range(len(x)):
+        yield x[i], y[i]
+def two_yields(n):
+    for i in range(n):
+        yield x[i], y[i]
+        yield x[i], y[i]
+def filtered(n):
+    for i in range(n):
+        if i % 2:
+            yield x[i], y[i]
+def stops(n):
+    for i in range(n):
+        if i > 3:
+            break
+        yield x[i], y[i]
+def endless():
+    while True:
+        yield x[0], y[0]
+a = ds.GeneratorDataset(gen(96), ["x", "y"])
+b = ds.GeneratorDataset(pairs, ["x", "y"])
+c = ds.GeneratorDataset(default_gen, ["x"])
+d = ds.GeneratorDataset(over_len(), ["x", "y"])
+e = ds.GeneratorDataset(two_yields(96), ["x", "y"])
+f = ds.GeneratorDataset(filtered(96), ["x", "y"])
+g = ds.GeneratorDataset(stops(96), ["x", "y"])
+h = ds.GeneratorDataset(endless, ["x", "y"])
+k = ds.GeneratorDataset(gen(unknown_n), ["x", "y"])
+""")
+    assert got["a"] == (96, "96")
+    assert got["b"] == (96, "rng.uniform(size=(96, 4))")
+    assert got["c"] == (50, "N")
+    assert got["d"][0] == 96
+    for name in "efghk":
+        assert got[name][0] is UNKNOWN, name
+
+
+def test_random_access_source_sizes():
+    got = _sizes(GEN_PRELUDE + """
+class Pairs:
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+    def __getitem__(self, i):
+        return self.a[i], self.b[i]
+    def __len__(self):
+        return len(self.a)
+class Fixed:
+    def __init__(self, n=64):
+        self.n = n
+    def __getitem__(self, i):
+        return x[i], y[i]
+    def __len__(self):
+        return self.n
+class Resized(Fixed):
+    pass
+class Changing:
+    def __init__(self, n):
+        self.n = n
+    def __getitem__(self, i):
+        self.n += 1
+        return x[i], y[i]
+    def __len__(self):
+        return self.n
+class Iterable:
+    def __iter__(self):
+        return iter(zip(x, y))
+a = ds.GeneratorDataset(Pairs(x, y), ["x", "y"])
+b = ds.GeneratorDataset(Fixed(), ["x", "y"])
+c = ds.GeneratorDataset(Fixed(n=32), ["x", "y"])
+src = Pairs(x[:40], y[:40])
+d = ds.GeneratorDataset(src, ["x", "y"])
+e = ds.GeneratorDataset(list(zip(x, y)), ["x", "y"])
+f = ds.GeneratorDataset(Changing(8), ["x", "y"])
+g = ds.GeneratorDataset(Iterable(), ["x", "y"])
+h = ds.GeneratorDataset(Resized(), ["x", "y"])
+""")
+    assert got["a"] == (96, "rng.uniform(size=(96, 4))")
+    assert got["b"] == (64, "64")
+    assert got["c"] == (32, "32")
+    assert got["d"] == (40, "x[:40]")
+    assert got["e"][0] == 96
+    for name in "fgh":
+        assert got[name][0] is UNKNOWN, name

@@ -573,3 +573,253 @@ def _join(m, expr, name, pos, kw, scope, order, env, depth) -> Optional[ArrayInf
     s = list(shapes[0])
     s[axis] = sum(x[axis] for x in shapes)
     return ArrayInfo(tuple(s), dt, expr, top, rnd, expr if axis == 0 else parts[0].origin)
+
+
+# --------------------------------------------------------------------------- sizes
+def _fake_site(m: ScriptModel, real, func_name: str, args, scope, order, top) -> "object":
+    """A CallSite standing for a call MindSpore makes (GeneratorDataset(gen) calls
+    `gen()`), or for `Cls(...)` seen from `__init__` (a `self` argument first)."""
+    from msfix.analysis.model import CallSite
+
+    node = cst.Call(cst.Name(func_name), list(args))
+    return CallSite(node, scope, order, top, real.statement if real is not None else None)
+
+
+def _count(m: ScriptModel, expr, scope, order, env):
+    """(number of items iterating `expr` yields, the expression that fixed it) or None:
+    range(...), zip(...) (the shortest), enumerate(x), an array (its rows)."""
+    if isinstance(expr, cst.Call) and not any(a.star or a.keyword for a in expr.args):
+        f = expr.func
+        if isinstance(f, cst.Name) and m.lookup(f.value, scope, order) is None:
+            args = [a.value for a in expr.args]
+            if f.value == "range" and 1 <= len(args) <= 3:
+                vals = [_int_of(m, a, scope, order, env) for a in args]
+                if any(v is None for v in vals):
+                    return None
+                nums = [v[0] for v in vals]
+                if len(nums) > 2 and nums[2] == 0:
+                    return None
+                which = vals[0][1] if len(vals) == 1 else vals[1][1]
+                return len(range(*nums)), which
+            if f.value in ("zip", "enumerate", "list", "tuple") and args and (f.value == "zip" or len(args) == 1):
+                got = [_count(m, a, scope, order, env) for a in args]
+                if any(g is None for g in got):
+                    return None
+                return min(got, key=lambda g: g[0])
+    info = array_info(m, expr, scope, order, env)
+    if info is not None and info.rows is not None:
+        return info.rows, info.origin or info.node
+    return None
+
+
+def _int_of(m, expr, scope, order, env):
+    """(int value, origin node) of `expr`, reading `len(array)` and `array.shape[0]`."""
+    v = value(m, expr, scope, order, env)
+    if _int(v):
+        return v, _given(m, expr, scope, order, env)
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "len" \
+            and len(expr.args) == 1 and m.lookup("len", scope, order) is None:
+        return _count(m, expr.args[0].value, scope, order, env)
+    if isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Attribute) and expr.value.attr.value == "shape":
+        i = value(m, expr.slice[0].slice.value, scope, order, env) if len(expr.slice) == 1 \
+            and isinstance(expr.slice[0].slice, cst.Index) else None
+        info = array_info(m, expr.value.value, scope, order, env)
+        if _int(i) and info is not None and info.shape is not None and -len(info.shape) <= i < len(info.shape):
+            return info.shape[i], info.origin if i == 0 else expr
+    return None
+
+
+def _nodes(node):
+    """Every node under `node`, not entering nested functions, classes or lambdas."""
+    for child in node.children:
+        if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        yield child
+        yield from _nodes(child)
+
+
+def _given(m: ScriptModel, expr, scope, order, env, depth: int = 0):
+    """The expression a parameter read takes its value from at the call in `env` (the
+    argument, else the parameter's default); `expr` itself otherwise."""
+    if not isinstance(expr, cst.Name) or depth > 4:
+        return expr
+    b = m.lookup(expr.value, scope, order)
+    if b is None or b.kind != "param" or not isinstance(b.node, cst.Param) or not env or b.scope not in env:
+        return expr
+    site = env[b.scope]
+    fn = b.scope.node
+    given = param_arg(site, fn, b.name) if isinstance(fn, cst.FunctionDef) else UNKNOWN
+    if given is UNKNOWN:
+        return expr
+    if given is None:
+        return b.node.default if b.node.default is not None else expr
+    if isinstance(given, cst.Name) and given.value == "self":
+        return expr
+    return _given(m, given, site.scope, site.order, env, depth + 1)
+
+
+def _yields(node) -> list:
+    return [n for n in _nodes(node) if isinstance(n, cst.Yield)]
+
+
+def _yields_once_per_item(fn: cst.FunctionDef):
+    """The `for` loop of a generator function that yields exactly once per item: one
+    `yield` (not `yield from`) in a simple statement directly in its body, no other yield
+    in the function, no return, break, continue or raise in the loop; else None."""
+    body = fn.body.body if isinstance(fn.body, cst.IndentedBlock) else ()
+    loops = [st for st in body if isinstance(st, cst.For)]
+    if len(loops) != 1 or loops[0].orelse is not None or loops[0].asynchronous is not None:
+        return None
+    loop = loops[0]
+    if any(_yields(st) for st in body if st is not loop):
+        return None
+    stmts = loop.body.body if isinstance(loop.body, cst.IndentedBlock) else [loop.body]
+    direct = [y for st in stmts if isinstance(st, (cst.SimpleStatementLine, cst.SimpleStatementSuite))
+              for y in _yields(st)]
+    if len(_yields(loop.body)) != 1 or len(direct) != 1 or isinstance(direct[0].value, cst.From):
+        return None
+    if any(isinstance(n, (cst.Return, cst.Break, cst.Continue, cst.Raise)) for n in _nodes(loop.body)):
+        return None
+    return loop
+
+
+def generator_size(m: ScriptModel, source: Pipeline, env: Optional[Env] = None):
+    """(rows, origin node) a GeneratorDataset's `source` yields when the script fixes
+    it, else None: a local generator function looping once over range(n) / zip of known
+    arrays / an array, yielding once per item; a local class with `__getitem__` whose
+    `__len__` returns a literal, a constant, `len(self.x)` or `self.n` set in `__init__`;
+    a list/zip of known arrays or an array."""
+    from msfix.analysis.data import source_arg
+
+    a = source_arg(source, "source")
+    if a is None:
+        return None
+    expr, scope, order = a.value, source.call.scope, source.call.order
+    site = source.call
+    call = None
+    if isinstance(expr, cst.Name):
+        b = m.lookup(expr.value, scope, order)
+        if b is not None and b.kind == "assign" and isinstance(b.value, cst.Call) \
+                and len(b.scope.bindings.get(expr.value, ())) == 1:
+            call, scope, order = b.value, b.scope, b.order
+        elif b is not None and b.kind == "def" and expr.value in m.functions:
+            fn = m.functions[expr.value]  # GeneratorDataset calls it with no arguments
+            fake = _fake_site(m, site, expr.value, (), scope, order, site.top)
+            return _gen_function_size(m, fn, fake, env)
+    elif isinstance(expr, cst.Call):
+        call = expr
+    if call is not None:
+        q = m.qualname(call.func, scope, order)
+        if q and q.startswith("<local>."):
+            name = q[8:]
+            csite = m.call_of(call)
+            if csite is None:
+                return None
+            if name in m.functions:
+                return _gen_function_size(m, m.functions[name], csite, env)
+            if name in m.classes:
+                return _class_size(m, m.classes[name], csite, env)
+            return None
+    return _count(m, expr, scope, order, env)
+
+
+def _gen_function_size(m: ScriptModel, fn, site, env):
+    loop = _yields_once_per_item(fn.node)
+    if loop is None or site.has_star_args:
+        return None
+    env2 = dict(env or {})
+    env2[fn.scope] = site
+    return _count(m, loop.iter, fn.scope, None, env2)
+
+
+def _class_size(m: ScriptModel, cls: cst.ClassDef, site, env):
+    if cls.bases or not isinstance(cls.body, cst.IndentedBlock) or site.has_star_args:
+        return None
+    meths = {el.name.value: el for el in cls.body.body if isinstance(el, cst.FunctionDef)}
+    if "__getitem__" not in meths or "__len__" not in meths:
+        return None  # an iterable: MindSpore does not ask for its length
+    rets: list = []
+    for st in (meths["__len__"].body.body if isinstance(meths["__len__"].body, cst.IndentedBlock) else ()):
+        if isinstance(st, cst.SimpleStatementLine):
+            rets.extend(x.value for x in st.body if isinstance(x, cst.Return))
+        else:
+            return None  # branches, loops: not followed
+    if len(rets) != 1 or rets[0] is None:
+        return None
+    ret = rets[0]
+    lscope = _def_scope(m, meths["__len__"])
+    init = meths.get("__init__")
+    iscope = _def_scope(m, init) if init is not None else None
+    env2 = dict(env or {})
+    if init is not None and iscope is not None:
+        env2[iscope] = _fake_site(m, site, "__init__", [cst.Arg(cst.Name("self"))] + list(site.node.args),
+                                  site.scope, site.order, site.top)
+    # self.x read by __len__: the one assignment of `self.x` in __init__
+    target = ret
+    if isinstance(ret, cst.Call) and isinstance(ret.func, cst.Name) and ret.func.value == "len" and len(ret.args) == 1:
+        target = ret.args[0].value
+    wrap_len = target is not ret
+    if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self":
+        got = _self_attr(m, cls, meths, target.attr.value)
+        if got is None or iscope is None:
+            return None
+        expr = got
+        sc = iscope
+    else:
+        if lscope is None:
+            return None
+        expr, sc = target, lscope
+    if wrap_len:
+        return _count(m, expr, sc, None, env2)
+    return _int_of(m, expr, sc, None, env2)
+
+
+def _def_scope(m: ScriptModel, fn: cst.FunctionDef) -> Optional[Scope]:
+    """The scope of a function or method (found from the names read and the calls made
+    in it: a method reading nothing has nothing to follow)."""
+    idx = m.memo("arrays").get("def_scopes")
+    if idx is None:
+        idx = {}
+        starts = [r.lex for r in m.reads] + [c.scope for c in m.calls]
+        for s in starts:
+            while s is not None:
+                if s.kind == "function" and s.node is not None:
+                    idx.setdefault(id(s.node), s)
+                s = s.parent
+        m.memo("arrays")["def_scopes"] = idx
+    return idx.get(id(fn))
+
+
+def _self_attr(m, cls, meths, attr: str):
+    """The value assigned to `self.<attr>` when the class assigns it once, in __init__'s
+    body (not in a branch), and nothing else stores it."""
+    found = []
+    for name, fn in meths.items():
+        for node in _nodes(fn):
+            targets = []
+            if isinstance(node, cst.Assign):
+                targets = [(t.target, node.value) for t in node.targets]
+            elif isinstance(node, (cst.AugAssign, cst.AnnAssign)):
+                targets = [(node.target, getattr(node, "value", None))]
+            for t, v in targets:
+                for x, val in _unpack(t, v):
+                    if isinstance(x, cst.Attribute) and x.attr.value == attr:
+                        found.append((name, node, val))
+    if len(found) != 1 or found[0][0] != "__init__" or found[0][2] is None:
+        return None
+    init = meths["__init__"]
+    body = init.body.body if isinstance(init.body, cst.IndentedBlock) else ()
+    if not any(isinstance(st, cst.SimpleStatementLine) and found[0][1] in st.body for st in body):
+        return None
+    return found[0][2]
+
+
+def _unpack(t, v):
+    if isinstance(t, (cst.Tuple, cst.List)):
+        vals = v.elements if isinstance(v, (cst.Tuple, cst.List)) and len(v.elements) == len(t.elements) else None
+        for i, el in enumerate(t.elements):
+            yield from _unpack(el.value, vals[i].value if vals is not None else None)
+    else:
+        yield t, v
+
+

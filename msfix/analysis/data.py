@@ -664,37 +664,53 @@ def source_usage(m: ScriptModel, source: Pipeline, env: Optional[Env] = None):
 
 def source_size(m: ScriptModel, source: Pipeline, env: Optional[Env] = None):
     """Number of rows a source yields, or UNKNOWN."""
+    return source_size_origin(m, source, env)[0]
+
+
+def source_size_origin(m: ScriptModel, source: Pipeline, env: Optional[Env] = None):
+    """(number of rows a source yields or UNKNOWN, the expression of the script that fixed
+    it or None): the array maker of a NumpySlicesDataset, the `range(n)` / `__len__` of
+    a GeneratorDataset source, `num_samples=` when it limits the size."""
     facts_ = source.facts
     if facts_ is None:
-        return UNKNOWN
+        return UNKNOWN, None
     for name in ("num_shards", "sampler"):
         if source.call.keyword(name) is not None:
-            return UNKNOWN
+            return UNKNOWN, None
     if source.call.has_star_args:
-        return UNKNOWN
+        return UNKNOWN, None
+    origin = None
     if "sizes" in facts_:
         usage = source_usage(m, source, env)
         if usage is UNKNOWN:
-            return UNKNOWN
+            return UNKNOWN, None
         size = facts_["sizes"].get(usage or "all", UNKNOWN)
     elif "from_arrays" in facts_:
         data = _numpy_data(m, source, env)
         if data is UNKNOWN:
-            return UNKNOWN
+            return UNKNOWN, None
         rows = {arr.rows if arr is not None else None for _, arr in data}  # type: ignore[union-attr]
         if len(rows) != 1 or None in rows:
-            return UNKNOWN
+            return UNKNOWN, None
         size = rows.pop()
+        origin = next((arr.origin or arr.node for _, arr in data if arr is not None), None)  # type: ignore
+    elif "from_generator" in facts_:
+        from msfix.analysis.arrays import generator_size
+
+        got = generator_size(m, source, env)
+        if got is None:
+            return UNKNOWN, None
+        size, origin = got
     else:
-        return UNKNOWN
+        return UNKNOWN, None
     if size is UNKNOWN:
-        return UNKNOWN
+        return UNKNOWN, None
     n = source_value(m, source, "num_samples", default=None, env=env)
     if n is UNKNOWN:
-        return UNKNOWN
-    if isinstance(n, int) and n > 0:
-        size = min(size, n)
-    return size
+        return UNKNOWN, None
+    if isinstance(n, int) and n > 0 and n < size:
+        size, origin = n, source_arg(source, "num_samples").value  # type: ignore[union-attr]
+    return size, origin
 
 
 def batches(pipe: Pipeline) -> List[Pipeline]:
