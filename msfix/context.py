@@ -281,6 +281,16 @@ class NetworkView:
         """Every node of a function body, not entering nested functions, classes or lambdas."""
         return _network.walk_body(fn)
 
+    def layer_inputs(self) -> List[Any]:
+        """Layer applications in the network's construct whose input shape follows from the dataset (shapes.LayerInput)."""
+        from msfix.analysis import shapes as _shapes
+        return _shapes.layer_inputs(self.m)
+
+    def classifiers(self) -> List[Any]:
+        """Networks whose output size and their sparse loss's class count are both known (shapes.Classifier)."""
+        from msfix.analysis import shapes as _shapes
+        return _shapes.classifiers(self.m)
+
 
 # ------------------------------------------------------------------------ training
 class TrainingView:
