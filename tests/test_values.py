@@ -304,3 +304,96 @@ def test_ms202_argparse_default_is_what_the_wheel_runs(tmp_path):
 def test_argparse_argument_added_after_parsing_is_not_read():
     src = PARSER + "args = parser.parse_args()\nparser.add_argument('--w', default=3)\n"
     assert value(src, "args.w") is UNKNOWN
+
+
+# ------------------------------------------------- conditions, helper parameters per call
+@pytest.mark.parametrize("expr", [
+    "8 if DEBUG else 128", "8 if not DEBUG else 128", "MODE == 'train'", "MODE != 'train' or N > 3",
+    "1 < N <= 96", "MODE in ('train', 'eval')", "MODE not in ['x']", "DEBUG and N", "N and DEBUG",
+    "0 or N", "NONE is None", "DEBUG is False", "(N if MODE == 'train' else 1) * 2",
+])
+def test_conditions_evaluate_as_python_does(expr):
+    src = "DEBUG = False\nMODE = 'train'\nN = 96\nNONE = None\n"
+    ns: dict = {}
+    exec(src, ns)
+    assert value(src, expr) == eval(expr, ns)
+
+
+@pytest.mark.parametrize("expr", ["8 if flag else 128", "MODE is 'train'", "x == 1", "N in other"])
+def test_conditions_on_unknowns_are_unknown(expr):
+    assert value("MODE = 'train'\nN = 96\n", expr) is UNKNOWN
+
+
+HELPER = """
+import argparse
+import mindspore.dataset as ds
+parser = argparse.ArgumentParser()
+parser.add_argument("--workers", type=int, default=16)
+args = parser.parse_args()
+
+def make(path, training=True, workers=2):
+    if training:
+        nw = workers
+    else:
+        nw = 1
+    bs = 128 if training else 8
+    return ds.MnistDataset(path, num_parallel_workers=nw).batch(bs)
+
+a = make("a", workers=args.workers)
+b = make("b", training=False, workers=32)
+c = make("c")
+"""
+
+
+def test_per_call_reads_each_calls_arguments_defaults_and_branches():
+    from msfix.analysis.values import per_call
+
+    m = build_model(cst.parse_module(HELPER), HELPER)
+    src_site = next(s for s in m.calls if s.qualname == "mindspore.dataset.MnistDataset")
+    nw = src_site.keyword("num_parallel_workers").value
+    got = per_call(m, nw, src_site.scope, src_site.order)
+    assert [v for v, _ in got] == [16, 1, 2]
+    assert [s.target for _, s in got] == ["a", "b", "c"]
+    batch = next(s for s in m.calls if s.method == "batch")
+    assert [v for v, _ in per_call(m, batch.node.args[0].value, batch.scope, batch.order)] == [128, 8, 128]
+    # without a call site the value depends on the call: unknown
+    assert m.literal(nw, src_site.scope, src_site.order) is UNKNOWN
+    origins = [origin_of(m, nw, src_site.scope, src_site.order, None, s) for _, s in got]
+    assert origins == ["`nw`, from `workers` (16 given to `make`), from `args.workers` (argparse default 16)",
+                       None,  # a literal in the branch the call takes
+                       "`nw`, from `workers` (default 2 of `make`)"]
+
+
+@pytest.mark.parametrize("body", [
+    # the condition does not follow from the call
+    "    if path.endswith('x'):\n        nw = workers\n    else:\n        nw = 1\n",
+    # a binding in a loop
+    "    nw = 1\n    for _ in range(2):\n        if training:\n            nw = workers\n",
+    # in a try
+    "    nw = 1\n    try:\n        if training:\n            nw = workers\n    except ValueError:\n        pass\n",
+])
+def test_per_call_branches_it_cannot_follow_are_unknown(body):
+    from msfix.analysis.values import per_call
+
+    src = ("import mindspore.dataset as ds\n"
+           "def make(path, training=True, workers=2):\n" + body +
+           "    return ds.MnistDataset(path, num_parallel_workers=nw)\n"
+           "a = make('a', workers=32)\n")
+    m = build_model(cst.parse_module(src), src)
+    site = next(s for s in m.calls if s.qualname == "mindspore.dataset.MnistDataset")
+    got = per_call(m, site.keyword("num_parallel_workers").value, site.scope, site.order)
+    assert [v for v, _ in got] == [UNKNOWN]
+
+
+def test_per_call_elif_chain_and_parameter_kept():
+    from msfix.analysis.values import per_call
+
+    src = ("import mindspore.dataset as ds\n"
+           "def make(mode, nw=3):\n"
+           "    if mode == 'train':\n        nw = 12\n    elif mode == 'eval':\n        nw = 6\n"
+           "    return ds.MnistDataset('p', num_parallel_workers=nw)\n"
+           "make('train')\nmake('eval')\nmake('test')\nmake('test', nw=9)\n")
+    m = build_model(cst.parse_module(src), src)
+    site = next(s for s in m.calls if s.qualname == "mindspore.dataset.MnistDataset")
+    got = per_call(m, site.keyword("num_parallel_workers").value, site.scope, site.order)
+    assert [v for v, _ in got] == [12, 6, 3, 9]

@@ -61,9 +61,27 @@ def evaluate(model: "ScriptModel", expr: cst.BaseExpression, scope: "Scope", ord
         if b is not None and b.kind == "param" and param is not None:
             return param(b, depth + 1)
         b = _constant_binding(model, expr, scope, order)
+        if b is None and param is not None:
+            b = _branch_binding(model, expr, scope, order, ev)
+            if b is not None and b.kind == "param":
+                return param(b, depth + 1)  # no branch rebinding it runs
         if b is None:
             return UNKNOWN
         return evaluate(model, b.value, b.scope, b.order, depth + 1, param)
+    if isinstance(expr, cst.IfExp):
+        t = ev(expr.test)
+        if t is UNKNOWN:
+            return UNKNOWN
+        return ev(expr.body if t else expr.orelse)
+    if isinstance(expr, cst.BooleanOperation):
+        a = ev(expr.left)
+        if a is UNKNOWN:
+            return UNKNOWN
+        if isinstance(expr.operator, cst.And):
+            return ev(expr.right) if a else a
+        return a if a else ev(expr.right)
+    if isinstance(expr, cst.Comparison):
+        return _compare(ev, expr)
     if isinstance(expr, (cst.Attribute, cst.Subscript)) or (
             isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get"):
         got = _member(model, expr, scope, order, depth + 1)
@@ -131,7 +149,88 @@ def evaluate(model: "ScriptModel", expr: cst.BaseExpression, scope: "Scope", ord
     return UNKNOWN
 
 
+_COMPARE = {
+    cst.Equal: operator.eq, cst.NotEqual: operator.ne, cst.LessThan: operator.lt, cst.LessThanEqual: operator.le,
+    cst.GreaterThan: operator.gt, cst.GreaterThanEqual: operator.ge,
+    cst.In: lambda a, b: a in b, cst.NotIn: lambda a, b: a not in b,
+}
+_PLAIN = (int, float, str, bool, type(None), tuple, list)
+
+
+def _compare(ev, expr: cst.Comparison):
+    """`a == b`, `a < b < c`, `x in ("a", "b")`, `x is None` on known plain values."""
+    left = ev(expr.left)
+    for comp in expr.comparisons:
+        right = ev(comp.comparator)
+        if left is UNKNOWN or right is UNKNOWN or not isinstance(left, _PLAIN) or not isinstance(right, _PLAIN):
+            return UNKNOWN
+        op = type(comp.operator)
+        if op in (cst.Is, cst.IsNot):
+            if not (left is None or right is None or isinstance(left, bool) and isinstance(right, bool)):
+                return UNKNOWN  # identity of other values is not the script's business
+            ok = (left is right) == (op is cst.Is)
+        else:
+            fn = _COMPARE.get(op)
+            if fn is None:
+                return UNKNOWN
+            try:
+                ok = fn(left, right)
+            except TypeError:
+                return UNKNOWN
+        if not ok:
+            return False
+        left = right
+    return True
+
+
 # --------------------------------------------------------------------------- names
+def _branch_binding(model, name: cst.Name, scope, order, ev):
+    """With the parameters of a helper known (one call site), the assignment a read of
+    `name` takes its value from when the name is bound in `if`/`else` branches of the
+    same function whose conditions are known (`if training: bs = 32 else: bs = 8`).
+    None when a binding sits in a loop, `with` or `try`, or a condition is unknown."""
+    from msfix.analysis.data import _structure
+
+    if order is None or scope.kind not in ("function", "module"):
+        return None
+    bs = [b for b in scope.bindings.get(name.value, ()) if b.order < order]
+    if not bs or any(b.kind not in ("assign", "param") for b in bs):
+        return None
+    branches = _structure(model).branches
+    live = None
+    base = None
+    for b in sorted(bs, key=lambda x: x.order):
+        if b.kind == "param":
+            live = b
+            continue
+        chain = branches.get(id(b.statement))
+        if chain is None or b.value is None:
+            return None
+        blocks = []
+        taken = True
+        for node, side in chain:  # the `if`s around it in its own function (see data._structure)
+            if side:
+                blocks.append(id(node.body))
+            elif isinstance(node.orelse, cst.Else):
+                blocks.append(id(node.orelse.body))
+            t = ev(node.test)
+            if t is UNKNOWN:
+                return None
+            if bool(t) != side:
+                taken = False
+        suite = tuple(b.suite)
+        if blocks and suite[len(suite) - len(blocks):] != tuple(blocks):
+            return None  # a loop, `with` or `try` between the branch and the binding
+        outer = suite[:len(suite) - len(blocks)]
+        if base is None:
+            base = outer
+        elif outer != base:
+            return None
+        if taken:
+            live = b
+    return live
+
+
 def _constant_binding(model, name: cst.Name, scope, order):
     """The assignment a read of `name` takes its value from, when that follows from the
     order of the code: bound once in its scope, or rebound only in the same block (no
@@ -612,13 +711,97 @@ def _argparse_value(model, adds, dest, depth):
     return v, (d.value, "argparse default")
 
 
+# --------------------------------------------------------------------------- call sites
+def per_call(model, expr, scope, order, limit: int = 16):
+    """[(value, call site)]: the value of `expr` for each call of the script function it
+    is in, its parameters taken from that call's arguments (or their defaults) and the
+    `if`s on them followed; [(value, None)] when the value does not depend on the call
+    (a literal, a constant, no call of the function in the script)."""
+    from msfix.analysis.data import call_sites, value
+
+    plain = evaluate(model, expr, scope, order)
+    if plain is not UNKNOWN or scope.kind != "function":
+        return [(plain, None)]
+    sites = call_sites(model, scope)
+    if not sites:
+        return [(plain, None)]
+    return [(value(model, expr, scope, order, {scope: s}), s) for s in sites[:limit]]
+
+
+def _param_origin(model, expr, scope, order, ctx, site) -> Optional[str]:
+    """Origin of a parameter read for one call `site` of its function."""
+    from msfix.analysis.data import param_arg, value
+
+    b = model.lookup(expr.value, scope, order)
+    if b is None or b.kind != "param" or b.scope is not site_scope(site, b) or not isinstance(b.node, cst.Param):
+        return None
+    fn = b.scope.node
+    given = param_arg(site, fn, b.name) if isinstance(fn, cst.FunctionDef) else UNKNOWN
+    if given is UNKNOWN:
+        return None
+    fname = fn.name.value
+    call_line = _line(ctx, site.node, model)
+    if given is None:
+        if b.node.default is None:
+            return None
+        v = value(model, b.node.default, b.scope.parent or model.module_scope, None)
+        if v is UNKNOWN:
+            return None
+        where = [f"default {v!r} of `{fname}`"]
+        line = _line(ctx, b.node, model)
+        if line:
+            where.append(f"line {line}")
+        text = f"`{expr.value}` ({', '.join(where)})"
+        return text + (f", for the call on line {call_line}" if call_line else "")
+    v = value(model, given, site.scope, site.order, {b.scope: site})
+    if v is UNKNOWN:
+        return None
+    text = f"`{expr.value}` ({v!r} given to `{fname}`" + (f" on line {call_line})" if call_line else ")")
+    inner = origin_of(model, given, site.scope, site.order, ctx)
+    return text + (f", from {inner}" if inner else "")
+
+
+def site_scope(site, b):
+    """The function scope `site` calls (the scope of the parameter binding `b` when `site`
+    is a call of that function)."""
+    q = site.qualname
+    if q and q.startswith("<local>.") and isinstance(b.scope.node, cst.FunctionDef) \
+            and b.scope.node.name.value == q[8:]:
+        return b.scope
+    return None
+
+
+def _line(ctx, node, model) -> Optional[int]:
+    if ctx is None:
+        return None
+    try:
+        return ctx.span(node, model.top_of(node)).line
+    except (KeyError, LookupError):
+        return None
+
+
 # --------------------------------------------------------------------------- origins
-def origin_of(model, expr, scope, order, ctx=None) -> Optional[str]:
+def origin_of(model, expr, scope, order, ctx=None, site=None) -> Optional[str]:
     """Where the value of `expr` comes from when it is not written at the use:
     "`args.workers` (argparse default 12, line 12)", "`config["momentum"]` (line 5)",
-    "`WORKERS` (line 4)". None for a literal at the use or an unknown value. Lines
-    need `ctx` (a RuleContext); without it the origin has no line."""
+    "`WORKERS` (line 4)", for one call `site` of the helper it is in "`workers` (16 given
+    to `make_loader` on line 20)". None for a literal at the use or an unknown value.
+    Lines need `ctx` (a RuleContext); without it the origin has no line."""
     node = label = None
+    if site is not None and isinstance(expr, cst.Name):
+        got = _param_origin(model, expr, scope, order, ctx, site)
+        if got is not None:
+            return got
+        from msfix.analysis.data import value
+
+        env = {scope: site}
+        b = _constant_binding(model, expr, scope, order) or _branch_binding(
+            model, expr, scope, order, lambda e: value(model, e, scope, order, env))
+        if b is not None and b.kind == "assign" and isinstance(b.value, cst.Name):
+            inner = origin_of(model, b.value, b.scope, b.order, ctx, site)
+            if inner is not None:
+                line = _line(ctx, b.node, model)
+                return f"`{expr.value}`" + (f" (line {line})" if line else "") + f", from {inner}"
     if isinstance(expr, cst.Name):
         if expr.value in ("True", "False", "None"):
             return None
