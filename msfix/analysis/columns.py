@@ -12,6 +12,7 @@ from typing import Dict, List, Optional, Tuple, cast
 import libcst as cst
 
 from msfix.analysis import data as _data
+from msfix.analysis import network as _network
 from msfix.analysis.data import first_batch
 from msfix.analysis.model import UNKNOWN, Pipeline, ScriptModel
 
@@ -209,17 +210,9 @@ def op_states(m: ScriptModel) -> List[OpState]:
 
 
 def graph_mode(m: ScriptModel) -> bool:
-    """Does the script set GRAPH_MODE with a literal `set_context(mode=...)`?"""
-    for site in m.calls_to("mindspore.set_context", "mindspore.context.set_context"):
-        a = site.keyword("mode")
-        if a is None:
-            continue
-        q = m.qualname(a.value, site.scope, site.order)
-        if q and q.endswith("GRAPH_MODE"):
-            return True
-        if m.literal(a.value, site.scope, site.order) == 0:
-            return True
-    return False
+    """Does the script set GRAPH_MODE with a literal `set_context(mode=...)`? The one
+    answer: `NetworkInfo.graph_mode_site` (the call the graph rules name)."""
+    return _network.network(m).graph_mode_site() is not None
 
 
 

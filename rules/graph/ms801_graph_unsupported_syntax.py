@@ -2,7 +2,6 @@
 
 import libcst as cst
 
-from msfix.analysis.network import network, walk_body
 from msfix.diagnostics import Severity
 from msfix.rule import Example, Rule
 from msfix.rules.graph._graph import compiled_label
@@ -98,10 +97,10 @@ class GraphUnsupportedSyntax(Rule):
 
     def check(self, ctx):
         m = ctx.model
-        net = network(m)
+        net = ctx.network.info
         for cf in net.compiled():
             where = None
-            for node in walk_body(cf.node):
+            for node in ctx.network.walk_body(cf.node):
                 what = self._what(m, cf, node)
                 if what is None:
                     continue

@@ -1,6 +1,6 @@
 """MS802: Python/NumPy random numbers or clock reads inside compiled code."""
 
-from msfix.analysis.network import RANDOM_PREFIXES, TIME_CALLS, network
+from msfix.context import RANDOM_PREFIXES, TIME_CALLS
 from msfix.diagnostics import Severity
 from msfix.rule import Example, Rule
 from msfix.rules.graph._graph import compiled_label
@@ -77,8 +77,7 @@ class GraphPythonRandom(Rule):
     ]
 
     def check(self, ctx):
-        m = ctx.model
-        net = network(m)
+        net = ctx.network.info
         for cf in net.compiled():
             for site in net.calls_in(cf.node):
                 q = site.qualname or ""

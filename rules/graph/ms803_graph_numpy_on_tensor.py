@@ -4,7 +4,7 @@ from typing import Set
 
 import libcst as cst
 
-from msfix.analysis.network import NUMPY_REDUCTIONS, network
+from msfix.context import NUMPY_REDUCTIONS
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 from msfix.fixes.edits import expr_text, replace_expr
@@ -102,7 +102,7 @@ class GraphNumpyOnTensor(Rule):
 
     def check(self, ctx):
         m = ctx.model
-        net = network(m)
+        net = ctx.network.info
         targets = []
         seen: Set[int] = set()
         for cell in m.cells.values():

@@ -4,9 +4,8 @@ from typing import Dict, Optional, Set
 
 import libcst as cst
 
-from msfix.analysis.network import CompiledFunction, nn_class, network
+from msfix.context import CompiledFunction
 from msfix.diagnostics import Applicability, Fix, Severity
-from msfix.knowledge.api_queries import short, target
 from msfix.rule import Example, Rule
 from msfix.fixes.edits import expr_text, replace_expr
 from msfix.rules.graph._graph import compiled_label
@@ -149,12 +148,11 @@ class GraphUnsupportedMethod(Rule):
 
     def check(self, ctx):
         m = ctx.model
-        net = network(m)
-        idx, version = target(ctx)
+        net = ctx.network.info
         module_params = {name for name, bs in m.module_scope.bindings.items()
                          if bs and all(b.kind == "assign" and self._is_parameter_call(m, b.value) for b in bs)}
-        for cf in net.compiled() + self._default_graph_mode(m, net, idx, version):
-            cell_params, layers = self._cell_attrs(m, net, cf.cell) if cf.cell is not None else (set(), {})
+        for cf in net.compiled() + self._default_graph_mode(ctx, net):
+            cell_params, layers = self._cell_attrs(ctx, net, cf.cell) if cf.cell is not None else (set(), {})
             for site in net.calls_in(cf.node):
                 func = site.node.func
                 if not isinstance(func, cst.Attribute) or func.attr.value not in METHODS:
@@ -166,7 +164,7 @@ class GraphUnsupportedMethod(Rule):
                     continue
                 method = func.attr.value
                 fix = None
-                if method == "set_data" and idx.exists("mindspore.ops.assign", version) is True:
+                if method == "set_data" and ctx.api.exists("mindspore.ops.assign") is True:
                     fix = self._assign_fix(ctx, site, func.value, cf.top)
                 ctx.report(
                     site.node,
@@ -177,19 +175,19 @@ class GraphUnsupportedMethod(Rule):
                 )
 
     @staticmethod
-    def _default_graph_mode(m, net, idx, version):
+    def _default_graph_mode(ctx, net):
         """Before 2.0 GRAPH_MODE was the default mode (MindSpore 1.x programming guide:
         "By default, MindSpore is in Graph mode"; 2.0 made PYNATIVE_MODE the default):
         with a 1.x target, the `construct` of every Cell (and the Cell methods it calls)
         is compiled unless the script sets another mode."""
-        order = list(idx.versions)
-        if order.index(version) >= order.index(idx.resolve_version("2.0")) or net.graph_mode_site() is not None:
+        m = ctx.model
+        if ctx.api.at_least("2.0") or net.graph_mode_site() is not None:
             return []
         for site in m.calls_to("mindspore.set_context"):
             if site.keyword("mode") is not None or site.has_star_args:
                 return []  # the script chooses a mode (PyNative, or one msfix cannot read)
         done = {id(cf.node) for cf in net.compiled()}
-        why = f"GRAPH_MODE is the default mode before 2.0 (the target is {short(version)})"
+        why = f"GRAPH_MODE is the default mode before 2.0 (the target is {ctx.api.short_version})"
         out, todo = [], []
         for cell in m.cells.values():
             fn = cell.methods.get("construct")
@@ -218,9 +216,10 @@ class GraphUnsupportedMethod(Rule):
         site = m.call_of(value)
         return site is not None and site.qualname == "mindspore.Parameter"
 
-    def _cell_attrs(self, m, net, cell):
+    def _cell_attrs(self, ctx, net, cell):
         """Attributes every assignment binds to `Parameter(...)`, and attributes bound to a
         `mindspore.nn` layer -> its class name, over the Cell and its local bases."""
+        m = ctx.model
         assigns: Dict[str, list] = {}
         for c in net.cell_chain(cell) or [cell]:
             for name, value, _node in c.self_assigns:
@@ -231,7 +230,7 @@ class GraphUnsupportedMethod(Rule):
             kinds = set()
             for v in vs:
                 site = m.call_of(v) if isinstance(v, cst.Call) else None
-                kinds.add(nn_class(site.qualname) if site is not None else None)
+                kinds.add(ctx.network.nn_class(site.qualname) if site is not None else None)
             if len(kinds) == 1 and next(iter(kinds)) in LAYER_PARAMS:
                 layers[n] = next(iter(kinds))
         return params, layers

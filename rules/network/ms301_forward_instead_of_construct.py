@@ -2,7 +2,6 @@
 
 import re
 
-from msfix.analysis.network import network
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 
@@ -93,7 +92,7 @@ class ForwardInsteadOfConstruct(Rule):
 
     def check(self, ctx):
         m = ctx.model
-        net = network(m)
+        net = ctx.network.info
         forward_used = None
         for cell in m.cells.values():
             fn = cell.methods.get("forward")

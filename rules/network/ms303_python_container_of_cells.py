@@ -4,7 +4,7 @@ from typing import List, Optional
 
 import libcst as cst
 
-from msfix.analysis.network import PARAMETERIZED_NN, network
+from msfix.context import PARAMETERIZED_NN
 from msfix.diagnostics import Applicability, Edit, Fix, Severity
 from msfix.rule import Example, Rule
 
@@ -99,7 +99,7 @@ class PythonContainerOfCells(Rule):
 
     def check(self, ctx):
         m = ctx.model
-        net = network(m)
+        net = ctx.network.info
         for cell in m.cells.values():
             init = cell.methods.get("__init__")
             if init is None or not cell.self_assigns:
@@ -208,10 +208,7 @@ class PythonContainerOfCells(Rule):
                 wrapper = "nn.CellDict({...})"
                 if not all(isinstance(e.key, cst.SimpleString) for e in value.elements):
                     return None, wrapper
-                from msfix.knowledge.api import load_index
-
-                idx = load_index()
-                if not idx.exists("mindspore.nn.CellDict", idx.resolve_version(ctx.target_version)):
+                if not ctx.api.exists("mindspore.nn.CellDict"):
                     return None, wrapper
                 text = f"{nn}.CellDict({src(value)})"
             elif container == "tuple":

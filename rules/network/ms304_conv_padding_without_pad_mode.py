@@ -1,7 +1,6 @@
 """MS304: `nn.Conv2d(..., padding=k)` with k != 0 and no `pad_mode="pad"`."""
 
-from msfix.analysis.model import UNKNOWN
-from msfix.analysis.network import nn_class
+from msfix.context import UNKNOWN
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 from msfix.fixes.edits import insert_after_expr
@@ -76,7 +75,7 @@ class ConvPaddingWithoutPadMode(Rule):
     def check(self, ctx):
         m = ctx.model
         for site in m.calls:
-            cls = nn_class(site.qualname)
+            cls = ctx.network.nn_class(site.qualname)
             if cls not in CONVS or site.has_star_args:
                 continue
             pad = site.arg("padding", 5)

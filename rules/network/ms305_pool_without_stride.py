@@ -1,7 +1,6 @@
 """MS305: `nn.MaxPool2d(k)` / `nn.AvgPool2d(k)` without stride in a script ported from PyTorch."""
 
-from msfix.analysis.model import UNKNOWN
-from msfix.analysis.network import network, nn_class
+from msfix.context import UNKNOWN
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 from msfix.fixes.edits import expr_text, insert_after_expr
@@ -64,10 +63,10 @@ class PoolWithoutStride(Rule):
 
     def check(self, ctx):
         m = ctx.model
-        net = network(m)
+        net = ctx.network.info
         signals = None
         for site in m.calls:
-            cls = nn_class(site.qualname)
+            cls = ctx.network.nn_class(site.qualname)
             if cls not in POOLS or site.has_star_args:
                 continue
             if site.arg("stride", 1) is not None or site.arg("pad_mode", 2) is not None:

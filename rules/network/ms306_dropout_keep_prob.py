@@ -2,8 +2,7 @@
 
 import libcst as cst
 
-from msfix.analysis.model import UNKNOWN
-from msfix.analysis.network import nn_class
+from msfix.context import UNKNOWN
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 from msfix.fixes.edits import expr_text, replace_expr
@@ -97,7 +96,7 @@ class DropoutKeepProb(Rule):
         v = ctx.target_version
         old = bool(v) and str(v).split(".")[0] in ("0", "1")  # no `p=` before 2.0
         for site in m.calls:
-            if nn_class(site.qualname) != "Dropout" or site.has_star_args:
+            if ctx.network.nn_class(site.qualname) != "Dropout" or site.has_star_args:
                 continue
             arg = site.positional(0)
             if arg is None or site.keyword("p") is not None or site.keyword("keep_prob") is not None:

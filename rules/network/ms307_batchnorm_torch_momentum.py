@@ -2,8 +2,7 @@
 
 import libcst as cst
 
-from msfix.analysis.model import UNKNOWN
-from msfix.analysis.network import nn_class
+from msfix.context import UNKNOWN
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 from msfix.fixes.edits import expr_text, replace_expr
@@ -67,7 +66,7 @@ class BatchNormTorchMomentum(Rule):
     def check(self, ctx):
         m = ctx.model
         for site in m.calls:
-            if nn_class(site.qualname) not in BATCHNORMS or site.has_star_args:
+            if ctx.network.nn_class(site.qualname) not in BATCHNORMS or site.has_star_args:
                 continue
             arg = site.arg("momentum", 2)
             if arg is None:

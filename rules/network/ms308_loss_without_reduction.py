@@ -4,7 +4,6 @@ from typing import List
 
 import libcst as cst
 
-from msfix.analysis.network import network
 from msfix.diagnostics import Applicability, Edit, Fix, Severity
 from msfix.rule import Example, Rule
 from msfix.fixes.edits import insert_after_expr
@@ -117,7 +116,7 @@ class LossWithoutReduction(Rule):
 
     def check(self, ctx):
         m = ctx.model
-        net = network(m)
+        net = ctx.network.info
         for site in m.calls_to(LOSS):
             if site.has_star_args or site.arg("reduction", 1) is not None:
                 continue
