@@ -4,7 +4,8 @@ under a second.
 One JSON file per (msfix version and code, rule selection, target version) in the cache
 directory (`cache-dir` in config, else `.msfix_cache/` next to the config file or in
 the current directory). An entry is reused when the file's size and mtime match,
-or, failing that, when its content hash matches.
+or, failing that, when its content hash matches, and the config files the script
+reads (analysis/configfiles.py) still have the content they had.
 """
 
 from __future__ import annotations
@@ -101,9 +102,17 @@ class ResultCache:
                 return None
             entry["mtime"] = st.st_mtime_ns
             self.dirty = True
+        for dep, want in (entry.get("depends") or {}).items():
+            try:
+                have: Optional[str] = _digest(Path(dep).read_bytes())
+            except OSError:
+                have = None
+            if have != want:
+                return None  # a config file the result read changed, appeared or went away
         return [_diag_from(d) for d in entry["diagnostics"]], entry["error"], entry["notes"]
 
-    def put(self, path: Path, raw: Optional[bytes], diagnostics, error, notes) -> None:
+    def put(self, path: Path, raw: Optional[bytes], diagnostics, error, notes,
+            depends: Optional[Dict[str, Optional[str]]] = None) -> None:
         try:
             st = os.stat(path)
         except OSError:
@@ -120,6 +129,7 @@ class ResultCache:
             "diagnostics": [d.to_dict() for d in diagnostics],
             "error": error,
             "notes": list(notes),
+            "depends": dict(depends or {}),
         }
         self.dirty = True
 

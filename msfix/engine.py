@@ -7,10 +7,11 @@ import ast
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple, Type
+from typing import Dict, List, Optional, Sequence, Tuple, Type
 
 import libcst as cst
 
+from msfix.analysis import configfiles
 from msfix.analysis.builder import build_model
 from msfix.diagnostics import Diagnostic, Edit
 from msfix.locate import Locator
@@ -33,6 +34,8 @@ class LintOutcome:
     unresolved: Counter = field(default_factory=Counter)
     # fix mode: fixes dropped because they would leave a name unbound (one line each)
     dropped_fixes: List[str] = field(default_factory=list)
+    # other files the result depends on (config files the script reads): path -> hash or None
+    depends: Dict[str, Optional[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -46,6 +49,7 @@ class FileResult:
     fix_error: Optional[str] = None  # a fix round produced unparsable code
     notes: List[str] = field(default_factory=list)
     dropped_fixes: List[str] = field(default_factory=list)  # fixes not applied: they broke a name
+    depends: Dict[str, Optional[str]] = field(default_factory=dict)  # config files read: path -> hash or None
 
     @property
     def changed(self) -> bool:
@@ -84,6 +88,7 @@ def lint_text(text: str, rules: Sequence[Type[Rule]], path: str = "",
         return LintOutcome([])
     module = parse(text, path)
     model = build_model(module, text)
+    model.path = path
     locator = Locator(module, text)
     ctx = RuleContext(model, locator, path=path, target_version=target_version)
     # noqa bookkeeping for rules that run after noqa (`after_noqa = True`, e.g. MS001
@@ -101,7 +106,7 @@ def lint_text(text: str, rules: Sequence[Type[Rule]], path: str = "",
         _run_rules(ctx, late, internal)
         kept.extend(_apply_noqa(ctx, ctx.diagnostics))
     kept.sort(key=Diagnostic.sort_key)
-    out = LintOutcome(kept, internal)
+    out = LintOutcome(kept, internal, depends=configfiles.dependencies(model))
     if names:
         out.unresolved = Counter(r.name for r in model.unresolved_reads())
     return out
@@ -276,6 +281,7 @@ def lint_file(path: Path, rules: Sequence[Type[Rule]], target_version: Optional[
     def work(res: FileResult, src: SourceFile) -> None:
         out = lint_text(src.text, rules, res.path, target_version)
         res.diagnostics = out.diagnostics
+        res.depends = out.depends
         res.notes.extend(out.internal_errors)
 
     return _run_on_file(path, max_bytes, display, work)

@@ -151,7 +151,7 @@ def run_files(files: Sequence[Path], settings: Settings, fix: bool = False, unsa
         cache = file_cache.get(("file", i))
         if cache is not None and not res.notes and not str(files[i]).endswith(".ipynb"):
             cache.put(files[i], res.source.raw if res.source is not None else None,
-                      res.diagnostics, res.error, res.notes)
+                      res.diagnostics, res.error, res.notes, res.depends)
     for cache in caches.values():
         cache.save()
     return results  # type: ignore[return-value]

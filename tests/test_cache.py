@@ -92,3 +92,38 @@ def test_editing_a_rule_file_invalidates_the_cache(monkeypatch):
     finally:
         os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert code_fingerprint() == before
+
+
+CONFIG_SCRIPT = ("import yaml\nimport mindspore.dataset as ds\n"
+                 "cfg = yaml.safe_load(open('config.yaml'))\n"
+                 "d = ds.MnistDataset('m', num_parallel_workers=cfg['workers'])\n")
+
+
+def test_a_config_file_the_script_reads_is_part_of_its_cache_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("MSFIX_CACHE_DIR")
+    (tmp_path / "train.py").write_text(CONFIG_SCRIPT)
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("workers: 16\n")
+    first = json.loads(_check(tmp_path).output)
+    assert [d["code"] for d in first] == ["MS202"]
+    assert "config.yaml:1" in first[0]["message"]
+
+    from msfix import runner
+
+    real_run = runner._run
+    ran = []
+    monkeypatch.setattr(runner, "_run", lambda job: ran.append(job.path) or real_run(job))
+    assert json.loads(_check(tmp_path).output) == first and ran == []  # unchanged: a hit
+
+    cfg.write_text("workers: 2\n")  # the script is unchanged, its config is not
+    assert json.loads(_check(tmp_path).output) == [] and len(ran) == 1
+
+    cfg.write_text("# more workers\nworkers: 32\n")
+    second = json.loads(_check(tmp_path).output)
+    assert "num_parallel_workers=32" in second[0]["message"] and "config.yaml:2" in second[0]["message"]
+
+    cfg.unlink()  # gone: the value is unknown again
+    assert json.loads(_check(tmp_path).output) == []
+    cfg.write_text("workers: 64\n")  # back: a file that was absent is a dependency too
+    assert "num_parallel_workers=64" in json.loads(_check(tmp_path).output)[0]["message"]
+    assert len(ran) == 4  # every change of the config file was a miss

@@ -247,6 +247,7 @@ class ScriptModel:
     def __init__(self, module: cst.Module, text: str) -> None:
         self.module = module
         self.text = text
+        self.path = ""  # the file's path, set by the engine: config files next to it are read (configfiles.py)
         self.module_scope = Scope("module", "<module>", None, module)
         self.imports: List[ImportRecord] = []
         self.calls: List[CallSite] = []

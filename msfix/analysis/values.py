@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
+from msfix.analysis.configfiles import FileValue, loaded_file
 from msfix.analysis.model import UNKNOWN
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,6 +32,8 @@ def evaluate(model: "ScriptModel", expr: cst.BaseExpression, scope: "Scope", ord
     evaluated for one call site, see analysis/data.py)."""
     if depth > 12:
         return UNKNOWN
+    if isinstance(expr, FileValue):  # a value read from a config file
+        return UNKNOWN if isinstance(expr.value, dict) else expr.value
     ev = lambda e: evaluate(model, e, scope, order, depth + 1, param)  # noqa: E731
     if isinstance(expr, cst.Integer):
         try:
@@ -395,6 +398,10 @@ def _record(model, expr, scope, order, depth, names=(), easy=False):
     """`easy`: a dict literal inside an EasyDict (converted to an EasyDict itself)."""
     if depth > 12:
         return None
+    if isinstance(expr, FileValue):  # a mapping of a config file (keys only, unless in an EasyDict)
+        if not isinstance(expr.value, dict):
+            return None
+        return ("dict", {k: (v, scope, order) for k, v in expr.value.items()}, True, easy, names, easy)
     if isinstance(expr, cst.Name):
         nb = _name_binding(model, expr, scope, order)
         if nb is None:
@@ -423,6 +430,9 @@ def _record(model, expr, scope, order, depth, names=(), easy=False):
         value, vscope, vorder = got[0]
         return _record(model, value, vscope, vorder, depth + 1, names, easy=got[2] == "easy")
     if isinstance(expr, cst.Call):
+        fv = loaded_file(model, expr, scope, order)
+        if fv is not None:  # yaml.safe_load(open("config.yaml")), json.load(f)
+            return _record(model, fv, scope, order, depth + 1, names, easy)
         if _is_parse_call(expr, "parse_args"):
             info = _argparse(model, expr, scope, order, depth)
             return None if info is None else ("args", info, names)
@@ -811,6 +821,11 @@ def origin_of(model, expr, scope, order, ctx=None, site=None) -> Optional[str]:
         value, node, label = evaluate(model, expr, scope, order), b.node, ""
         if value is UNKNOWN:
             return None
+        if isinstance(b.value, (cst.Attribute, cst.Subscript, cst.Call)):  # LR = cfg["lr"]
+            inner = origin_of(model, b.value, b.scope, b.order, ctx)
+            if inner is not None:
+                line = _line(ctx, b.node, model)
+                return f"`{expr.value}`" + (f" (line {line})" if line else "") + f", from {inner}"
     elif isinstance(expr, (cst.Attribute, cst.Subscript)) or (
             isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get"):
         got = _member(model, expr, scope, order, 0)
@@ -822,7 +837,9 @@ def origin_of(model, expr, scope, order, ctx=None, site=None) -> Optional[str]:
     where = []
     if label:
         where.append(f"{label} {value!r}")
-    if ctx is not None:
+    if isinstance(node, FileValue):
+        where.append(node.where)  # config.yaml:3
+    elif ctx is not None:
         try:
             where.append(f"line {ctx.span(node, model.top_of(node)).line}")
         except (KeyError, LookupError):
