@@ -4,8 +4,7 @@ from collections import defaultdict
 
 import libcst as cst
 
-from msfix.analysis.data import (EVAL, SOURCE_ARGS, TRAIN, UNKNOWN, arg_of, call_role, call_sites, downstream,
-                                 downstream_of_call, in_branch, param_arg, role_of, value)
+from msfix.context import EVAL, SOURCE_ARGS, TRAIN, UNKNOWN
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 
@@ -21,18 +20,19 @@ SEPARATING = ("split", "take", "skip", "filter", "use_sampler", "add_sampler")
 USAGE = {TRAIN: "train", EVAL: "test"}
 
 
-def _separated(m, source) -> bool:
+def _separated(ctx, source) -> bool:
     if source.call.has_star_args or any(source.call.keyword(k) is not None for k in ("sampler", "num_shards")):
         return True
-    return any(s.method in SEPARATING for s in downstream(m, source))
+    return any(s.method in SEPARATING for s in ctx.data.downstream(source))
 
 
-def _dir_at(m, source, d, site):
+def _dir_at(ctx, source, d, site):
     """A key for the directory `source` (in a helper function) reads when the helper is
     called at `site`: the literal path, or the argument expression and the binding its
     name refers to; None when it cannot be told."""
+    m = ctx.model
     fscope = source.call.scope
-    v = value(m, d.value, fscope, source.call.order, {fscope: site})
+    v = ctx.data.value(d.value, fscope, source.call.order, {fscope: site})
     if isinstance(v, str):
         return v
     if not isinstance(d.value, cst.Name) or not isinstance(fscope.node, cst.FunctionDef):
@@ -40,7 +40,7 @@ def _dir_at(m, source, d, site):
     b = m.lookup(d.value.value, fscope)
     if b is None or b.kind != "param" or len(fscope.bindings.get(d.value.value, ())) != 1:
         return None
-    given = param_arg(site, fscope.node, d.value.value)
+    given = ctx.data.param_arg(site, fscope.node, d.value.value)
     if given is None or given is UNKNOWN:
         return None
     root = given
@@ -127,22 +127,23 @@ class DatasetSplitWithoutUsage(Rule):
                 "a = ds.Cifar10Dataset('/data/c10')\n"),
     ]
 
-    def _per_call_site(self, ctx, m, source):
+    def _per_call_site(self, ctx, source):
         """One read in a helper function that is called for the training and for the
         evaluation data with the same directory."""
-        d = arg_of(source.call, "dataset_dir", SOURCE_ARGS)
-        if d is None or arg_of(source.call, "usage", SOURCE_ARGS) is not None or in_branch(m, source.call):
+        d = ctx.data.arg_of(source.call, "dataset_dir", SOURCE_ARGS)
+        if d is None or ctx.data.arg_of(source.call, "usage", SOURCE_ARGS) is not None \
+                or ctx.data.in_branch(source.call):
             return
-        sites = call_sites(m, source.call.scope)
-        if len(sites) < 2 or _separated(m, source):
+        sites = ctx.data.call_sites(source.call.scope)
+        if len(sites) < 2 or _separated(ctx, source):
             return
         seen = {}
         for site in sites:
-            key = _dir_at(m, source, d, site)
-            role = call_role(m, site)
+            key = _dir_at(ctx, source, d, site)
+            role = ctx.data.call_role(site)
             if key is None or role not in (TRAIN, EVAL):
                 continue
-            if any(x.method in SEPARATING for x in downstream_of_call(m, site)):
+            if any(x.method in SEPARATING for x in ctx.data.downstream_of_call(site)):
                 continue
             seen.setdefault(key, {}).setdefault(role, site)
         for by_role in seen.values():
@@ -164,13 +165,13 @@ class DatasetSplitWithoutUsage(Rule):
         m = ctx.model
         for p in m.pipelines:
             if p.op == "source" and p.source_class in SPLIT_SOURCES and p.call.scope.kind == "function":
-                self._per_call_site(ctx, m, p)
+                self._per_call_site(ctx, p)
         groups = defaultdict(list)
         for p in m.pipelines:
             if p.op != "source" or p.source_class not in SPLIT_SOURCES:
                 continue
             site = p.call
-            d = arg_of(site, "dataset_dir", SOURCE_ARGS)
+            d = ctx.data.arg_of(site, "dataset_dir", SOURCE_ARGS)
             if d is None:
                 continue
             value = m.literal(d.value, site.scope, site.order)
@@ -187,21 +188,21 @@ class DatasetSplitWithoutUsage(Rule):
         for (cls, _), sources in groups.items():
             if len(sources) < 2:
                 continue
-            roles = {id(s): role_of(m, s) for s in sources}
+            roles = {id(s): ctx.data.role_of(s) for s in sources}
             partners = {id(s): [] for s in sources}
             for i, a in enumerate(sources):
                 for b in sources[i + 1:]:
                     if {roles[id(a)], roles[id(b)]} != {TRAIN, EVAL}:
                         continue
-                    if _separated(m, a) or _separated(m, b):
+                    if _separated(ctx, a) or _separated(ctx, b):
                         continue
                     partners[id(a)].append(b)
                     partners[id(b)].append(a)
             short = cls.rsplit(".", 1)[-1]
             for s in sources:
-                if not partners[id(s)] or arg_of(s.call, "usage", SOURCE_ARGS) is not None:
+                if not partners[id(s)] or ctx.data.arg_of(s.call, "usage", SOURCE_ARGS) is not None:
                     continue
-                d = arg_of(s.call, "dataset_dir", SOURCE_ARGS)
+                d = ctx.data.arg_of(s.call, "dataset_dir", SOURCE_ARGS)
                 others = sorted({ctx.span(o.call.node, o.call.top).line for o in partners[id(s)]})
                 usage = USAGE[roles[id(s)]]
                 fix = Fix.unsafe(f'Add `usage="{usage}"`',

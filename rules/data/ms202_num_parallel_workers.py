@@ -1,7 +1,6 @@
 """MS202: num_parallel_workers larger than a typical machine has."""
 
 
-from msfix.analysis.values import origin_of
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 
@@ -96,7 +95,7 @@ class NumParallelWorkersTooHigh(Rule):
             imp = ctx.imports_edit([os_import])
             if imp is not None:
                 edits.append(imp)
-            origin = origin_of(m, arg.value, site.scope, site.order, ctx)
+            origin = ctx.values.origin(arg.value, site.scope, site.order, ctx)
             ctx.report(
                 arg.value,
                 f"`num_parallel_workers={value}` raises ValueError on machines with fewer than "

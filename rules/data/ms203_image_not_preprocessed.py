@@ -1,10 +1,7 @@
 """MS203: raw uint8 HWC images reach the network."""
 
-from msfix.analysis import data
-from msfix.analysis.data import maps_on_column
-from msfix.analysis.model import UNKNOWN
+from msfix.context import UNKNOWN
 from msfix.diagnostics import Applicability, Fix, Severity
-from msfix.knowledge import facts
 from msfix.rule import Example, Rule
 from msfix.rules.data._pipeline import insert_map_edit
 
@@ -86,9 +83,8 @@ class ImageNotPreprocessed(Rule):
 
     def _check_decoded(self, ctx, done):
         """Sources without fixed HWC uint8 facts: decoded folders and uint8 arrays."""
-        m = ctx.model
         seen = set(done)
-        for use in data.dataset_uses(m):
+        for use in ctx.data.uses():
             pipe, env = use.view.pipe, use.view.env
             src = pipe.source
             info = src.facts
@@ -97,7 +93,7 @@ class ImageNotPreprocessed(Rule):
             if src.source_class not in ("mindspore.dataset.ImageFolderDataset", "mindspore.dataset.NumpySlicesDataset",
                                         "mindspore.dataset.GeneratorDataset"):
                 continue
-            cols = data.stage_columns(m, pipe, env)
+            cols = ctx.data.stage_columns(pipe, env)
             if not isinstance(cols, list) or not cols:
                 continue
             col = cols[0]
@@ -127,7 +123,6 @@ class ImageNotPreprocessed(Rule):
             )
 
     def _check_readers(self, ctx):
-        m = ctx.model
         done = set()
         for src, leaves in ctx.data.sources_reaching_network():
             info = src.facts
@@ -138,7 +133,7 @@ class ImageNotPreprocessed(Rule):
                     continue
                 raw = True
                 for leaf in leaves:
-                    maps = maps_on_column(m, leaf, col)
+                    maps = ctx.data.maps_on_column(leaf, col)
                     if maps is UNKNOWN:
                         raw = False
                         break
@@ -148,7 +143,7 @@ class ImageNotPreprocessed(Rule):
                 if not raw:
                     continue
                 vision, imp = ctx.ensure_module("mindspore.dataset.vision", "vision")
-                stats = facts.normalize_stats(src.source_class)
+                stats = ctx.api.facts().normalize_stats(src.source_class)
                 ops = [f"{vision}.Rescale(1.0 / 255.0, 0.0)"]
                 if stats:
                     mean = [round(x / 255.0, 4) for x in stats["mean"]]

@@ -3,9 +3,7 @@ nn.CrossEntropyLoss/NLLLoss, float with the sparse softmax loss)."""
 
 import libcst as cst
 
-from msfix.analysis import data
-from msfix.analysis.data import maps_on_column
-from msfix.analysis.model import UNKNOWN
+from msfix.context import FLOAT_DTYPES, INT_DTYPES, UNKNOWN
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 from msfix.rules.data._pipeline import insert_map_edit
@@ -24,8 +22,9 @@ INT32_ONLY = {"mindspore.nn.CrossEntropyLoss", "mindspore.nn.NLLLoss"}
 SPARSE = "mindspore.nn.SoftmaxCrossEntropyWithLogits"
 
 
-def _loss_of_model(m, site):
+def _loss_of_model(ctx, site):
     """The loss CallSite of the Model whose method `site` calls."""
+    m = ctx.model
     recv = site.node.func.value
     model_call = m.instance_call(recv, site.scope, site.order)
     if model_call is None or model_call.qualname != "mindspore.train.Model":
@@ -133,24 +132,24 @@ class LabelDtypeMismatch(Rule):
     def _check_other(self, ctx):
         m = ctx.model
         seen = set()
-        for use in data.dataset_uses(m):
-            loss = data.loss_of_model(m, use.model_call)
+        for use in ctx.data.uses():
+            loss = ctx.data.loss_of_model(use.model_call)
             if loss is None or loss.qualname not in LOSSES:
                 continue
             pipe, env = use.view.pipe, use.view.env
-            col = data.label_column(m, pipe, env)
+            col = ctx.data.label_column(pipe, env)
             if col is None:
                 continue
-            dt = data.column_dtype(m, pipe, col, env)
+            dt = ctx.data.column_dtype(pipe, col, env)
             if dt is None or dt == "uint32":
                 continue
             loss_name = loss.qualname.rsplit(".", 1)[-1]
             sparse = loss.arg("sparse", 0)
             is_sparse = sparse is not None and m.literal(sparse.value, loss.scope, loss.order) is True
-            if loss.qualname in INT32_ONLY and dt in data.INT_DTYPES and dt != "int32":
+            if loss.qualname in INT32_ONLY and dt in INT_DTYPES and dt != "int32":
                 problem = f"{dt}, but `{loss_name}` accepts only int32 class indices"
                 float_labels = False
-            elif loss.qualname == SPARSE and is_sparse and dt in data.FLOAT_DTYPES:
+            elif loss.qualname == SPARSE and is_sparse and dt in FLOAT_DTYPES:
                 problem = f"{dt}, but `{loss_name}(sparse=True)` needs int32 or int64 class indices"
                 float_labels = True
             else:
@@ -162,12 +161,11 @@ class LabelDtypeMismatch(Rule):
             self._report_other(ctx, use, loss, col, dt, problem, float_labels)
 
     def _report_other(self, ctx, use, loss, col, dt, problem, float_labels):
-        m = ctx.model
         pipe, env = use.view.pipe, use.view.env
         src = pipe.source
         # where the dtype comes from: a TypeCast in the pipeline, else the source
         cast_op = None
-        for ev in data.column_events(m, pipe, col, env):
+        for ev in ctx.data.column_events(pipe, col, env):
             if ev.kind == "op" and ev.op.short in CASTS:
                 cast_op = ev.op
         line = ctx.span(loss.node, loss.top).line
@@ -182,7 +180,7 @@ class LabelDtypeMismatch(Rule):
             node, top = src.call.node, src.call.top
             short = src.source_class.rsplit(".", 1)[-1]
             where = f"column \"{col}\" of `{short}` is"
-            spec = data.source_columns(m, src, env)
+            spec = ctx.data.source_columns(src, env)
             row = spec.get(col, {}).get("shape") if spec is not UNKNOWN else None
             if not float_labels or row == []:
                 ms_name, ms_imp = ctx.ensure_module("mindspore", "ms")
@@ -199,7 +197,7 @@ class LabelDtypeMismatch(Rule):
                     fix = make(f"Cast \"{col}\" to int32 before `batch`", *edits)
         row = None
         if float_labels and cast_op is None:
-            spec = data.source_columns(m, src, env)
+            spec = ctx.data.source_columns(src, env)
             row = spec.get(col, {}).get("shape") if spec is not UNKNOWN else None
         if float_labels and row:
             advice = (f"each label is a row of {'x'.join(map(str, row))} values (one-hot or probabilities), "
@@ -230,7 +228,7 @@ class LabelDtypeMismatch(Rule):
                 p = m.pipeline_of(arg.value, site.scope, site.order) if arg is not None else None
                 if p is None or id(p) not in leaf_ids:
                     continue
-                loss = _loss_of_model(m, site)
+                loss = _loss_of_model(ctx, site)
                 if loss is None or loss.qualname not in LOSSES:
                     continue
                 flag, accepted = LOSSES[loss.qualname]
@@ -246,7 +244,7 @@ class LabelDtypeMismatch(Rule):
                     continue
                 cast = False
                 for leaf in leaves:
-                    maps = maps_on_column(m, leaf, col)
+                    maps = ctx.data.maps_on_column(leaf, col)
                     if maps is UNKNOWN or any(op.short in CASTS for _, ops in maps for op in ops):
                         cast = True
                         break

@@ -1,6 +1,6 @@
 """MS205: evaluation pipeline batched with drop_remainder=True."""
 
-from msfix.analysis.data import BATCH_ARGS, EVAL, arg_of, role_of, rows_after, source_usage
+from msfix.context import BATCH_ARGS, EVAL
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 
@@ -69,17 +69,17 @@ class DropRemainderOnEval(Rule):
         for p in m.pipelines:
             if p.op != "batch":
                 continue
-            arg = arg_of(p.call, "drop_remainder", BATCH_ARGS)
+            arg = ctx.data.arg_of(p.call, "drop_remainder", BATCH_ARGS)
             if arg is None or m.literal(arg.value, p.call.scope, p.call.order) is not True:
                 continue
-            bs = arg_of(p.call, "batch_size", BATCH_ARGS)
+            bs = ctx.data.arg_of(p.call, "batch_size", BATCH_ARGS)
             size = m.literal(bs.value, p.call.scope, p.call.order) if bs is not None else None
             if type(size) is int and size == 1:
                 continue  # batches of one sample: there is never a partial batch
-            if role_of(m, p) != EVAL:
+            if ctx.data.role_of(p) != EVAL:
                 continue
             # the size of a named split of a standard reader (not of a directory read whole)
-            rows = rows_after(m, p.parent) if isinstance(source_usage(m, p.source), str) else None
+            rows = ctx.data.rows_after(p.parent) if isinstance(ctx.data.source_usage(p.source), str) else None
             left = ""
             if type(size) is int and size > 0 and type(rows) is int:
                 if rows % size == 0:

@@ -1,6 +1,6 @@
 """MS206: training data read with shuffle=False."""
 
-from msfix.analysis.data import TRAIN, later_shuffle, role_of, source_arg
+from msfix.context import TRAIN
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 
@@ -63,12 +63,12 @@ class TrainingDataNotShuffled(Rule):
         for p in m.pipelines:
             if p.op != "source":
                 continue
-            arg = source_arg(p, "shuffle")
+            arg = ctx.data.source_arg(p, "shuffle")
             if arg is None or m.literal(arg.value, p.call.scope, p.call.order) is not False:
                 continue
-            if role_of(m, p) != TRAIN:
+            if ctx.data.role_of(p) != TRAIN:
                 continue
-            if later_shuffle(m, p) or p.call.keyword("sampler") is not None:
+            if ctx.data.later_shuffle(p) or p.call.keyword("sampler") is not None:
                 continue
             ctx.report(
                 arg.value if arg.keyword is None else arg,

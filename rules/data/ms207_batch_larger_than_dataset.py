@@ -1,7 +1,6 @@
 """MS207: batch(n, drop_remainder=True) larger than the dataset: zero batches."""
 
-from msfix.analysis import data
-from msfix.analysis.model import UNKNOWN
+from msfix.context import UNKNOWN
 from msfix.diagnostics import Severity
 from msfix.rule import Example, Rule
 from msfix.rules.data._pipeline import Once, envs_lines
@@ -64,13 +63,13 @@ class BatchLargerThanDataset(Rule):
         for st in m.pipelines:
             if st.op != "batch" or st.parent is None:
                 continue
-            for env in data.contexts(m, st):
-                if data.drop_remainder(m, st, env) is not True:
+            for env in ctx.data.contexts(st):
+                if ctx.data.drop_remainder(st, env) is not True:
                     continue
-                bs = data.batch_size(m, st, env)
+                bs = ctx.data.batch_size(st, env)
                 if not isinstance(bs, int) or isinstance(bs, bool) or bs <= 0:
                     continue
-                rows = data.rows_after(m, st.parent, env)
+                rows = ctx.data.rows_after(st.parent, env)
                 if rows is UNKNOWN or rows >= bs or not once(st.call.node):
                     continue
                 what = "no rows" if rows == 0 else f"only {rows} row{'s' if rows != 1 else ''}"

@@ -1,6 +1,6 @@
 """MS208: integer labels with SoftmaxCrossEntropyWithLogits left at sparse=False."""
 
-from msfix.analysis import data
+from msfix.context import INT_DTYPES
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 
@@ -76,19 +76,19 @@ class SparseFlagMissing(Rule):
     def check(self, ctx):
         m = ctx.model
         seen = set()
-        for use in data.dataset_uses(m):
-            loss = data.loss_of_model(m, use.model_call)
+        for use in ctx.data.uses():
+            loss = ctx.data.loss_of_model(use.model_call)
             if loss is None or loss.qualname != SCE or id(loss.node) in seen or loss.has_star_args:
                 continue
             sparse = loss.arg("sparse", 0)
             if sparse is not None and m.literal(sparse.value, loss.scope, loss.order) is not False:
                 continue
             pipe, env = use.view.pipe, use.view.env
-            col = data.label_column(m, pipe, env)
+            col = ctx.data.label_column(pipe, env)
             if col is None:
                 continue
-            dt = data.column_dtype(m, pipe, col, env)
-            if dt not in data.INT_DTYPES:
+            dt = ctx.data.column_dtype(pipe, col, env)
+            if dt not in INT_DTYPES:
                 continue
             seen.add(id(loss.node))
             if sparse is not None:

@@ -2,7 +2,6 @@
 
 import libcst as cst
 
-from msfix.analysis import data
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 from msfix.rules.data._pipeline import Once
@@ -13,7 +12,7 @@ def _fmt(x: float) -> str:
     return repr(int(r)) + ".0" if r == int(r) else repr(r)
 
 
-def _later_totensor(m, op):
+def _later_totensor(ctx, op):
     """A `ToTensor` after `op` in the same transforms list, if any."""
     c = op.container
     if not isinstance(c, (cst.List, cst.Tuple)):
@@ -21,7 +20,7 @@ def _later_totensor(m, op):
     for el in c.elements[op.index + 1:]:
         v = el.value
         f = v.func if isinstance(v, cst.Call) else v
-        q = m.qualname(f, op.scope, op.order)
+        q = ctx.model.qualname(f, op.scope, op.order)
         if q and q.endswith(".ToTensor"):
             return v
     return None
@@ -95,7 +94,6 @@ class NormalizeUnitStatsOnByteData(Rule):
     ]
 
     def check(self, ctx):
-        m = ctx.model
         once = Once()
         for o in ctx.data.op_states():
             if o.op.short != "Normalize" or o.state.scale != "0-255" or o.op.call is None:
@@ -105,7 +103,7 @@ class NormalizeUnitStatsOnByteData(Rule):
             vals = []
             for name, i in (("mean", 0), ("std", 1)):
                 a = ctx.data.call_arg(call, name, i)
-                v = data.value(m, a, o.op.scope, o.op.order, o.env) if a is not None else None
+                v = ctx.data.value(a, o.op.scope, o.op.order, o.env) if a is not None else None
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
                     v = [v]
                 if not (isinstance(v, (list, tuple)) and v and
@@ -133,7 +131,7 @@ class NormalizeUnitStatsOnByteData(Rule):
                 src = f"`Decode` (line {ctx.span(o.state.decoded_by.node, o.state.decoded_by.top).line})"
             else:
                 src = "`" + o.stage.source.source_class.rsplit(".", 1)[-1] + "`"
-            later = _later_totensor(m, o.op)
+            later = _later_totensor(ctx, o.op)
             if later is not None:
                 ctx.report(
                     o.op.node,

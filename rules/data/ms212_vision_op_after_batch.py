@@ -1,7 +1,6 @@
 """MS212: per-image vision ops mapped after batch()."""
 
-from msfix.analysis import data
-from msfix.analysis.model import UNKNOWN
+from msfix.context import UNKNOWN
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 from msfix.rules.data._pipeline import swap_edit
@@ -85,7 +84,7 @@ class VisionOpAfterBatch(Rule):
             batch = next((p for p in reversed(st.stages()[:-1]) if p.op == "batch"), None)
             if batch is None:
                 continue
-            ops = data.map_ops_partial(m, st)
+            ops = ctx.data.map_ops_partial(st)
             if ops is UNKNOWN:
                 continue
             shorts = [op.short for op in ops if op.known]  # type: ignore[union-attr]

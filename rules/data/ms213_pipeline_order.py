@@ -1,6 +1,5 @@
 """MS213: repeat before batch, shuffle after batch."""
 
-from msfix.analysis import data
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 from msfix.rules.data._pipeline import Once, swap_edit
@@ -72,8 +71,8 @@ class PipelineOrder(Rule):
                 for rep in stages[:-1]:
                     if rep.op != "repeat":
                         continue
-                    vals = [data.literal_arg(m, rep.call, "count", {"count": 0}, default=None, env=env)
-                            for env in data.contexts(m, rep)]
+                    vals = [ctx.data.literal_arg(rep.call, "count", {"count": 0}, default=None, env=env)
+                            for env in ctx.data.contexts(rep)]
                     if not any(isinstance(v, int) and not isinstance(v, bool) and v > 1 for v in vals):
                         continue
                     if not once(rep.call.node):

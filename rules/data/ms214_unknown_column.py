@@ -1,7 +1,6 @@
 """MS214: a map/batch/project/rename names a column the dataset does not have."""
 
-from msfix.analysis import data
-from msfix.analysis.model import UNKNOWN
+from msfix.context import UNKNOWN
 from msfix.diagnostics import Severity
 from msfix.rule import Example, Rule
 from msfix.rules.data._pipeline import Once, envs_lines
@@ -76,14 +75,14 @@ class UnknownColumn(Rule):
                 arg = st.call.arg(name, index)
                 if arg is None:
                     continue
-                for env in [{}] + [e for e in data.contexts(m, st) if e]:
-                    have = data.stage_columns(m, st.parent, env)
+                for env in [{}] + [e for e in ctx.data.contexts(st) if e]:
+                    have = ctx.data.stage_columns(st.parent, env)
                     if have is UNKNOWN:
                         continue
-                    named = data.value(m, arg.value, st.call.scope, st.call.order, env)
+                    named = ctx.data.value(arg.value, st.call.scope, st.call.order, env)
                     if named is None:
                         continue
-                    named = data._names(named)
+                    named = ctx.data.names(named)
                     if named is UNKNOWN:
                         continue
                     missing = [c for c in named if c not in have]  # type: ignore[union-attr]

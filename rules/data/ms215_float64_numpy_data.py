@@ -2,8 +2,7 @@
 
 import libcst as cst
 
-from msfix.analysis import data
-from msfix.analysis.model import UNKNOWN
+from msfix.context import UNKNOWN
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 from msfix.rules.data._pipeline import Once
@@ -13,8 +12,9 @@ LOOPS = ("mindspore.value_and_grad", "mindspore.grad", "mindspore.ops.value_and_
          "mindspore.ops.GradOperation")
 
 
-def _casts_inputs(m, qualname) -> bool:
+def _casts_inputs(ctx, qualname) -> bool:
     """Does a local Cell's construct cast its inputs (so float64 is harmless)?"""
+    m = ctx.model
     name = qualname[len("<local>."):]
     cell = m.cells.get(name)
     if cell is None:
@@ -26,8 +26,9 @@ def _casts_inputs(m, qualname) -> bool:
     return any(w in text for w in ("cast", "Cast", "astype", "float32", "to_float", ".float()"))
 
 
-def _network_call(m, site) -> bool:
+def _network_call(ctx, site) -> bool:
     """Is `site` a call of a network: a Cell instance, Model.predict or mindspore.export?"""
+    m = ctx.model
     q = site.qualname
     if q in ("mindspore.train.Model.predict", "mindspore.train.Model.predict_network"):
         return True
@@ -36,7 +37,7 @@ def _network_call(m, site) -> bool:
         return False
     iq = inst.qualname
     if iq.startswith("<local>.") and iq[8:] in m.cells:
-        return not _casts_inputs(m, iq)
+        return not _casts_inputs(ctx, iq)
     return iq.startswith("mindspore.nn.") and iq.rsplit(".", 1)[-1] in (
         "Dense", "Conv2d", "Conv1d", "Conv3d", "SequentialCell", "LSTM", "GRU", "RNN", "Linear")
 
@@ -131,11 +132,11 @@ class Float64NumpyData(Rule):
     def _datasets(self, ctx):
         m = ctx.model
         once = Once()
-        views = [(u.view, u.site) for u in data.dataset_uses(m)]
+        views = [(u.view, u.site) for u in ctx.data.uses()]
         if m.calls_to(*LOOPS):
             for site in m.calls:
                 if site.method in ("create_tuple_iterator", "create_dict_iterator"):
-                    v = data.dataset_view(m, site.node.func.value, site.scope, site.order)
+                    v = ctx.data.view(site.node.func.value, site.scope, site.order)
                     if v is not None:
                         views.append((v, site))
         for view, use in views:
@@ -143,14 +144,14 @@ class Float64NumpyData(Rule):
             if src.source_class not in ("mindspore.dataset.NumpySlicesDataset",
                                         "mindspore.dataset.GeneratorDataset"):
                 continue
-            cols = data.source_columns(m, src, view.env)
+            cols = ctx.data.source_columns(src, view.env)
             if cols is UNKNOWN:
                 continue
             for col, spec in cols.items():  # type: ignore[union-attr]
                 arr = spec.get("array")
                 if arr is None or arr.dtype != "float64":
                     continue
-                if data.column_dtype(m, view.pipe, col, view.env) != "float64":
+                if ctx.data.column_dtype(view.pipe, col, view.env) != "float64":
                     continue
                 node = arr.node if arr.node is not None else src.call.node
                 if not once(node):
@@ -175,7 +176,7 @@ class Float64NumpyData(Rule):
             if t.has_star_args or t.keyword("dtype") is not None or t.positional(1) is not None \
                     or not t.node.args:
                 continue
-            arr = data.array_info(m, t.node.args[0].value, t.scope, t.order)
+            arr = ctx.data.array_info(t.node.args[0].value, t.scope, t.order)
             if arr is None or arr.dtype != "float64":
                 continue
             # where does the Tensor go?
@@ -186,7 +187,7 @@ class Float64NumpyData(Rule):
                     if v is t.node or (isinstance(v, cst.Name) and t.target == v.value
                                        and m.instance_call(v, site.scope, site.order) is t):
                         users.append(site)
-            net_use = next((u for u in users if _network_call(m, u)), None)
+            net_use = next((u for u in users if _network_call(ctx, u)), None)
             if net_use is None or not once(t.node):
                 continue
             ctx.report(
