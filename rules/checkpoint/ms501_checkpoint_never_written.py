@@ -6,9 +6,7 @@ import re
 
 import libcst as cst
 
-from msfix.analysis.data import steps_per_epoch
-from msfix.analysis.model import UNKNOWN
-from msfix.analysis.training import train_call_of
+from msfix.context import UNKNOWN
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 
@@ -87,28 +85,26 @@ def written_for_some_size(epoch: int, step: int, epochs: int, save_steps: int, k
     return any(is_written(epoch, step, spe, epochs, save_steps, keep_max) for spe in range(step, bound + 1))
 
 
-def _rows_from(m, pipe, size):
+def _rows_from(ctx, pipe, size):
     """Rows one epoch of `pipe` yields when its source yields `size` rows (the stage
-    arithmetic of `data.rows_after`), or UNKNOWN."""
+    arithmetic of `ctx.data.rows_after`), or UNKNOWN."""
     import math
-
-    from msfix.analysis.data import batch_size, drop_remainder, literal_arg
 
     for st in pipe.stages()[1:]:
         if st.op in ("map", "shuffle", "project", "rename"):
             continue
         if st.op == "batch":
-            bs, drop = batch_size(m, st), drop_remainder(m, st)
+            bs, drop = ctx.data.batch_size(st), ctx.data.drop_remainder(st)
             if not isinstance(bs, int) or isinstance(bs, bool) or bs <= 0 or not isinstance(drop, bool):
                 return UNKNOWN
             size = size // bs if drop else math.ceil(size / bs)
         elif st.op == "repeat":
-            n = literal_arg(m, st.call, "count", {"count": 0}, default=None)
+            n = ctx.data.literal_arg(st.call, "count", {"count": 0}, default=None)
             if not isinstance(n, int) or n <= 0:
                 return UNKNOWN
             size *= n
         elif st.op in ("take", "skip"):
-            n = literal_arg(m, st.call, "count", {"count": 0}, default=-1 if st.op == "take" else UNKNOWN)
+            n = ctx.data.literal_arg(st.call, "count", {"count": 0}, default=-1 if st.op == "take" else UNKNOWN)
             if not isinstance(n, int):
                 return UNKNOWN
             size = (min(size, n) if n >= 0 else size) if st.op == "take" else max(0, size - n)
@@ -117,18 +113,16 @@ def _rows_from(m, pipe, size):
     return size
 
 
-def epoch_sizes(m, pipe):
+def epoch_sizes(ctx, pipe):
     """What the script says about the steps per epoch of `pipe`:
     ("known", {spe}) when the source's size follows from the script (in-script arrays,
     or `num_samples=` below every size the files can have); ("assumed", {spe, ...}, name)
     for a dataset directory, one value per standard split the `usage` can read (the
     directory may hold other files: the size is assumed); ("unknown", None)."""
-    from msfix.analysis.data import source_usage, source_value, steps_per_epoch
-
     unknown = ("unknown", set(), "")
     if pipe is None:
         return unknown
-    spe = steps_per_epoch(m, pipe)
+    spe = ctx.data.steps_per_epoch(pipe)
     if not isinstance(spe, int) or spe <= 0:
         return unknown
     src = pipe.source
@@ -138,19 +132,19 @@ def epoch_sizes(m, pipe):
         return "known", {spe}, name
     if "sizes" not in f:
         return unknown
-    usage = source_usage(m, src)
+    usage = ctx.data.source_usage(src)
     if usage is UNKNOWN:
         return unknown
     usage = usage or "all"
     sizes = set(f["sizes"].values()) if usage == "all" else {f["sizes"].get(usage)}
     if None in sizes:
         return unknown
-    n = source_value(m, src, "num_samples", default=None)
+    n = ctx.data.source_value(src, "num_samples", default=None)
     if isinstance(n, int) and n > 0 and n <= min(sizes):
         return "known", {spe}, name
     out = set()
     for size in sizes:
-        r = _rows_from(m, pipe, min(size, n) if isinstance(n, int) and n > 0 else size)
+        r = _rows_from(ctx, pipe, min(size, n) if isinstance(n, int) and n > 0 else size)
         if not isinstance(r, int) or r <= 0:
             return unknown
         out.add(r)
@@ -382,7 +376,7 @@ class CheckpointNeverWritten(Rule):
                 keep_max = 1  # CheckpointConfig keeps one file then (2.10)
             if not isinstance(save_steps, int) or not isinstance(keep_max, int) or save_steps <= 0:
                 return False
-        train = train_call_of(m, cb)
+        train = ctx.training.train_call_of(cb)
         if train is None:
             return False
         run = self._run_options(m, train)
@@ -391,7 +385,7 @@ class CheckpointNeverWritten(Rule):
         epochs, sink = run
         ds_arg = train.arg("train_dataset", 1)
         pipe = m.pipeline_of(ds_arg.value, train.scope, train.order) if ds_arg is not None else None
-        kind, sizes, source = epoch_sizes(m, pipe)
+        kind, sizes, source = epoch_sizes(ctx, pipe)
         if kind != "unknown" and not isinstance(epochs, int):
             kind, sizes = "unknown", set()
         if any(is_written(epoch, step, spe, epochs, save_steps, keep_max)
@@ -421,7 +415,7 @@ class CheckpointNeverWritten(Rule):
                 # the size is the standard one of the dataset's files: say so, as a warning
                 severity = Severity.WARNING
                 spes = sorted(sizes)
-                spe = steps_per_epoch(m, pipe)
+                spe = ctx.data.steps_per_epoch(pipe)
                 others = [x for x in spes if x != spe]
                 cond = (f" if the directory holds the standard `{source}` files (assumed: the script does not fix "
                         f"the dataset size)")
