@@ -2,8 +2,7 @@
 
 import libcst as cst
 
-from msfix.analysis.training import is_number, optimizers
-from msfix.analysis.values import origin_of
+from msfix.context import is_number
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 
@@ -63,7 +62,7 @@ class MomentumOutOfRange(Rule):
     ]
 
     def check(self, ctx):
-        for opt in optimizers(ctx.model):
+        for opt in ctx.training.optimizers():
             mo = opt.momentum
             if opt.momentum_arg is None or not is_number(mo):
                 continue
@@ -84,7 +83,7 @@ class MomentumOutOfRange(Rule):
             else:
                 what = ("MindSpore accepts it silently, but the velocity never decays "
                         "(v = momentum * v + grad) and training diverges")
-            origin = origin_of(ctx.model, node, opt.call.scope, opt.call.order, ctx)
+            origin = ctx.values.origin(node, opt.call.scope, opt.call.order, ctx)
             ctx.report(node, f"momentum {mo!r} is outside [0, 1): {what}; use a value such as 0.9"
                        + (f". The value comes from {origin}" if origin else ""),
                        fix=fix, top=opt.call.top)

@@ -2,10 +2,7 @@
 
 import libcst as cst
 
-from msfix.analysis.training import batch_size_of, is_number, optimizers, train_dataset, trains_with_optimizer
-
-from msfix.analysis.data import EVAL, role_of
-from msfix.analysis.training import GRAD_FUNCS
+from msfix.context import EVAL, GRAD_FUNCS, is_number
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 
@@ -14,10 +11,11 @@ REFERENCE_EFFECTIVE = 0.1 / (1 - 0.9)
 THRESHOLD = 4.0  # flag when the effective step is more than 4x the linear-scaling one
 
 
-def named_constant(m, expr):
+def named_constant(ctx, expr):
     """The module-level binding `NAME = <number>` when `expr` is a read of NAME, NAME is
     bound once in the script (in no function or class either) to a number literal, and
     `expr` is its only read: editing the constant then changes this argument only."""
+    m = ctx.model
     if not isinstance(expr, cst.Name):
         return None
     name = expr.value
@@ -139,8 +137,9 @@ class EffectiveLrTooLarge(Rule):
     ]
 
     @staticmethod
-    def _differentiated(m, opt_call) -> bool:
+    def _differentiated(ctx, opt_call) -> bool:
         """`value_and_grad(fn, None, opt.parameters)` (or `grad`) names this optimizer."""
+        m = ctx.model
         for vg in m.calls_to(*GRAD_FUNCS):
             w = vg.arg("weights", 2)
             if w is not None and isinstance(w.value, cst.Attribute) and w.value.attr.value == "parameters" \
@@ -149,9 +148,10 @@ class EffectiveLrTooLarge(Rule):
         return False
 
     @staticmethod
-    def _iterated_training_data(m):
+    def _iterated_training_data(ctx):
         """Pipelines a custom loop iterates (`create_tuple_iterator`/`create_dict_iterator`),
         evaluation data left out."""
+        m = ctx.model
         out = []
         for c in m.calls:
             if c.method not in ("create_tuple_iterator", "create_dict_iterator"):
@@ -159,23 +159,22 @@ class EffectiveLrTooLarge(Rule):
             pipe = m.pipeline_of(c.node.func.value, c.scope, c.order)
             if pipe is None:
                 return []  # an iterated dataset msfix does not know
-            if role_of(m, pipe) != EVAL:
+            if ctx.data.role_of(pipe) != EVAL:
                 out.append(pipe)
         return out
 
     def check(self, ctx):
-        m = ctx.model
-        for opt in optimizers(m):
+        for opt in ctx.training.optimizers():
             lr, mo = opt.lr, opt.momentum
             if not (is_number(lr) and is_number(mo)) or lr <= 0 or not 0 < mo < 1:
                 continue
             sizes = set()
-            trains = trains_with_optimizer(m, opt.call)
-            pipes = [train_dataset(m, t) for t in trains]
-            if not trains and self._differentiated(m, opt.call):
-                pipes = self._iterated_training_data(m)
+            trains = ctx.training.trains_with_optimizer(opt.call)
+            pipes = [ctx.training.train_dataset(t) for t in trains]
+            if not trains and self._differentiated(ctx, opt.call):
+                pipes = self._iterated_training_data(ctx)
             for pipe in pipes:
-                bs = batch_size_of(m, pipe) if pipe is not None else None
+                bs = ctx.training.batch_size_of(pipe) if pipe is not None else None
                 if not is_number(bs):
                     sizes = set()
                     break
@@ -192,7 +191,7 @@ class EffectiveLrTooLarge(Rule):
             target = _fmt(lr / ratio)
             fix = None
             if opt.lr_arg is not None and not opt.call.has_star_args:
-                const = named_constant(m, opt.lr_arg.value)
+                const = named_constant(ctx, opt.lr_arg.value)
                 if const is not None:
                     fix = Fix.unsafe(f"Set `{const.name} = {target}` (linear scaling for batch {batch})",
                                      ctx.replace(const.value, target, const.top))

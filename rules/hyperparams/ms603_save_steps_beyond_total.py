@@ -1,11 +1,8 @@
 """MS603: CheckpointConfig(save_checkpoint_steps=N) larger than the total number of steps."""
 
-from msfix.analysis.data import steps_per_epoch
-from msfix.analysis.training import is_number, train_dataset
+from msfix.context import is_number
 from msfix.diagnostics import Severity
 from msfix.rule import Example, Rule
-
-from msfix.analysis.training import train_call_of
 
 
 class SaveStepsBeyondTotal(Rule):
@@ -75,14 +72,14 @@ class SaveStepsBeyondTotal(Rule):
             steps = m.literal(sa.value, cfg.scope, cfg.order)
             if not is_number(steps) or steps <= 0:
                 continue
-            train = train_call_of(m, cb)
+            train = ctx.training.train_call_of(cb)
             if train is None or train.has_star_args or train.keyword("sink_size") is not None \
                     or train.positional(4) is not None or train.keyword("initial_epoch") is not None:
                 continue
             ea = train.arg("epoch", 0)
             epochs = m.literal(ea.value, train.scope, train.order) if ea is not None else None
-            pipe = train_dataset(m, train)
-            spe = steps_per_epoch(m, pipe) if pipe is not None else None
+            pipe = ctx.training.train_dataset(train)
+            spe = ctx.data.steps_per_epoch(pipe) if pipe is not None else None
             if not is_number(epochs) or not is_number(spe) or epochs <= 0 or spe <= 0:
                 continue
             total = epochs * spe
