@@ -321,7 +321,13 @@ def check(paths, **kw):
 @click.option("--diff", is_flag=True, help="Show the changes as a unified diff (the default without --write).")
 @click.option("--unsafe-fixes", is_flag=True, default=None, help="Also apply fixes that guess intent.")
 @click.option("--smoke", "smoke_run", is_flag=True,
-              help="Run each fixed script briefly (msfix smoke) and write it only if it runs.")
+              help="Run each fixed script briefly (msfix smoke) and write it only if it runs; a file named "
+                   "on the command line is run even if no fix changed it. With --unsafe-fixes, a repair loop: "
+                   "when the run crashes where a rewrite is known (a size only the run tells: a Dense/Conv2d "
+                   "in_channels; or the fix of the rule the crash maps to), apply it and run again (without "
+                   "--unsafe-fixes the repair is only named).")
+@click.option("--max-rounds", type=click.IntRange(min=1), default=3, show_default=True,
+              help="With --smoke: smoke runs per file at most (repairs between them).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems remain (errors still exit 2).")
 @click.option("--fix-only", is_flag=True, help="Report only what was fixed, not what remains (exit 0).")
 @selection_options
@@ -377,6 +383,8 @@ def _run_once(opts, mode: str) -> int:
 
 
 def _fix_files(opts, found, base, resolver, fmt, color, unsafe_flag, paths) -> int:
+    import os
+
     from msfix.report.remap import remap_result
     from msfix.runner import run_files
     from msfix.source import atomic_write
@@ -385,6 +393,8 @@ def _fix_files(opts, found, base, resolver, fmt, color, unsafe_flag, paths) -> i
     write = opts.write if hasattr(opts, "write") else not opts.diff
     smoke_run = getattr(opts, "smoke_run", False)
     unsafe = base.unsafe_fixes if unsafe_flag is None else unsafe_flag
+    smoke_rejected = False
+    named = {os.path.realpath(p) for p in paths} if smoke_run else set()
     results = run_files(found.files, base, fix=True, unsafe=unsafe_flag, progress=_want_progress(len(found.files)),
                         resolver=resolver)
     bad = _report_errors(results) + len(found.errors)
@@ -401,7 +411,10 @@ def _fix_files(opts, found, base, resolver, fmt, color, unsafe_flag, paths) -> i
             bad += 1
         for dropped in getattr(r, "dropped_fixes", ()):
             click.echo(f"msfix: warning: {r.path}:{dropped}", err=True)
-        if not r.changed:
+        # --smoke runs (and repairs) a file named on the command line even if no fix changed it
+        as_is = (not r.changed and r.source is not None and not r.fix_error and not hasattr(r, "cell_diff")
+                 and os.path.realpath(r.path) in named)
+        if not r.changed and not as_is:
             continue
         if opts.show_fixes:
             original[i] = _relint(r, resolver)
@@ -411,14 +424,17 @@ def _fix_files(opts, found, base, resolver, fmt, color, unsafe_flag, paths) -> i
             bad += 1
             rejected = True
         elif smoke_run:
-            status = _smoke_fixed(r, out, fmt)
+            status = _smoke_fixed(r, out, fmt, unsafe, getattr(opts, "max_rounds", 3), resolver)
             if status == "unavailable":
                 bad += 1
+            smoke_rejected = smoke_rejected or status == "rejected"
             rejected = status != "ok"
         if rejected:
             # the file stays as it is: report its own diagnostics, at its own positions
             results[i] = original.pop(i, None) or _relint(r, resolver)
             continue
+        if not r.changed:
+            continue  # it runs as it is: nothing to write
         if show_diff:
             out.write(_diff(r))
         if write:
@@ -442,7 +458,8 @@ def _fix_files(opts, found, base, resolver, fmt, color, unsafe_flag, paths) -> i
         return EXIT_ERROR
     if opts.fix_only:
         return EXIT_OK
-    return EXIT_FOUND if (pending or any(r.diagnostics for r in results)) and not opts.exit_zero else EXIT_OK
+    remaining = pending or smoke_rejected or any(r.diagnostics for r in results)
+    return EXIT_FOUND if remaining and not opts.exit_zero else EXIT_OK
 
 
 def _relint(r, resolver):
@@ -610,29 +627,59 @@ def _diff(r) -> str:
     return "".join(x if x.endswith(("\n", "\r")) else x + "\n" for x in lines)
 
 
-def _smoke_fixed(r, out, output_format) -> str:
+def _smoke_fixed(r, out, output_format, unsafe=False, max_rounds=3, resolver=None) -> str:
     """Smoke-run the fixed text from a temporary copy: "ok" if it may be written,
-    "rejected" if it does not run, "unavailable" if it could not be run at all."""
-    import tempfile
+    "rejected" if it does not run, "unavailable" if it could not be run at all.
+    With `unsafe`, a repair loop (msfix/smoke/repair.py): a crash at a line where a
+    rewrite is known is repaired and the copy run again, at most `max_rounds` runs;
+    `r.fixed_text` becomes the version that ran. Every round is printed."""
+    from msfix.smoke.repair import repair_loop
+    from msfix.smoke.runner import SmokeUnavailable
 
-    from msfix.smoke.runner import SmokeUnavailable, run_smoke
-
-    with tempfile.TemporaryDirectory(prefix="msfix-fix-smoke-") as tmp:
-        copy = Path(tmp) / Path(r.path).name
-        copy.write_bytes(r.source.encode(r.fixed_text))
-        try:
-            report = run_smoke(copy, extra_path=[Path(r.path).resolve().parent])
-        except SmokeUnavailable as exc:
-            _error(f"{r.path}: --smoke: {exc}")
-            return "unavailable"
-    ok = report.outcome in ("passed", "diverged")
-    verdict = "fixed script runs" if ok else "fixed script does not run; file left unchanged"
-    click.echo(f"{r.path}: smoke {report.outcome}: {verdict}", err=True)
-    if not ok or report.outcome == "diverged":
+    text = r.fixed_text if r.fixed_text is not None else r.source.text
+    settings = resolver.for_file(r.path) if resolver is not None else None
+    try:
+        outcome = repair_loop(text, r.path, r.source.encode, script_dir=Path(r.path).resolve().parent,
+                              max_rounds=max_rounds, enabled=unsafe,
+                              target_version=settings.target_version if settings is not None else None,
+                              echo=lambda line: click.echo(f"{r.path}: smoke {line}", err=True))
+    except SmokeUnavailable as exc:
+        _error(f"{r.path}: --smoke: {exc}")
+        return "unavailable"
+    report = outcome.report
+    if report is not None:
+        report.script = r.path  # the run was of a temporary copy
+    ok = outcome.status == "ok"
+    what = "fixed script" if r.changed else "script"
+    if ok and outcome.repairs:
+        n = len(outcome.repairs)
+        verdict = f"repaired script runs ({n} repair{'s' if n != 1 else ''})"
+    elif ok:
+        verdict = f"{what} runs" + ("" if r.changed else "; nothing to write")
+    else:
+        verdict = f"{what} does not run; file left unchanged ({outcome.reason})"
+    click.echo(f"{r.path}: smoke {report.outcome if report is not None else 'crashed'}: {verdict}", err=True)
+    if report is not None and (not ok or report.outcome == "diverged"):
         from msfix.smoke.report import render_text
 
         click.echo(render_text(report), err=True)
+    if ok and outcome.repairs:
+        r.fixed_text = outcome.text
+        r.fixes_applied += len(outcome.repairs)
+        if settings is not None:
+            r.diagnostics = _lint_fixed(r, settings)
     return "ok" if ok else "rejected"
+
+
+def _lint_fixed(r, settings):
+    """What remains in the repaired text (the diagnostics of the fixes no longer hold)."""
+    from msfix.engine import ParseError, lint_text
+    from msfix.runner import rules_for
+
+    try:
+        return lint_text(r.fixed_text, rules_for(settings, Path(r.path)), r.path, settings.target_version).diagnostics
+    except ParseError:
+        return r.diagnostics
 
 
 @main.command("diagnose", short_help="Explain a MindSpore error log: script line, cause, msfix rule, fix.")

@@ -20,7 +20,7 @@ os.environ.setdefault("MSFIX_CORPUS_DIR", str(LOCAL_CACHE / "msfix-corpus"))
 # whole corpus: `pytest -m "not slow"` leaves them out for a fast edit-test loop (the
 # README's test command runs everything).
 SLOW_FILES = {
-    "test_smoke.py", "test_smoke_notebook.py", "test_smoke_device.py", "test_fix_smoke.py",
+    "test_smoke.py", "test_smoke_notebook.py", "test_smoke_device.py", "test_fix_smoke.py", "test_fix_repair.py",
     "test_seed_end_to_end.py", "test_precommit.py", "test_wheel.py", "test_corpus.py", "test_realcode.py",
     "test_reliability.py", "test_data_fixtures_run.py", "test_network_rules.py", "test_training_rules.py",
     "test_diagnose.py", "test_torch_map.py", "test_mindcv.py", "test_new_rule.py", "test_lint.py",
