@@ -372,3 +372,13 @@ def test_crash_of_an_ignored_rule_is_repaired_with_its_fix(tmp_path):
     assert "(TypeError: For primitive[SparseSoftmaxCrossEntropyWithLogits]" in rounds[0]
     assert f"-> MS204 fix at line {_line(text, 'MnistDataset')}: " in rounds[0]
     assert "TypeCast(ms.int32)" in path.read_text(encoding="utf-8")
+
+
+def test_unchanged_file_found_in_a_directory_is_not_run(tmp_path):
+    # only a file named on the command line is run when no fix changed it: `fix --smoke .`
+    # must not execute every script (setup.py, helpers) of a project
+    _script(tmp_path, SPLIT)
+    proc = _msfix("fix", "--write", "--smoke", "--unsafe-fixes", ".", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "smoke" not in proc.stderr
+    assert (tmp_path / "train.py").read_text(encoding="utf-8") == SPLIT
