@@ -7,7 +7,7 @@ import ast
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Type
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Type
 
 import libcst as cst
 
@@ -119,8 +119,9 @@ def _run_rules(ctx: RuleContext, rules: Sequence[Type[Rule]], internal: List[str
         ctx._rule = rule_cls
         before = len(ctx.diagnostics)
         try:
-            result = rule_cls().check(ctx)
-            for _ in result or ():  # a generator rule (plugins) runs when iterated
+            check: Callable[[RuleContext], object] = rule_cls().check
+            result = check(ctx)
+            for _ in result or ():  # type: ignore[attr-defined]  # a generator rule (plugins) runs when iterated
                 pass
         except Exception as exc:  # a rule bug must not take the run down
             del ctx.diagnostics[before:]
