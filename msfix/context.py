@@ -183,6 +183,14 @@ class DataView:
         """Number of rows (batches) one epoch of `pipe` yields, or UNKNOWN."""
         return _data.steps_per_epoch(self.m, pipe, env)
 
+    def rows_origin(self, pipe: Pipeline, env: Optional[Env] = None) -> Optional[cst.CSTNode]:
+        """The expression that fixed the number of rows of `pipe` (array maker, slice, range(n), take...)."""
+        return _data.rows_origin(self.m, pipe, env)
+
+    def stage_runs(self, stage: Pipeline, env: Optional[Env] = None) -> bool:
+        """False when the `if` branch `stage` is built in is not taken for the helper call in `env`."""
+        return _data.stage_runs(self.m, stage, env)
+
     def value(self, expr: Optional[cst.BaseExpression], scope: Scope, order: Optional[int] = None,
               env: Optional[Env] = None):
         """The literal value of `expr`, reading helper parameters from `env`, or UNKNOWN."""
@@ -536,7 +544,15 @@ class ValuesView:
         """The value of `expr`, or UNKNOWN."""
         return _values.evaluate(self.m, expr, scope, order)
 
-    def origin(self, expr: cst.BaseExpression, scope: Scope, order: Optional[int], ctx=None) -> Optional[str]:
+    def origin(self, expr: cst.BaseExpression, scope: Scope, order: Optional[int], ctx=None,
+               site: Optional[CallSite] = None) -> Optional[str]:
         """Where the value of `expr` comes from when it is not written at the use
-        ("`args.workers` (default 12, line 12)"), or None."""
-        return _values.origin_of(self.m, expr, scope, order, ctx)
+        ("`args.workers` (default 12, line 12)", "`cfg['lr']` (config.yaml:3)"; for one
+        call `site` of the helper `expr` is in, the parameter and that call), or None."""
+        return _values.origin_of(self.m, expr, scope, order, ctx, site)
+
+    def per_call(self, expr: cst.BaseExpression, scope: Scope,
+                 order: Optional[int]) -> List[Tuple[Any, Optional[CallSite]]]:
+        """[(value, call site)] of `expr` for each call of the script function it is in
+        (parameters from that call, `if`s on them followed); [(value, None)] otherwise."""
+        return _values.per_call(self.m, expr, scope, order)

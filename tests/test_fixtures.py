@@ -47,7 +47,8 @@ def _check_optional(path: Path, actual: str, original: str) -> None:
 
 
 @pytest.mark.parametrize("folder,script", list(_cases()))
-def test_fixture(folder, script):
+def test_fixture(folder, script, monkeypatch):
+    monkeypatch.chdir(folder)  # config files next to a fixture are read (analysis/configfiles.py)
     rules = _rules(folder)
     text = script.read_text(encoding="utf-8")
     out = lint_text(text, rules, path=script.name)

@@ -616,7 +616,7 @@ def _int_of(m, expr, scope, order, env):
     """(int value, origin node) of `expr`, reading `len(array)` and `array.shape[0]`."""
     v = value(m, expr, scope, order, env)
     if _int(v):
-        return v, _given(m, expr, scope, order, env)
+        return v, given_expr(m, expr, scope, order, env)
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "len" \
             and len(expr.args) == 1 and m.lookup("len", scope, order) is None:
         return _count(m, expr.args[0].value, scope, order, env)
@@ -638,7 +638,7 @@ def _nodes(node):
         yield from _nodes(child)
 
 
-def _given(m: ScriptModel, expr, scope, order, env, depth: int = 0):
+def given_expr(m: ScriptModel, expr, scope, order, env, depth: int = 0):
     """The expression a parameter read takes its value from at the call in `env` (the
     argument, else the parameter's default); `expr` itself otherwise."""
     if not isinstance(expr, cst.Name) or depth > 4:
@@ -655,7 +655,7 @@ def _given(m: ScriptModel, expr, scope, order, env, depth: int = 0):
         return b.node.default if b.node.default is not None else expr
     if isinstance(given, cst.Name) and given.value == "self":
         return expr
-    return _given(m, given, site.scope, site.order, env, depth + 1)
+    return given_expr(m, given, site.scope, site.order, env, depth + 1)
 
 
 def _yields(node) -> list:

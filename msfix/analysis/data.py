@@ -709,7 +709,10 @@ def source_size_origin(m: ScriptModel, source: Pipeline, env: Optional[Env] = No
     if n is UNKNOWN:
         return UNKNOWN, None
     if isinstance(n, int) and n > 0 and n < size:
-        size, origin = n, source_arg(source, "num_samples").value  # type: ignore[union-attr]
+        from msfix.analysis.arrays import given_expr
+
+        a = source_arg(source, "num_samples")
+        size, origin = n, given_expr(m, a.value, source.call.scope, source.call.order, env)  # type: ignore
     return size, origin
 
 
@@ -730,9 +733,16 @@ def rows_after(m: ScriptModel, pipe: Pipeline, env: Optional[Env] = None):
     size = source_size(m, pipe.source, env)
     if size is UNKNOWN:
         return UNKNOWN
+    return rows_from(m, pipe, size, env)
+
+
+def rows_from(m: ScriptModel, pipe: Pipeline, size: int, env: Optional[Env] = None):
+    """Number of rows one pass over `pipe` yields when its source yields `size` rows."""
     for st in pipe.stages()[1:]:
         if st.op in ("map", "shuffle", "project", "rename"):
             continue
+        if not stage_runs(m, st, env):
+            continue  # built in an `if` branch this call does not take
         if st.op == "batch":
             bs = batch_size(m, st, env)
             drop = drop_remainder(m, st, env)
@@ -761,6 +771,40 @@ def rows_after(m: ScriptModel, pipe: Pipeline, env: Optional[Env] = None):
             continue
         return UNKNOWN
     return size
+
+
+def rows_origin(m: ScriptModel, pipe: Pipeline, env: Optional[Env] = None) -> Optional[cst.CSTNode]:
+    """The expression of the script that fixed the number of rows `rows_after` counts
+    before any batch: the source's (an array maker, a slice, `range(n)`, `num_samples=`)
+    or the count of a `take`/`skip` that cuts it; None when not known."""
+    size, origin = source_size_origin(m, pipe.source, env)
+    if size is UNKNOWN:
+        return None
+    for st in pipe.stages()[1:]:
+        if st.op in ("take", "skip"):
+            a = arg_of(st.call, "count", {"count": 0})
+            n = literal_arg(m, st.call, "count", {"count": 0}, default=-1 if st.op == "take" else UNKNOWN, env=env)
+            if not isinstance(n, int):
+                return None
+            if st.op == "take" and 0 <= n < size or st.op == "skip" and n > 0:
+                from msfix.analysis.arrays import given_expr
+
+                size = min(size, n) if st.op == "take" else max(0, size - n)
+                origin = given_expr(m, a.value, st.call.scope, st.call.order, env) if a is not None else st.call.node
+        elif st.op in ("batch", "repeat"):
+            break
+    return origin
+
+
+def stage_runs(m: ScriptModel, stage: Pipeline, env: Optional[Env] = None) -> bool:
+    """False when the `if` branch the stage is built in is not taken for the helper call
+    in `env` (`if training: d = d.batch(...)` for a call with training=False); True
+    when it is or when that is not known."""
+    for node, side in _structure(m).branches.get(id(stage.call.statement), ()):
+        t = value(m, node.test, stage.call.scope, stage.call.order, env)
+        if t is not UNKNOWN and bool(t) != side:
+            return False
+    return True
 
 
 def steps_per_epoch(m: ScriptModel, pipe: Pipeline, env: Optional[Env] = None):

@@ -761,8 +761,9 @@ def _param_origin(model, expr, scope, order, ctx, site) -> Optional[str]:
         line = _line(ctx, b.node, model)
         if line:
             where.append(f"line {line}")
-        text = f"`{expr.value}` ({', '.join(where)})"
-        return text + (f", for the call on line {call_line}" if call_line else "")
+        text = f"`{expr.value}` ({', '.join(where)})" + (f", for the call on line {call_line}" if call_line else "")
+        inner = origin_of(model, b.node.default, b.scope.parent or model.module_scope, None, ctx)
+        return text + (f", from {inner}" if inner else "")
     v = value(model, given, site.scope, site.order, {b.scope: site})
     if v is UNKNOWN:
         return None

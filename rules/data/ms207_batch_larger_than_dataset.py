@@ -1,6 +1,8 @@
 """MS207: batch(n, drop_remainder=True) larger than the dataset: zero batches."""
 
-from msfix.context import UNKNOWN
+import libcst as cst
+
+from msfix.context import BATCH_ARGS, UNKNOWN
 from msfix.diagnostics import Severity
 from msfix.rule import Example, Rule
 from msfix.rules.data._pipeline import Once, envs_lines
@@ -64,7 +66,7 @@ class BatchLargerThanDataset(Rule):
             if st.op != "batch" or st.parent is None:
                 continue
             for env in ctx.data.contexts(st):
-                if ctx.data.drop_remainder(st, env) is not True:
+                if ctx.data.drop_remainder(st, env) is not True or not ctx.data.stage_runs(st, env):
                     continue
                 bs = ctx.data.batch_size(st, env)
                 if not isinstance(bs, int) or isinstance(bs, bool) or bs <= 0:
@@ -73,11 +75,38 @@ class BatchLargerThanDataset(Rule):
                 if rows is UNKNOWN or rows >= bs or not once(st.call.node):
                     continue
                 what = "no rows" if rows == 0 else f"only {rows} row{'s' if rows != 1 else ''}"
+                origins = [_where(ctx, ctx.data.rows_origin(st.parent, env), rows)]
+                bs_arg = ctx.data.arg_of(st.call, "batch_size", BATCH_ARGS)
+                bs_origin = ctx.values.origin(bs_arg.value, st.call.scope, st.call.order, ctx,
+                                              env.get(st.call.scope)) if bs_arg is not None else None
                 ctx.report(
                     st.call.node.func.attr if hasattr(st.call.node.func, "attr") else st.call.node,
                     f"`batch({bs}, drop_remainder=True)` on a dataset of {what}{envs_lines(ctx, env)}: the "
                     f"partial batch is dropped, so every epoch is empty and `Model.train` raises "
                     f"\"There is no valid data in dataset\"; use a batch size of at most {max(rows, 1)} "
-                    f"or `drop_remainder=False`",
+                    f"or `drop_remainder=False`" + _sentence(origins + [f"the batch size from {bs_origin}"
+                                                                         if bs_origin else ""]),
                     top=st.call.top,
                 )
+
+
+def _where(ctx, node, rows) -> str:
+    """'the 96 rows come from `rng.uniform(size=(96, 4))` (line 8)': the expression of the
+    script that fixed the number of rows, when the script (not a dataset's files) fixes it."""
+    if node is None:
+        return ""
+    line = ctx.span(node).line
+    if isinstance(node, cst.Integer):
+        return f"the {rows} rows are set on line {line}"
+    text = " ".join(ctx.source(node).split())
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"the {rows} rows come from `{text}` (line {line})"
+
+
+def _sentence(parts) -> str:
+    parts = [p for p in parts if p]
+    if not parts:
+        return ""
+    text = "; ".join(parts)
+    return ". " + text[0].upper() + text[1:]
