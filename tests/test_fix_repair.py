@@ -382,3 +382,49 @@ def test_unchanged_file_found_in_a_directory_is_not_run(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "smoke" not in proc.stderr
     assert (tmp_path / "train.py").read_text(encoding="utf-8") == SPLIT
+
+
+OFFICIAL_LENET = '''\
+import mindspore as ms
+from mindspore import nn
+
+
+class LeNet5(nn.Cell):
+    def __init__(self, num_class=10, num_channel=3):
+        super().__init__()
+        self.conv1 = nn.Conv2d(num_channel, 6, 5, pad_mode='valid')
+
+    def construct(self, x):
+        return self.conv1(x)
+
+
+{builds}
+'''
+
+
+@pytest.mark.parametrize("builds, description, written", [
+    # the size comes from the one instantiation's argument
+    ("net = LeNet5(10, 3)", "conv1 in_channels 3 -> 1 (`num_channel` of LeNet5(...) at line 14)",
+     "net = LeNet5(10, 1)"),
+    ("net = LeNet5(num_channel=3)", "conv1 in_channels 3 -> 1 (`num_channel` of LeNet5(...) at line 14)",
+     "net = LeNet5(num_channel=1)"),
+    # or from the parameter's default, which that instantiation uses
+    ("net = LeNet5(num_class=10)", "conv1 in_channels 3 -> 1 (the default of `num_channel` in LeNet5.__init__)",
+     "def __init__(self, num_class=10, num_channel=1):"),
+])
+def test_size_from_an_init_parameter_is_repaired_where_it_is_given(builds, description, written):
+    text = OFFICIAL_LENET.format(builds=builds)
+    repair, why = layer_repair(text, _line(text, "return self.conv1(x)"), ShapeCrash("Conv2D", 1, 3))
+    assert repair is not None, why
+    assert repair.description == description
+    fixed = repair.apply(text)
+    assert written in fixed and "nn.Conv2d(num_channel, 6, 5" in fixed
+
+
+def test_size_from_a_parameter_of_a_cell_built_twice_is_not_guessed():
+    text = OFFICIAL_LENET.format(builds="a = LeNet5(10, 3)\nb = LeNet5(10, 1)")
+    repair, why = layer_repair(text, _line(text, "return self.conv1(x)"), ShapeCrash("Conv2D", 1, 3))
+    assert repair is None and "the script builds LeNet5 2 times" in why
+    text = OFFICIAL_LENET.format(builds="a = LeNet5(10, 1)").replace("nn.Conv2d(num_channel,", "nn.Conv2d(num_channel * 3,")
+    repair, why = layer_repair(text, _line(text, "return self.conv1(x)"), ShapeCrash("Conv2D", 1, 3))
+    assert repair is None and "computed from the parameter `num_channel`" in why

@@ -203,12 +203,75 @@ def layer_repair(text: str, line: int, crash: ShapeCrash) -> Tuple[Optional[Repa
     if not candidates:
         return None, why
     label, site, arg, val, _known = candidates[0]
-    start, end = loc.offsets(arg.value, site.top)
+    where, why = _size_source(m, loc, net, by_class, site, arg.value)
+    if where is None:
+        return None, f"{label}: {why}"
+    start, end, via = where
     old = text[start:end]
     if old.strip() == str(crash.got):
         return None, f"{label} in_channels is already {crash.got}"
-    shown = str(val) if val is not None else old
-    return Repair(f"{label} in_channels {shown} -> {crash.got}", ((start, end, str(crash.got)),)), ""
+    shown = str(val) if val is not None else old  # the text where the number is written
+    return Repair(f"{label} in_channels {shown} -> {crash.got}{via}", ((start, end, str(crash.got)),)), ""
+
+
+def _size_source(m, loc, net, by_class, site, expr):
+    """Where the in_channels value is written: the argument itself, or, when it is a
+    parameter of the Cell's __init__, the argument of the Cell's one instantiation in
+    the script (or that parameter's default when the instantiation leaves it out).
+    Returns ((start, end, note), "") or (None, why not)."""
+    import libcst as cst
+
+    scope = site.scope
+    params = {}
+    fn = scope.node
+    if isinstance(fn, cst.FunctionDef):
+        params = {p.name.value: p for p in [*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params]}
+    used = [n for n in _names_in(expr) if n.value in params
+            and getattr(m.lookup(n.value, scope, site.order), "kind", None) == "param"]
+    if not used:
+        start, end = loc.offsets(expr, site.top)
+        return (start, end, ""), ""
+    name = used[0].value
+    if not isinstance(expr, cst.Name) or scope.name != "__init__" or scope.parent is None \
+            or id(scope.parent.node) not in by_class:
+        return None, f"in_channels is computed from the parameter `{name}`"
+    cell = by_class[id(scope.parent.node)]
+    builds = [c for c in m.cell_instances()
+              if any(k is cell for k in (net.cell_chain(m.cells[c.qualname[len("<local>."):]]) or []))]
+    if len(builds) != 1:
+        return None, (f"in_channels is the parameter `{name}` of {cell.name}.__init__, and the script builds "
+                      f"{cell.name} {len(builds)} times")
+    inst = builds[0]
+    positional = [p.name.value for p in [*fn.params.posonly_params, *fn.params.params]]
+    index = positional.index(name) - 1 if name in positional and positional.index(name) > 0 else None
+    if inst.has_star_args or any(a.star for a in inst.node.args):
+        return None, f"{cell.name}(...) at line {_line(loc, inst)} passes *args/**kwargs"
+    given = inst.arg(name, index)
+    if given is not None:
+        start, end = loc.offsets(given.value, inst.top)
+        return (start, end, f" (`{name}` of {cell.name}(...) at line {_line(loc, inst)})"), ""
+    default = params[name].default
+    if default is None:
+        return None, f"{cell.name}(...) at line {_line(loc, inst)} does not pass `{name}`"
+    start, end = loc.offsets(default, site.top)
+    return (start, end, f" (the default of `{name}` in {cell.name}.__init__)"), ""
+
+
+def _names_in(expr) -> list:
+    import libcst as cst
+
+    out = []
+
+    class _V(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            out.append(node)
+
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            node.value.visit(self)  # `a.b`: only `a` is a name read
+            return False
+
+    expr.visit(_V())
+    return out
 
 
 def _calls_within(value) -> list:
