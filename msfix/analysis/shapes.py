@@ -105,7 +105,7 @@ class _T:
 
     dims: Optional[Dims]
     last: Optional[int] = None
-    producer: Optional[Tuple[CallSite, "_Env", str]] = None  # the Dense setting `last`
+    producer: Optional[Tuple[CallSite, Optional["_Env"], str]] = None  # the Dense setting `last`
     path: Tuple[str, ...] = ()
     flat_from: Optional[Dims] = None  # the per-sample dims a flatten/reshape folded into its last axis
 
@@ -521,7 +521,7 @@ class _Shapes:
             pads = self._pads(lay, 5, nsp, mode)
             if pads is None:
                 return None
-            sp = []
+            sp: List[Optional[int]] = []
             for i in range(nsp):
                 x = dims[2 + i]
                 if x is None:
@@ -723,8 +723,8 @@ class _Shapes:
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
             lay = self._self_layer(cell, func.attr.value, env)
             if lay is None:
-                for a in expr.args:
-                    self._eval(a.value, cell, env, local, prefix, state)
+                for arg in expr.args:
+                    self._eval(arg.value, cell, env, local, prefix, state)
                 return None
             if lay.kind == "op" and lay.name == "Reshape" and len(pos) == 2:
                 x = self._eval(pos[0].value, cell, env, local, prefix, state)
@@ -760,14 +760,14 @@ class _Shapes:
                 if x is None:
                     return None
                 sd = ed = None
-                for a in expr.args:
-                    if a.keyword is not None and a.keyword.value in ("start_dim", "end_dim"):
-                        v = env.value(m, a.value, site.scope, site.order)
-                        if a.keyword.value == "start_dim":
+                for arg in expr.args:
+                    if arg.keyword is not None and arg.keyword.value in ("start_dim", "end_dim"):
+                        v = env.value(m, arg.value, site.scope, site.order) if site is not None else UNKNOWN
+                        if arg.keyword.value == "start_dim":
                             sd = v
                         else:
                             ed = v
-                    elif a.keyword is not None:
+                    elif arg.keyword is not None:
                         return None
                 return _flatten(x, 1 if sd is None else sd, -1 if ed is None else ed, "flatten")
             if short in _SAME_SHAPE_OPS and pos:
@@ -1056,7 +1056,14 @@ def _label_classes(m: ScriptModel, pipe: Pipeline, env) -> Optional[Tuple[int, s
     for ev in _data.column_events(m, pipe, col, env):
         if ev.kind == "unknown":
             return None
-        if ev.kind == "op" and ev.op.short not in ("TypeCast", "ToType"):
+        if ev.kind != "op" or ev.op is None:
+            continue
+        if ev.op.short not in ("TypeCast", "ToType"):
+            return None
+        # a cast to float: class probabilities for nn.CrossEntropyLoss, not indices
+        arg = ev.op.call.args[0].value if ev.op.call is not None and ev.op.call.args else None
+        dt = _data.dtype_name(m, arg, ev.op.scope, ev.op.order, env) if arg is not None else None  # type: ignore[arg-type]
+        if dt is None or not dt.startswith(("int", "uint")):
             return None
     return classes, col
 
@@ -1105,7 +1112,7 @@ def _compute(m: ScriptModel) -> _Shapes:
                 cl.fix_expr, cl.fix_top, cl.origin = got2
             else:
                 cl.origin_at = _origin_for(m, a.value, lsite, lenv)
-        ckey = (id(lsite.node), classes)
+        ckey = (id(lsite.node), classes, ())
         if ckey not in done:
             done.add(ckey)
             sh.classifiers.append(cl)
