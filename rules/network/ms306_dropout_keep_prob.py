@@ -93,8 +93,7 @@ class DropoutKeepProb(Rule):
 
     def check(self, ctx):
         m = ctx.model
-        v = ctx.target_version
-        old = bool(v) and str(v).split(".")[0] in ("0", "1")  # no `p=` before 2.0
+        old = not ctx.api.at_least("2.0")  # no `p=` before 2.0
         for site in m.calls:
             if ctx.network.nn_class(site.qualname) != "Dropout" or site.has_star_args:
                 continue

@@ -4,7 +4,7 @@ import builtins
 
 import libcst as cst
 
-from msfix.analysis.builder import free_names
+from msfix.context import free_names
 from msfix.diagnostics import Applicability, Edit, Fix, Severity
 from msfix.rule import Example, Rule
 

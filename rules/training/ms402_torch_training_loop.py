@@ -2,7 +2,6 @@
 
 import libcst as cst
 
-from msfix.analysis.training import cell_lacks, is_optimizer_class, is_tensor, receiver_calls, site_cell_type
 from msfix.diagnostics import Severity
 from msfix.rule import Example, Rule
 
@@ -96,46 +95,46 @@ class TorchTrainingLoop(Rule):
                 continue
             meth = f.attr.value
             if meth == "backward":
-                kind = None if site.node.args else self._tensor_kind(m, f.value, site)
+                kind = None if site.node.args else self._tensor_kind(ctx.training, f.value, site)
             else:
-                kind = self._lacking_kind(m, f.value, site, meth)
+                kind = self._lacking_kind(ctx.training, f.value, site, meth)
             if kind is not None:
                 self._report(ctx, site, meth, kind)
 
     @staticmethod
-    def _lacking_kind(m, recv, site, meth):
+    def _lacking_kind(tv, recv, site, meth):
         """"optimizer" / "cell" when every value `recv` may hold is a MindSpore optimizer,
         or a Cell whose class has no `meth`; else None (unknown receivers: other
         packages' optimizers, schedulers, wrappers have `zero_grad` / `step`)."""
-        calls = receiver_calls(m, recv, site.scope, site.order)
+        calls = tv.receiver_calls(recv, site.scope, site.order)
         if not calls:
             return None
         kinds = set()
         for c in calls:
-            if is_optimizer_class(c.qualname):
+            if tv.is_optimizer_class(c.qualname):
                 kinds.add("optimizer")
                 continue
-            cq = site_cell_type(m, c)
-            if cq is None or not cell_lacks(m, cq, meth):
+            cq = tv.site_cell_type(c)
+            if cq is None or not tv.cell_lacks(cq, meth):
                 return None
             kinds.add("cell")
         return "optimizer" if kinds == {"optimizer"} else "cell"
 
     @staticmethod
-    def _tensor_kind(m, recv, site):
+    def _tensor_kind(tv, recv, site):
         """"tensor" when every value `recv` may hold is a MindSpore Tensor: the output of
         a MindSpore Cell or loss, or a Tensor built by MindSpore; else None."""
-        calls = receiver_calls(m, recv, site.scope, site.order)
+        calls = tv.receiver_calls(recv, site.scope, site.order)
         if not calls:
             return None
         for c in calls:
             if c.qualname:
-                if not is_tensor(m, c.node, c.scope, c.order):
+                if not tv.is_tensor(c.node, c.scope, c.order):
                     return None
                 continue
             # `loss_fn(logits, labels)`: the callee is a MindSpore Cell
-            callees = receiver_calls(m, c.node.func, c.scope, c.order)
-            if not callees or any(site_cell_type(m, k) is None for k in callees):
+            callees = tv.receiver_calls(c.node.func, c.scope, c.order)
+            if not callees or any(tv.site_cell_type(k) is None for k in callees):
                 return None
         return "tensor"
 

@@ -2,8 +2,6 @@
 
 import libcst as cst
 
-from msfix.analysis.training import (cell_lacks, cell_type, is_tensor, optimizer_type, torch_attribute_reads,
-                                     unique_binding, value_call)
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 
@@ -115,10 +113,10 @@ class TorchTensorApi(Rule):
                 continue
             recv = f.value
             kind = None
-            cq = cell_type(m, recv, site.scope, site.order) if meth in CELL_METHODS else None
-            if cq is not None and (meth == "to" or cell_lacks(m, cq, meth)):
+            cq = ctx.training.cell_type(recv, site.scope, site.order) if meth in CELL_METHODS else None
+            if cq is not None and (meth == "to" or ctx.training.cell_lacks(cq, meth)):
                 kind = "cell"
-            elif meth in TENSOR_METHODS and is_tensor(m, recv, site.scope, site.order):
+            elif meth in TENSOR_METHODS and ctx.training.is_tensor(recv, site.scope, site.order):
                 kind = "tensor"
             if kind is None:
                 continue
@@ -127,22 +125,21 @@ class TorchTensorApi(Rule):
 
     @staticmethod
     def _attributes(ctx):
-        m = ctx.model
-        for read in torch_attribute_reads(m):
+        for read in ctx.training.torch_attribute_reads():
             node, recv, name = read.node, read.node.value, read.node.attr.value
-            if not unique_binding(m, recv, read.scope):
+            if not ctx.training.unique_binding(recv, read.scope):
                 continue
             rtext = ctx.source(recv)
             if name == "param_groups":
-                q = optimizer_type(m, recv, read.scope, None)
+                q = ctx.training.optimizer_type(recv, read.scope, None)
                 if q is None or not q.startswith("mindspore.nn."):
                     continue  # mindspore.experimental.optim optimizers have param_groups
                 msg = (f"`{rtext}.param_groups`: MindSpore `nn` optimizers have no `param_groups` (AttributeError); "
                        f"the learning rate is the Parameter `{rtext}.learning_rate` (change it with "
                        f"`ops.assign`), or pass a dynamic learning rate / `group_params` when building the optimizer")
             else:
-                site = value_call(m, recv, read.scope, None)
-                if site is None or site.qualname == "mindspore.Parameter" or not is_tensor(m, recv, read.scope, None):
+                site = ctx.training.value_call(recv, read.scope, None)
+                if site is None or site.qualname == "mindspore.Parameter" or not ctx.training.is_tensor(recv, read.scope, None):
                     continue
                 if name == "grad":
                     msg = (f"`{rtext}.grad`: MindSpore Tensors have no `grad` (AttributeError); gradients are "

@@ -2,7 +2,7 @@
 
 import libcst as cst
 
-from msfix.analysis.training import GRAD_FUNCS, optimizer_type
+from msfix.context import GRAD_FUNCS
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 
@@ -91,7 +91,7 @@ class ValueAndGradWithoutWeights(Rule):
         self._param_groups(ctx)
         optimizer_calls = [c for c in m.calls if c.qualname is None and isinstance(c.node.func, (cst.Name, cst.Attribute))
                            and len(c.node.args) >= 1 and isinstance(c.node.args[0].value, cst.Name)
-                           and optimizer_type(m, c.node.func, c.scope, c.order) is not None]
+                           and ctx.training.optimizer_type(c.node.func, c.scope, c.order) is not None]
         if not optimizer_calls:
             return
         for vg in m.calls_to(*GRAD_FUNCS):
@@ -137,7 +137,7 @@ class ValueAndGradWithoutWeights(Rule):
             if w is None or not isinstance(w.value, cst.Attribute) or w.value.attr.value != "param_groups":
                 continue
             recv = w.value.value
-            q = optimizer_type(m, recv, vg.scope, vg.order)
+            q = ctx.training.optimizer_type(recv, vg.scope, vg.order)
             if q is None:
                 continue
             opt = ctx.source(recv)

@@ -1,6 +1,6 @@
 """MS405: Model.train(dataset, epochs): the arguments swapped."""
 
-from msfix.analysis.training import TRAIN_QUALNAMES
+from msfix.context import TRAIN_QUALNAMES
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 

@@ -1,6 +1,6 @@
 """MS406: Model.eval on a Model built without metrics; metrics without loss_fn/eval_network."""
 
-from msfix.analysis.training import EVAL_QUALNAMES, MODEL_ARGS, MODEL_QUALNAMES, model_of
+from msfix.context import EVAL_QUALNAMES, MODEL_ARGS, MODEL_QUALNAMES
 from msfix.diagnostics import Severity
 from msfix.rule import Example, Rule
 
@@ -69,7 +69,7 @@ class ModelEvalWithoutMetrics(Rule):
                            "function or an evaluation network",
                            top=site.top)
         for site in m.calls_to(*EVAL_QUALNAMES):
-            info = model_of(m, site)
+            info = ctx.training.model_of(site)
             if info is None or info.call.has_star_args:
                 continue
             metrics = info.arg("metrics")

@@ -2,7 +2,7 @@
 
 import libcst as cst
 
-from msfix.analysis.training import MODEL_ARGS, MODEL_QUALNAMES, device_targets
+from msfix.context import MODEL_ARGS, MODEL_QUALNAMES
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 
@@ -65,7 +65,7 @@ class AmpO2OnCpu(Rule):
 
     def check(self, ctx):
         m = ctx.model
-        targets = device_targets(m)
+        targets = ctx.training.device_targets()
         if not targets or any(not isinstance(t, str) or t.upper() != "CPU" for t in targets):
             return
         sites = [(s, s.arg("amp_level", MODEL_ARGS["amp_level"])) for s in m.calls_to(*MODEL_QUALNAMES)]

@@ -6,16 +6,10 @@ from typing import Dict, Optional, Set
 
 import libcst as cst
 
-from msfix.analysis.network import network
-from msfix.analysis.training import device_targets, is_tensor, optimizer_type
+from msfix.context import GRAD_FUNCS
 from msfix.diagnostics import Applicability, Fix, Severity
-from msfix.knowledge.api import load_torch_table
-from msfix.knowledge.api_queries import short, target
-from msfix.knowledge.torch_map import counterpart
 from msfix.rule import Example, Rule
 
-GRAD_FUNCS = ("mindspore.value_and_grad", "mindspore.ops.value_and_grad", "mindspore.ops.composite.value_and_grad",
-              "mindspore.grad", "mindspore.ops.grad", "mindspore.ops.composite.grad")
 KIND_TEXT = {
     "consistent": "consistent",
     "names": "the function is consistent, parameter names differ",
@@ -26,9 +20,9 @@ KIND_TEXT = {
 }
 
 
-def on_cpu(m) -> bool:
+def on_cpu(ctx) -> bool:
     """The script sets the device, and only to CPU."""
-    devs = device_targets(m)
+    devs = ctx.training.device_targets()
     return bool(devs) and all(isinstance(d, str) and d.upper() == "CPU" for d in devs)
 
 
@@ -41,10 +35,10 @@ def _fn_name(scope) -> str:
     return node.name.value if isinstance(node, cst.FunctionDef) else scope.name
 
 
-def _curated(torch_q: str) -> Optional[dict]:
+def _curated(ctx, torch_q: str) -> Optional[dict]:
     """msfix's own torch table (torch_to_mindspore.json, shared with MS101/MS105), for
     torch APIs MindSpore's mapping tables leave out (`torch.no_grad`, `TensorDataset`)."""
-    for entry in load_torch_table().get("missing", {}).values():
+    for entry in ctx.api.torch_table().get("missing", {}).values():
         if entry.get("torch") == torch_q:
             return entry
     return None
@@ -68,8 +62,8 @@ class MindSporeContexts:
     or compiles, the training step (the function or the top-level loop that calls the
     gradient function or a MindSpore optimizer)."""
 
-    def __init__(self, m):
-        self.m = m
+    def __init__(self, ctx):
+        self.m = m = ctx.model
         self.functions: Dict[int, str] = {}  # id(FunctionDef) -> description
         self.loops: Dict[int, str] = {}  # top-level statement index -> description
         for cell in m.cells.values():
@@ -85,13 +79,13 @@ class MindSporeContexts:
                         id(b.node), f"in `{b.name}`, which `{vg.qualname.rsplit('.', 1)[-1]}` differentiates")
             if vg.target:
                 grad_names.add(vg.target)
-        for cf in network(m).compiled():
+        for cf in ctx.network.compiled():
             self.functions.setdefault(id(cf.node), f"in `{cf.node.name.value}`, which MindSpore compiles ({cf.why})")
         for c in m.calls:
             f = c.node.func
             if c.qualname is not None or not isinstance(f, cst.Name):
                 continue
-            step = f.value in grad_names or (c.node.args and optimizer_type(m, f, c.scope, c.order) is not None)
+            step = f.value in grad_names or (c.node.args and ctx.training.optimizer_type(f, c.scope, c.order) is not None)
             if not step:
                 continue
             what = f"calls `{f.value}(...)`"
@@ -237,8 +231,7 @@ class TorchApiInMindSporeCode(Rule):
         torch_sites = [s for s in m.calls if is_torch(s.qualname)]
         if not torch_sites:
             return
-        places = MindSporeContexts(m)
-        idx, version = target(ctx)
+        places = MindSporeContexts(ctx)
         reported: Set[int] = set()
         for site in torch_sites:
             where = places.where(site)
@@ -247,7 +240,7 @@ class TorchApiInMindSporeCode(Rule):
             if where is None:
                 continue
             reported.add(id(site.node))
-            self._report(ctx, site, where, idx, version)
+            self._report(ctx, site, where)
         # torch objects built elsewhere and called in MindSpore code
         for c in m.calls:
             f = c.node.func
@@ -264,31 +257,30 @@ class TorchApiInMindSporeCode(Rule):
                 continue
             reported.add(id(built.node))
             self._report(ctx, built, f"{where} (as `{f.value}`, line {ctx.span(c.node, c.top).line})",
-                         idx, version, built=True)
+                         built=True)
 
     @staticmethod
     def _tensor_argument(ctx, site) -> Optional[str]:
-        m = ctx.model
         for a in site.node.args:
-            if not a.star and is_tensor(m, a.value, site.scope, site.order):
+            if not a.star and ctx.training.is_tensor(a.value, site.scope, site.order):
                 return f"on the MindSpore Tensor `{ctx.source(a.value)}`"
         return None
 
-    def _report(self, ctx, site, where, idx, version, built=False):
+    def _report(self, ctx, site, where, built=False):
         tq = site.qualname
         callee = ctx.source(site.node.func)
         shown = f"`{callee}(...)`" + (f" (`{tq}`)" if callee != tq else "")
         head = f"{shown} builds a PyTorch object used {where}" if built else f"{shown} is a PyTorch call {where}"
-        classic = on_cpu(ctx.model)
-        mp, own = counterpart(tq, idx, version, classic)
-        ver = short(version)
+        classic = on_cpu(ctx)
+        mp, own = ctx.api.torch_counterpart(tq, classic)
+        ver = ctx.api.short_version
         if mp is None:
             if own is not None and own.ms:
                 msg = (f"{head}; MindSpore's {own.branch} PyTorch mapping table maps it to `{own.ms}`, which "
                        f"MindSpore {ver} does not have")
             else:
                 msg = f"{head}; MindSpore's PyTorch mapping tables name no MindSpore counterpart"
-                known = _curated(tq)
+                known = _curated(ctx, tq)
                 if known is not None:
                     use, note = known.get("use"), known.get("note")
                     msg += (f"; use `{use}`" if use else "") + (f" ({note})" if note else "")
@@ -299,7 +291,7 @@ class TorchApiInMindSporeCode(Rule):
         if classic and mp.branch == "r2.2":
             msg += "; `ops`/`nn` rather than `mint`, as the script runs on CPU, where some `mint` operators have no kernel"
         msg += ")"
-        fix, why_not = self._fix(ctx, site, mp, idx, version)
+        fix, why_not = self._fix(ctx, site, mp)
         if fix is None and why_not:
             msg += f"; not rewritten: {why_not}"
         ctx.report(site.node, msg, fix=fix, top=site.top)
@@ -322,7 +314,7 @@ class TorchApiInMindSporeCode(Rule):
         return "; ".join(parts)
 
     @staticmethod
-    def _fix(ctx, site, mp, idx, version):
+    def _fix(ctx, site, mp):
         """(Fix or None, why there is none)."""
         call = site.node
         if mp.kind in ("unstated", "none"):
@@ -330,11 +322,11 @@ class TorchApiInMindSporeCode(Rule):
         if mp.kind == "diff" and not (mp.renames or mp.dropped or mp.defaults):
             return None, None  # a difference page msfix could not read
         torch_is_class = site.qualname.rsplit(".", 1)[-1][:1].isupper()
-        if idx.kind(mp.ms, version) != ("class" if torch_is_class else "function"):
-            return None, "the counterpart is a " + str(idx.kind(mp.ms, version))
+        if ctx.api.kind(mp.ms) != ("class" if torch_is_class else "function"):
+            return None, "the counterpart is a " + str(ctx.api.kind(mp.ms))
         if any(a.star for a in call.args):
             return None, "`*args`/`**kwargs` cannot be checked"
-        sig = idx.signature(mp.ms, version)
+        sig = ctx.api.signature(mp.ms)
         if sig is None:
             return None, None
         positional = [a for a in call.args if a.keyword is None]
