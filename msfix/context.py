@@ -179,6 +179,10 @@ class DataView:
         """Number of rows (batches, after a batch stage) one pass over `pipe` yields."""
         return _data.rows_after(self.m, pipe, env)
 
+    def rows_from(self, pipe: Pipeline, size: int, env: Optional[Env] = None):
+        """Number of rows one pass over `pipe` yields when its source yields `size` rows."""
+        return _data.rows_from(self.m, pipe, size, env)
+
     def steps_per_epoch(self, pipe: Pipeline, env: Optional[Env] = None):
         """Number of rows (batches) one epoch of `pipe` yields, or UNKNOWN."""
         return _data.steps_per_epoch(self.m, pipe, env)

@@ -85,34 +85,6 @@ def written_for_some_size(epoch: int, step: int, epochs: int, save_steps: int, k
     return any(is_written(epoch, step, spe, epochs, save_steps, keep_max) for spe in range(step, bound + 1))
 
 
-def _rows_from(ctx, pipe, size):
-    """Rows one epoch of `pipe` yields when its source yields `size` rows (the stage
-    arithmetic of `ctx.data.rows_after`), or UNKNOWN."""
-    import math
-
-    for st in pipe.stages()[1:]:
-        if st.op in ("map", "shuffle", "project", "rename"):
-            continue
-        if st.op == "batch":
-            bs, drop = ctx.data.batch_size(st), ctx.data.drop_remainder(st)
-            if not isinstance(bs, int) or isinstance(bs, bool) or bs <= 0 or not isinstance(drop, bool):
-                return UNKNOWN
-            size = size // bs if drop else math.ceil(size / bs)
-        elif st.op == "repeat":
-            n = ctx.data.literal_arg(st.call, "count", {"count": 0}, default=None)
-            if not isinstance(n, int) or n <= 0:
-                return UNKNOWN
-            size *= n
-        elif st.op in ("take", "skip"):
-            n = ctx.data.literal_arg(st.call, "count", {"count": 0}, default=-1 if st.op == "take" else UNKNOWN)
-            if not isinstance(n, int):
-                return UNKNOWN
-            size = (min(size, n) if n >= 0 else size) if st.op == "take" else max(0, size - n)
-        else:
-            return UNKNOWN
-    return size
-
-
 def epoch_sizes(ctx, pipe):
     """What the script says about the steps per epoch of `pipe`:
     ("known", {spe}) when the source's size follows from the script (in-script arrays,
@@ -144,7 +116,7 @@ def epoch_sizes(ctx, pipe):
         return "known", {spe}, name
     out = set()
     for size in sizes:
-        r = _rows_from(ctx, pipe, min(size, n) if isinstance(n, int) and n > 0 else size)
+        r = ctx.data.rows_from(pipe, min(size, n) if isinstance(n, int) and n > 0 else size)
         if not isinstance(r, int) or r <= 0:
             return unknown
         out.add(r)
