@@ -555,8 +555,9 @@ class ValuesView:
         call `site` of the helper `expr` is in, the parameter and that call), or None."""
         return _values.origin_of(self.m, expr, scope, order, ctx, site)
 
-    def per_call(self, expr: cst.BaseExpression, scope: Scope,
-                 order: Optional[int]) -> List[Tuple[Any, Optional[CallSite]]]:
+    def per_call(self, expr: cst.BaseExpression, scope: Scope, order: Optional[int],
+                 statement: Optional[cst.CSTNode] = None) -> List[Tuple[Any, Optional[CallSite]]]:
         """[(value, call site)] of `expr` for each call of the script function it is in
-        (parameters from that call, `if`s on them followed); [(value, None)] otherwise."""
-        return _values.per_call(self.m, expr, scope, order)
+        (parameters from that call, `if`s on them followed; with the `statement` holding
+        `expr`, only calls that run it); [(value, None)] otherwise."""
+        return _values.per_call(self.m, expr, scope, order, statement)

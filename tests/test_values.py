@@ -397,3 +397,21 @@ def test_per_call_elif_chain_and_parameter_kept():
     site = next(s for s in m.calls if s.qualname == "mindspore.dataset.MnistDataset")
     got = per_call(m, site.keyword("num_parallel_workers").value, site.scope, site.order)
     assert [v for v, _ in got] == [12, 6, 3, 9]
+
+
+def test_per_call_leaves_out_calls_that_do_not_run_the_statement():
+    from msfix.analysis.values import per_call
+
+    src = ("from mindspore import nn\n"
+           "def build(net, momentum=0.9, nesterov=False):\n"
+           "    if nesterov:\n"
+           "        return nn.Momentum(net.trainable_params(), 0.1, momentum=momentum, use_nesterov=True)\n"
+           "    return nn.SGD(net.trainable_params(), 0.1, momentum=momentum)\n"
+           "build(net, momentum=1.1)\nbuild(net, momentum=0.5, nesterov=True)\n")
+    m = build_model(cst.parse_module(src), src)
+    mom = next(s for s in m.calls if s.qualname == "mindspore.nn.Momentum")
+    sgd = next(s for s in m.calls if s.qualname == "mindspore.nn.SGD")
+    arg = lambda s: s.keyword("momentum").value  # noqa: E731
+    assert [v for v, _ in per_call(m, arg(mom), mom.scope, mom.order, mom.statement)] == [0.5]
+    assert [v for v, _ in per_call(m, arg(mom), mom.scope, mom.order)] == [1.1, 0.5]
+    assert 1.1 in [v for v, _ in per_call(m, arg(sgd), sgd.scope, sgd.order, sgd.statement)]

@@ -800,8 +800,14 @@ def stage_runs(m: ScriptModel, stage: Pipeline, env: Optional[Env] = None) -> bo
     """False when the `if` branch the stage is built in is not taken for the helper call
     in `env` (`if training: d = d.batch(...)` for a call with training=False); True
     when it is or when that is not known."""
-    for node, side in _structure(m).branches.get(id(stage.call.statement), ()):
-        t = value(m, node.test, stage.call.scope, stage.call.order, env)
+    return branch_taken(m, stage.call.statement, stage.call.scope, stage.call.order, env)
+
+
+def branch_taken(m: ScriptModel, statement, scope: Scope, order: Optional[int], env: Optional[Env] = None) -> bool:
+    """False when an `if` around `statement` (in its function) is known not to take the
+    branch holding it, with the parameters of the helper call in `env`; else True."""
+    for node, side in _structure(m).branches.get(id(statement), ()):
+        t = value(m, node.test, scope, order, env)
         if t is not UNKNOWN and bool(t) != side:
             return False
     return True

@@ -722,12 +722,13 @@ def _argparse_value(model, adds, dest, depth):
 
 
 # --------------------------------------------------------------------------- call sites
-def per_call(model, expr, scope, order, limit: int = 16):
+def per_call(model, expr, scope, order, statement=None, limit: int = 16):
     """[(value, call site)]: the value of `expr` for each call of the script function it
     is in, its parameters taken from that call's arguments (or their defaults) and the
     `if`s on them followed; [(value, None)] when the value does not depend on the call
-    (a literal, a constant, no call of the function in the script)."""
-    from msfix.analysis.data import call_sites, value
+    (a literal, a constant, no call of the function in the script). With `statement`
+    (the one holding `expr`), calls for which its `if` branch is not taken are left out."""
+    from msfix.analysis.data import branch_taken, call_sites, value
 
     plain = evaluate(model, expr, scope, order)
     if plain is not UNKNOWN or scope.kind != "function":
@@ -735,7 +736,12 @@ def per_call(model, expr, scope, order, limit: int = 16):
     sites = call_sites(model, scope)
     if not sites:
         return [(plain, None)]
-    return [(value(model, expr, scope, order, {scope: s}), s) for s in sites[:limit]]
+    out = []
+    for s in sites[:limit]:
+        env = {scope: s}
+        if statement is None or branch_taken(model, statement, scope, order, env):
+            out.append((value(model, expr, scope, order, env), s))
+    return out
 
 
 def _param_origin(model, expr, scope, order, ctx, site) -> Optional[str]:

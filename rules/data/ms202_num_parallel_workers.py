@@ -84,8 +84,11 @@ class NumParallelWorkersTooHigh(Rule):
                 continue
             if arg is None:
                 continue
-            value = m.literal(arg.value, site.scope, site.order)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= LIMIT:
+            # a helper's parameter: the value of each call of the helper (the first too high)
+            found = ctx.values.per_call(arg.value, site.scope, site.order, site.statement)
+            value, call = next(((v, c) for v, c in found
+                                if isinstance(v, int) and not isinstance(v, bool) and v > LIMIT), (None, None))
+            if value is None:
                 continue
             os_name, os_import = ctx.ensure_module("os", "os", before=site.order)
             text = ctx.source(arg.value)
@@ -95,7 +98,7 @@ class NumParallelWorkersTooHigh(Rule):
             imp = ctx.imports_edit([os_import])
             if imp is not None:
                 edits.append(imp)
-            origin = ctx.values.origin(arg.value, site.scope, site.order, ctx)
+            origin = ctx.values.origin(arg.value, site.scope, site.order, ctx, call)
             ctx.report(
                 arg.value,
                 f"`num_parallel_workers={value}` raises ValueError on machines with fewer than "

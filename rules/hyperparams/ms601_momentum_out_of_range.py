@@ -64,6 +64,13 @@ class MomentumOutOfRange(Rule):
     def check(self, ctx):
         for opt in ctx.training.optimizers():
             mo = opt.momentum
+            call = None
+            if opt.momentum_arg is not None and not is_number(mo):
+                # a helper's parameter: the value of each call of the helper (the first out of range)
+                found = [(v, c) for v, c in ctx.values.per_call(opt.momentum_arg.value, opt.call.scope,
+                                                                  opt.call.order, opt.call.statement) if is_number(v)]
+                bad = [(v, c) for v, c in found if not 0 <= v < 1 or isinstance(v, int) and opt.kind in FLOAT_ONLY]
+                mo, call = (bad or found or [(mo, None)])[0]
             if opt.momentum_arg is None or not is_number(mo):
                 continue
             int_rejected = isinstance(mo, int) and opt.kind in FLOAT_ONLY
@@ -83,7 +90,7 @@ class MomentumOutOfRange(Rule):
             else:
                 what = ("MindSpore accepts it silently, but the velocity never decays "
                         "(v = momentum * v + grad) and training diverges")
-            origin = ctx.values.origin(node, opt.call.scope, opt.call.order, ctx)
+            origin = ctx.values.origin(node, opt.call.scope, opt.call.order, ctx, call)
             ctx.report(node, f"momentum {mo!r} is outside [0, 1): {what}; use a value such as 0.9"
                        + (f". The value comes from {origin}" if origin else ""),
                        fix=fix, top=opt.call.top)
