@@ -85,8 +85,21 @@ class SaveStepsBeyondTotal(Rule):
             total = epochs * spe
             if steps <= total:
                 continue
+            where = []
+            rows_node = ctx.data.rows_origin(pipe)
+            if rows_node is not None:
+                text = " ".join(ctx.source(rows_node).split())
+                text = text if len(text) <= 60 else text[:57] + "..."
+                where.append(f"the dataset's size comes from `{text}` (line {ctx.span(rows_node).line})")
+            for what, node, scope, order in (("the number of steps", sa.value, cfg.scope, cfg.order),
+                                              ("the epochs", ea.value, train.scope, train.order)):
+                origin = ctx.values.origin(node, scope, order, ctx)
+                if origin:
+                    where.append(f"{what} from {origin}")
+            tail = ("; ".join(where)) if where else ""
             ctx.report(sa.value,
                        f"`save_checkpoint_steps={steps}` is more than the {total} steps of the whole training "
                        f"({epochs} epochs x {spe} steps, line {ctx.span(train.node, train.top).line}): only the "
-                       f"final checkpoint is written; save every {spe} steps for one checkpoint per epoch",
+                       f"final checkpoint is written; save every {spe} steps for one checkpoint per epoch"
+                       + (f". {tail[0].upper()}{tail[1:]}" if tail else ""),
                        top=cfg.top)
