@@ -29,7 +29,14 @@ CAPTURED = {  # log -> (numbers in the message, the repair msfix makes at the cr
     "dense_graph": (ShapeCrash("MatMul", 256, 400), "fc1 in_channels 400 -> 256"),
     "conv_py": (ShapeCrash("Conv2D", 1, 3, 1), "conv1 in_channels 3 -> 1"),
     "conv_graph": (ShapeCrash("Conv2D", 1, 3, 1), "conv1 in_channels 3 -> 1"),
+    # nn.Conv1d runs Conv2D; mint.nn.Linear runs Dense (a message no crash-map entry has:
+    # the line still comes from the network's graph notes)
+    "conv1d_py": (ShapeCrash("Conv2D", 1, 3, 1), "conv in_channels 3 -> 1"),
+    "linear_graph": (ShapeCrash("Dense", 256, 400), "head in_features 400 -> 256"),
 }
+WRITTEN = {"dense_py": "nn.Dense(256, 120)", "dense_graph": "nn.Dense(256, 120)",
+           "conv_py": "nn.Conv2d(1, 6, 5, pad_mode='valid')", "conv_graph": "nn.Conv2d(1, 6, 5, pad_mode='valid')",
+           "conv1d_py": "nn.Conv1d(in_channels=1, out_channels=8", "linear_graph": "mint.nn.Linear(256, 10)"}
 
 
 def _report_from_log(name: str, script: str = "") -> SmokeReport:
@@ -65,8 +72,7 @@ def test_captured_crash_maps_to_the_layer_of_the_construct_line(name):
     assert repair is not None, why
     assert repair.description == CAPTURED[name][1]
     fixed = repair.apply(text)
-    want = "nn.Dense(256, 120)" if name.startswith("dense") else "nn.Conv2d(1, 6, 5, pad_mode='valid')"
-    assert want in fixed
+    assert WRITTEN[name] in fixed
     assert sum(a != b for a, b in zip(text.splitlines(), fixed.splitlines())) == 1
 
 
@@ -428,3 +434,23 @@ def test_size_from_a_parameter_of_a_cell_built_twice_is_not_guessed():
     text = OFFICIAL_LENET.format(builds="a = LeNet5(10, 1)").replace("nn.Conv2d(num_channel,", "nn.Conv2d(num_channel * 3,")
     repair, why = layer_repair(text, _line(text, "return self.conv1(x)"), ShapeCrash("Conv2D", 1, 3))
     assert repair is None and "computed from the parameter `num_channel`" in why
+
+
+def test_crash_without_a_table_entry_is_still_placed_at_the_innermost_script_frame():
+    report = _report_from_log("dense_py")
+    report.stderr = report.stderr.replace("For 'MatMul' the input dimensions must be equal", "something unheard of")
+    report.message = report.message.replace("For 'MatMul' the input dimensions must be equal", "something unheard of")
+    site = crash_site(report, DATA / "dense_py.py")
+    assert site.entry_id is None and site.line == 10 and site.lines == [10, 13]
+
+
+def test_conv3d_message_and_layer():
+    # the 2.10 wheel's text for nn.Conv3d(3, 6, 3) fed 1 channel (a ValueError, Conv2D's is a RuntimeError)
+    message = ("For 'Conv3D', 'C_in' of input 'x' shape divide by parameter 'group' must be equal to 'C_in' of "
+               "input 'weight' shape: 3, but got 'C_in' of input 'x' shape: 1, and 'group': 1.")
+    crash = parse_shape_crash(message)
+    assert crash == ShapeCrash("Conv3D", 1, 3, 1)
+    text = _net("self.c3 = nn.Conv3d(3, 6, 3)\nself.c2 = nn.Conv2d(3, 6, 3)", "return self.c3(x) + self.c2(x)")
+    repair, why = layer_repair(text, _line(text, "return self.c3(x)"), crash)
+    assert repair is not None, why
+    assert repair.description == "c3 in_channels 3 -> 1" and "nn.Conv3d(1, 6, 3)" in repair.apply(text)

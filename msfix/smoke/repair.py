@@ -35,31 +35,47 @@ OK_OUTCOMES = ("passed", "diverged")
 # MindSpore 2.10 messages (captured on the CPU wheel: tests/data/repair/*.log)
 _MATMUL = re.compile(r"For 'MatMul' the input dimensions must be equal, but got 'x1_col': (?P<got>\d+) "
                      r"and 'x2_row': (?P<want>\d+)")
-_CONV = re.compile(r"For 'Conv2D', 'C_in' of input 'x' shape divide by parameter 'group' must be equal to "
+_DENSE = re.compile(r"Dense shape error, got x_col: (?P<got>\d+), w_row: (?P<want>\d+)")  # mint.nn.Linear
+_CONV = re.compile(r"For '(?P<prim>Conv[23]D)', 'C_in' of input 'x' shape divide by parameter 'group' must be equal to "
                    r"'C_in' of input 'weight' shape: (?P<want>\d+), but got 'C_in' of input 'x' shape: "
                    r"(?P<got>\d+), and 'group': (?P<group>\d+)")
 
-# the crash's primitive -> the mindspore.nn layer whose in_channels it checks
-_LAYER_OF = {"MatMul": "Dense", "Conv2D": "Conv2d"}
+# the crash's primitive -> the layers that run it (checked on the 2.10 wheel: nn.Conv1d
+# runs Conv2D; mint.nn.Linear runs Dense) and the parameter that sets the size it checks
+_LAYERS = {
+    "MatMul": {"mindspore.nn.Dense": "in_channels"},
+    "Dense": {"mindspore.mint.nn.Linear": "in_features"},
+    "Conv2D": {"mindspore.nn.Conv2d": "in_channels", "mindspore.nn.Conv1d": "in_channels"},
+    "Conv3D": {"mindspore.nn.Conv3d": "in_channels"},
+}
 
 
 @dataclass(frozen=True)
 class ShapeCrash:
     """The numbers of a shape error: the layer gets `got` where it is built for `want`."""
 
-    primitive: str  # "MatMul" | "Conv2D"
+    primitive: str  # "MatMul" | "Dense" | "Conv2D" | "Conv3D"
     got: int
     want: int
     group: int = 1
 
     @property
+    def layers(self) -> dict:
+        """qualname of each layer class that can raise it -> its size parameter"""
+        return _LAYERS[self.primitive]
+
+    @property
     def layer(self) -> str:
-        return _LAYER_OF[self.primitive]
+        return "/".join(_short(q) for q in self.layers)
 
     def describe(self) -> str:
-        if self.primitive == "MatMul":
-            return f"MatMul {self.got} vs {self.want}"
-        return f"Conv2D C_in {self.got} vs {self.want}"
+        if self.primitive.startswith("Conv"):
+            return f"{self.primitive} C_in {self.got} vs {self.want}"
+        return f"{self.primitive} {self.got} vs {self.want}"
+
+
+def _short(qualname: str) -> str:
+    return qualname.replace("mindspore.", "", 1)
 
 
 def parse_shape_crash(message: Optional[str]) -> Optional[ShapeCrash]:
@@ -69,9 +85,12 @@ def parse_shape_crash(message: Optional[str]) -> Optional[ShapeCrash]:
     m = _MATMUL.search(message)
     if m:
         return ShapeCrash("MatMul", int(m.group("got")), int(m.group("want")))
+    m = _DENSE.search(message)
+    if m:
+        return ShapeCrash("Dense", int(m.group("got")), int(m.group("want")))
     m = _CONV.search(message)
     if m:
-        return ShapeCrash("Conv2D", int(m.group("got")), int(m.group("want")), int(m.group("group")))
+        return ShapeCrash(m.group("prim"), int(m.group("got")), int(m.group("want")), int(m.group("group")))
     return None
 
 
@@ -119,8 +138,23 @@ def crash_site(report, script: Path) -> CrashSite:
         line = line if line is not None else report.script_line
         lines = [x for x in [line, *others, report.script_line] if x is not None]
         return CrashSite(line, list(dict.fromkeys(lines)), d.id, d.rule)
-    line = report.script_line
-    return CrashSite(line, [line] if line is not None else [], None, report.rule_code)
+    # no entry of the table: the same choice of frame over the exception's own graph
+    # notes and traceback
+    from msfix.diagnose import ScriptMatcher, _primary, parse_log
+
+    line, lines = report.script_line, []
+    blocks = [b for b in parse_log(log)[0] if b.exception == report.exception_type] if report.exception_type else []
+    if blocks:
+        matcher = ScriptMatcher(script)
+        matcher.settle([*blocks[-1].frames, *blocks[-1].inner])
+        best, others = _primary(blocks[-1], matcher)
+        if best is not None:
+            loc = matcher.locate(best)
+            if loc.get("in_script"):
+                line = loc["line"]
+            lines = [matcher.locate(f)["line"] for f in others]
+    lines = [x for x in [line, *lines, report.script_line] if x is not None]
+    return CrashSite(line, list(dict.fromkeys(lines)), None, report.rule_code)
 
 
 # ---------------------------------------------------------------------------
@@ -167,7 +201,7 @@ def layer_repair(text: str, line: int, crash: ShapeCrash) -> Tuple[Optional[Repa
 
     # each called attribute -> the layer constructor calls it is built from
     candidates = []  # (label, CallSite, in_channels arg, its value)
-    why = f"no nn.{crash.layer} is called at line {line}"
+    why = f"no {crash.layer} is called at line {line}"
     for cell, attr in dict.fromkeys(called):
         chain = net.cell_chain(cell) or [cell]
         built = [value for c in chain for name, value, _stmt in c.self_assigns if name == attr]
@@ -179,43 +213,45 @@ def layer_repair(text: str, line: int, crash: ShapeCrash) -> Tuple[Optional[Repa
         layers = []  # the value itself, or the layers listed in a container call
         for node in _calls_within(value):
             site = m.call_of(node)
-            if site is not None and nn_class(site.qualname) == crash.layer:
+            if site is not None and _canonical(site.qualname, nn_class) in crash.layers:
                 layers.append(site)
         for site in layers:
-            arg = site.arg("in_channels", 0)
+            kind = _canonical(site.qualname, nn_class)
+            param = crash.layers[kind]
+            arg = site.arg(param, 0)
             if arg is None or site.has_star_args:
-                why = f"`self.{attr}`: nn.{crash.layer} without an in_channels argument msfix can rewrite"
+                why = f"`self.{attr}`: {_short(kind)} without an {param} argument msfix can rewrite"
                 continue
             val = m.literal(arg.value, site.scope, site.order)
             known = isinstance(val, int) and not isinstance(val, bool)
             if known and val != crash.want:
                 continue  # built for another size: not the layer that crashed
-            label = attr if site.node is value else f"{attr} (nn.{crash.layer} at line {_line(loc, site)})"
-            candidates.append((label, site, arg, val if known else None, known))
+            label = attr if site.node is value else f"{attr} ({_short(kind)} at line {_line(loc, site)})"
+            candidates.append((label, site, arg, val if known else None, known, param))
     if len(candidates) > 1:
         # several layers at the line; only those whose in_channels is known to be the
         # crash's number can be it
         sure = [c for c in candidates if c[4]]
         if len(sure) != 1:
             names = ", ".join(c[0] for c in candidates)
-            return None, f"line {line} has {len(candidates)} candidate nn.{crash.layer} layers ({names})"
+            return None, f"line {line} has {len(candidates)} candidate {crash.layer} layers ({names})"
         candidates = sure
     if not candidates:
         return None, why
-    label, site, arg, val, _known = candidates[0]
+    label, site, arg, val, _known, param = candidates[0]
     where, why = _size_source(m, loc, net, by_class, site, arg.value)
     if where is None:
         return None, f"{label}: {why}"
     start, end, via = where
     old = text[start:end]
     if old.strip() == str(crash.got):
-        return None, f"{label} in_channels is already {crash.got}"
+        return None, f"{label} {param} is already {crash.got}"
     shown = str(val) if val is not None else old  # the text where the number is written
-    return Repair(f"{label} in_channels {shown} -> {crash.got}{via}", ((start, end, str(crash.got)),)), ""
+    return Repair(f"{label} {param} {shown} -> {crash.got}{via}", ((start, end, str(crash.got)),)), ""
 
 
 def _size_source(m, loc, net, by_class, site, expr):
-    """Where the in_channels value is written: the argument itself, or, when it is a
+    """Where the layer's size (in_channels) is written: the argument itself, or, when it is a
     parameter of the Cell's __init__, the argument of the Cell's one instantiation in
     the script (or that parameter's default when the instantiation leaves it out).
     Returns ((start, end, note), "") or (None, why not)."""
@@ -234,12 +270,12 @@ def _size_source(m, loc, net, by_class, site, expr):
     name = used[0].value
     if not isinstance(expr, cst.Name) or scope.name != "__init__" or scope.parent is None \
             or id(scope.parent.node) not in by_class:
-        return None, f"in_channels is computed from the parameter `{name}`"
+        return None, f"the size is computed from the parameter `{name}`"
     cell = by_class[id(scope.parent.node)]
     builds = [c for c in m.cell_instances()
               if any(k is cell for k in (net.cell_chain(m.cells[c.qualname[len("<local>."):]]) or []))]
     if len(builds) != 1:
-        return None, (f"in_channels is the parameter `{name}` of {cell.name}.__init__, and the script builds "
+        return None, (f"the size is the parameter `{name}` of {cell.name}.__init__, and the script builds "
                       f"{cell.name} {len(builds)} times")
     inst = builds[0]
     positional = [p.name.value for p in [*fn.params.posonly_params, *fn.params.params]]
@@ -272,6 +308,12 @@ def _names_in(expr) -> list:
 
     expr.visit(_V())
     return out
+
+
+def _canonical(qualname, nn_class) -> str:
+    """mindspore.nn.layer.conv.Conv2d (an old path) -> mindspore.nn.Conv2d."""
+    short = nn_class(qualname)
+    return f"mindspore.nn.{short}" if short else (qualname or "")
 
 
 def _calls_within(value) -> list:
