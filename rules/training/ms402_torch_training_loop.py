@@ -2,7 +2,8 @@
 
 import libcst as cst
 
-from msfix.diagnostics import Severity
+from msfix.diagnostics import Applicability, Severity
+from msfix.fixes.torch_step import torch_step_fix
 from msfix.rule import Example, Rule
 
 from msfix.rules.training._training import VALUE_AND_GRAD_PATTERN
@@ -14,6 +15,7 @@ class TorchTrainingLoop(Rule):
     code = "MS402"
     name = "torch-training-loop"
     severity = Severity.ERROR
+    fix_applicability = Applicability.UNSAFE
     summary = "`loss.backward()`, `optimizer.zero_grad()` or `optimizer.step()` in a MindSpore script."
     versions = "MindSpore 1.x and 2.x (checked on 2.10.0)"
     doc = """
@@ -58,8 +60,21 @@ class TorchTrainingLoop(Rule):
     ```
 
     ## Fix safety
-    No automatic fix: the rewrite moves the forward pass into a function, which
-    changes the structure of the loop.
+    Unsafe fix, attached to the `backward()` report: when `zero_grad()` (optional),
+    the statements the loss is computed by, `loss.backward()` and `optimizer.step()`
+    stand together in one block, the statements the loss depends on become
+    `forward_fn` (its parameters: the names bound by the loop around them, or by the
+    enclosing function), `grad_fn = ms.value_and_grad(forward_fn, None,
+    optimizer.parameters)` is defined once before the outermost loop that binds
+    nothing it captures, and the step becomes `loss, grads = grad_fn(...)` and
+    `optimizer(grads)`. Names the forward statements bind and the code reads later
+    come back as auxiliary outputs (`has_aux=True`). Unsafe because the code moves
+    into a function: a statement in the slice with a side effect now runs inside the
+    gradient computation. No fix when other code stands between `backward()` and
+    `step()` (gradient clipping, logging of gradients), when the loss is not a plain
+    name, or when a statement the loss needs is not a plain assignment. Torch tensor
+    methods in the same code (`.item()`, `.parameters()`) are MS403's fixes, applied in
+    the same `msfix fix` run.
     """
     invalid = [
         Example(
@@ -89,6 +104,7 @@ class TorchTrainingLoop(Rule):
         m = ctx.model
         if not m.mentions_mindspore:
             return
+        found = []
         for site in m.calls:
             f = site.node.func
             if not isinstance(f, cst.Attribute) or f.attr.value not in LOOP_METHODS:
@@ -99,7 +115,38 @@ class TorchTrainingLoop(Rule):
             else:
                 kind = self._lacking_kind(ctx.training, f.value, site, meth)
             if kind is not None:
-                self._report(ctx, site, meth, kind)
+                found.append((site, meth, kind))
+        steps = [(s, ctx.source(s.node.func.value)) for s, meth, kind in found
+                 if meth == "step" and kind == "optimizer"]
+        for site, meth, kind in found:
+            fix = self._rewrite(ctx, site, steps) if meth == "backward" else None
+            self._report(ctx, site, meth, kind, fix)
+
+    @staticmethod
+    def _rewrite(ctx, backward, steps):
+        """The functional-step rewrite around `backward` with one of the script's
+        optimizer `step()` calls in the same scope (msfix/fixes/torch_step.py), or None."""
+        step_nodes = {id(s.statement) for s, _ in steps}
+        for site, opt in steps:
+            if site.scope is not backward.scope:
+                continue
+
+            def is_opt(stmt, meth, opt=opt):
+                if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+                    return False
+                e = stmt.body[0]
+                if not (isinstance(e, cst.Expr) and isinstance(e.value, cst.Call) and not e.value.args
+                        and isinstance(e.value.func, cst.Attribute) and e.value.func.attr.value == meth):
+                    return False
+                if ctx.source(e.value.func.value) != opt:
+                    return False
+                return meth != "step" or id(stmt) in step_nodes
+
+            root = backward.scope.node if backward.scope.node is not None else ctx.model.module
+            fix = torch_step_fix(ctx, backward, root, opt, is_opt)
+            if fix is not None:
+                return fix
+        return None
 
     @staticmethod
     def _lacking_kind(tv, recv, site, meth):
@@ -138,7 +185,7 @@ class TorchTrainingLoop(Rule):
                 return None
         return "tensor"
 
-    def _report(self, ctx, site, meth, kind):
+    def _report(self, ctx, site, meth, kind, fix=None):
         rtext = ctx.source(site.node.func.value)
         if kind == "cell":
             msg = (f"`{rtext}.{meth}()`: MindSpore Cells have no `{meth}` (AttributeError); gradients come from "
@@ -152,4 +199,4 @@ class TorchTrainingLoop(Rule):
         else:
             msg = (f"`{rtext}.step()`: MindSpore optimizers have no `step` (AttributeError); apply the gradients "
                    f"by calling the optimizer: {VALUE_AND_GRAD_PATTERN}")
-        ctx.report(site.node, msg, top=site.top)
+        ctx.report(site.node, msg, fix=fix, top=site.top)

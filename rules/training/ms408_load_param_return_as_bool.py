@@ -65,6 +65,7 @@ class LoadParamReturnAsBool(Rule):
     summary = "`load_param_into_net` returns a tuple of two lists; as a bool it is always true, its len is always 2."
     fix_applicability = Applicability.SAFE
     versions = "MindSpore 2.0 and later (1.x returned the list alone; checked on 2.10.0)"
+    applies_from = "2.0"  # 1.x returned the list of parameters not loaded alone
     doc = """
     ## What it does
     Flags the value returned by `load_param_into_net` used as a truth value
@@ -117,9 +118,6 @@ class LoadParamReturnAsBool(Rule):
 
     def check(self, ctx):
         m = ctx.model
-        v = ctx.target_version
-        if v and str(v).split(".")[0] in ("0", "1"):
-            return  # 1.x returned the list of parameters not loaded
         sites = m.calls_to(LOAD_PARAM)
         if not sites:
             return
