@@ -430,6 +430,31 @@ class ApiView:
         """The first indexed release after the last one that has `qualname`."""
         return self.index.removed_in(qualname)
 
+    @property
+    def versions(self) -> Tuple[str, ...]:
+        """The indexed releases, oldest first."""
+        return tuple(self.index.versions)
+
+    def versions_of(self, qualname: str) -> Tuple[str, ...]:
+        """The indexed releases that have `qualname` (empty: no release has it)."""
+        return tuple(self.index.versions_of(qualname))
+
+    def present_since(self, qualname: str) -> Optional[str]:
+        """The first release from which `qualname` is in every release up to the target."""
+        return _aq.present_since(self.index, qualname, self.version)
+
+    def members(self, qualname: str) -> frozenset:
+        """The public names of module or class `qualname` in the target version."""
+        return self.index.members(qualname, self.version)
+
+    def suggest(self, qualname: str) -> List[str]:
+        """Close names to a missing `qualname` in its parent, at the target version."""
+        return self.index.suggest(qualname, self.version)
+
+    def deprecation(self, qualname: str, version: Optional[str] = None):
+        """The deprecation the index records for `qualname` at `version` (default: the target)."""
+        return self.index.deprecation(qualname, version or self.version)
+
     def when_text(self, qualname: str) -> str:
         """'removed in 2.6 (last in 2.5)' / 'added in 2.0' relative to the target version."""
         return _aq.when_text(self.index, qualname, self.version)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import msfix.rules.api.ms101_unknown_mindspore_name as ms101
+from msfix.context import ApiView
 from msfix.engine import fix_text, lint_text
 from msfix.knowledge.mindcv import MindcvRegistry, load_registry, normalize
 
@@ -154,7 +155,8 @@ def test_model_zoo_call_becomes_the_mindcv_constructor():
 def test_pretrained_false_is_added_only_where_the_default_is_not_false(monkeypatch):
     raw = json.loads(SHIPPED.read_text(encoding="utf-8"))
     raw["models"]["resnet50"]["params"][0] = ["pretrained", "True"]
-    monkeypatch.setattr(ms101, "load_registry", lambda: MindcvRegistry(raw))
+    # the rule reads the registry through the API view (ctx.api.mindcv_registry)
+    monkeypatch.setattr(ApiView, "mindcv_registry", staticmethod(lambda: MindcvRegistry(raw)))
     out, _ = _fix("import mindspore.nn as nn\nnet = nn.ResNet50(num_classes=10)\n")
     assert "net = resnet50(num_classes=10, pretrained=False)\n" in out
     out, _ = _fix("import mindspore.nn as nn\nnet = nn.ResNet50(num_classes=10, pretrained=True)\n")

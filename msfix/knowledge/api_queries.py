@@ -267,3 +267,16 @@ def display(q: str) -> str:
         rest = q[len("mindspore."):]
         return rest if "." in rest else "ms." + rest
     return q
+
+
+def present_since(idx: ApiIndex, qualname: str, version: str) -> Optional[str]:
+    """The first indexed release from which `qualname` exists in every release up to
+    `version`; None when `version` does not have it."""
+    order = list(idx.versions)
+    t = order.index(version)
+    if idx.exists(qualname, version) is not True:
+        return None
+    i = t
+    while i > 0 and idx.exists(qualname, order[i - 1]) is True:
+        i -= 1
+    return order[i]

@@ -5,13 +5,9 @@ import collections
 
 import libcst as cst
 
+from msfix.context import ApiView
 from msfix.diagnostics import Applicability, Edit, Fix, Severity
-from msfix.knowledge.api import load_index, load_torch_table
-from msfix.knowledge.api_queries import data, guarded
-from msfix.knowledge.mindcv import load_registry, normalize
-from msfix.knowledge.moves import sibling_spelling
 from msfix.rule import Example, Rule
-from msfix.rules.api._api import api_targets, first_missing
 
 # Keywords of a model-zoo call that mean mindcv's `num_classes` (the MindSpore models
 # repository and MindSpore tutorials spell it `class_num`).
@@ -19,20 +15,20 @@ CLASS_KEYWORDS = ("num_classes", "class_num")
 SHOWN = 6  # candidates named in a message
 
 
-def near_misses(idx, missing: str, version: str) -> list:
-    """Names of `missing`'s parent module in `version` spelled the same but for case and
-    underscores (`nn.Conv2D` -> [`Conv2d`]; `ops.Relu` -> [`ReLU`, `relu`])."""
+def near_misses(api, missing: str) -> list:
+    """Names of `missing`'s parent module in the target version spelled the same but for
+    case and underscores (`nn.Conv2D` -> [`Conv2d`]; `ops.Relu` -> [`ReLU`, `relu`])."""
     parent, name = missing.rsplit(".", 1)
-    key = normalize(name)
-    return sorted(n for n in idx.members(parent, version)
-                  if n != name and not n.startswith("_") and normalize(n) == key)
+    key = api.mindcv_key(name)
+    return sorted(n for n in api.members(parent)
+                  if n != name and not n.startswith("_") and api.mindcv_key(n) == key)
 
 
 def curated(missing: str) -> bool:
     """msfix's own tables say what to use instead (`ops.CrossEntropy` is PyTorch's loss
     class, not a misspelt `ops.cross_entropy`): they come before a spelling guess."""
-    return bool(data("api_renames.json").get("hints", {}).get(missing)) \
-        or missing in load_torch_table().get("missing", {})
+    return bool(ApiView.table("api_renames.json").get("hints", {}).get(missing)) \
+        or missing in ApiView.torch_table().get("missing", {})
 
 
 def zoo_candidates(missing: str, qualname: str) -> list | None:
@@ -40,7 +36,7 @@ def zoo_candidates(missing: str, qualname: str) -> list | None:
     as one. A model-zoo name is the last part of `qualname`, either itself the missing
     name directly under `mindspore`, `mindspore.nn` or `nn.layer` (`nn.ResNet50`), or
     the name right under a missing module there (`mindspore.vision.resnet50`)."""
-    modules = load_torch_table().get("model_zoo", {}).get("modules", ())
+    modules = ApiView.torch_table().get("model_zoo", {}).get("modules", ())
     base, model = qualname.rsplit(".", 1)
     if qualname == missing:
         place = base
@@ -50,8 +46,9 @@ def zoo_candidates(missing: str, qualname: str) -> list | None:
         return None
     if place not in modules:
         return None
-    key = normalize(model)
-    return [c for c in load_registry().candidates(model) if normalize(c) == key or _boundary_after(c, key)]
+    key = ApiView.mindcv_key(model)
+    return [c for c in ApiView.mindcv_registry().candidates(model)
+            if ApiView.mindcv_key(c) == key or _boundary_after(c, key)]
 
 
 def _boundary_after(name: str, key: str) -> bool:
@@ -74,7 +71,7 @@ def listed(names) -> str:
 
 
 def zoo_hint(model: str, cands: list) -> str:
-    reg = load_registry()
+    reg = ApiView.mindcv_registry()
     where = f"mindcv {reg.version} (MindSpore's model zoo, `pip install mindcv=={reg.version}`)"
     if len(cands) == 1:
         return f"MindSpore has no model zoo in the framework: use `mindcv.models.{cands[0]}` from {where}"
@@ -85,11 +82,11 @@ def zoo_hint(model: str, cands: list) -> str:
             "use the model from the MindSpore models repository")
 
 
-def hint(idx, missing: str, version: str, near=(), zoo=None, model: str = "") -> str:
-    own = data("api_renames.json").get("hints", {}).get(missing)
+def hint(api, missing: str, near=(), zoo=None, model: str = "") -> str:
+    own = api.table("api_renames.json").get("hints", {}).get(missing)
     if own:
         return own
-    table = load_torch_table()
+    table = api.torch_table()
     parent, name = missing.rsplit(".", 1)
     if near:
         return "did you mean " + " or ".join(f"`{n}`" for n in near) + "?"
@@ -103,7 +100,7 @@ def hint(idx, missing: str, version: str, near=(), zoo=None, model: str = "") ->
         torch = f" (`{entry['torch']}` is PyTorch)" if entry.get("torch") else ""
         note = f"; {entry['note']}" if entry.get("note") else ""
         return f"use `{entry['use']}`{torch}{note}"
-    close = idx.suggest(missing, version)
+    close = api.suggest(missing)
     if close:
         return "did you mean " + " or ".join(f"`{c}`" for c in close) + "?"
     return ""
@@ -217,28 +214,28 @@ class UnknownMindSporeName(Rule):
     ]
 
     def check(self, ctx):
-        idx = load_index()
-        version = idx.resolve_version(ctx.target_version)
+        api = ctx.api
+        version = api.version
         seen = set()
-        span = f"{idx.versions[0]} to {idx.versions[-1]}"
+        span = f"{api.versions[0]} to {api.versions[-1]}"
         calls = {id(site.node.func): site for site in ctx.model.calls}
-        for qualname, node, top, group in api_targets(ctx.model):
-            missing = first_missing(idx, qualname, version)
-            if missing is None or idx.versions_of(missing) or (missing, group) in seen:
+        for qualname, node, top, group in api.targets():
+            missing = api.first_missing(qualname)
+            if missing is None or api.versions_of(missing) or (missing, group) in seen:
                 continue
-            if guarded(ctx.model, node, top):
+            if api.guarded(node, top):
                 continue  # try/except ImportError or a version/hasattr test: written for several releases
             seen.add((missing, group))
             parent, name = missing.rsplit(".", 1)
-            near = [] if curated(missing) or idx.kind(parent, version) != "module" else [
+            near = [] if curated(missing) or api.kind(parent) != "module" else [
                 # a module only where the name is used as one (`ms.NN.Dense`), not `ds.DataLoader`
-                n for n in near_misses(idx, missing, version)
-                if qualname != missing or idx.kind(f"{parent}.{n}", version) != "module"]
+                n for n in near_misses(api, missing)
+                if qualname != missing or api.kind(f"{parent}.{n}") != "module"]
             zoo = zoo_candidates(missing, qualname)
             model = qualname.rsplit(".", 1)[1]
-            extra = hint(idx, missing, version, near, zoo, model)
+            extra = hint(api, missing, near, zoo, model)
             fix = None
-            sibling = None if near or zoo or curated(missing) else sibling_spelling(idx, missing, version)
+            sibling = None if near or zoo or curated(missing) else api.sibling_spelling(missing)
             if sibling is not None:
                 # the same name in a module of the same name elsewhere (RandomCrop looked for
                 # in transforms.c_transforms lives in vision.c_transforms)
@@ -294,7 +291,7 @@ class UnknownMindSporeName(Rule):
     def zoo_fix(ctx, site, model: str):
         """`nn.ResNet50(num_classes=10)` -> `resnet50(num_classes=10)` with
         `from mindcv.models import resnet50` (pretrained off). (fix, why not)."""
-        sig = load_registry().get(model)
+        sig = ctx.api.mindcv_registry().get(model)
         if sig is None:
             return None, ""
         args, why = mindcv_args(site.node, sig)
@@ -313,7 +310,7 @@ class UnknownMindSporeName(Rule):
         leaves the import, each call becomes `resnet50(num_classes=10)` and
         `from mindcv.models import resnet50` is added. Only when every use of the imported
         name is such a call. (fix, why not)."""
-        sig = load_registry().get(model)
+        sig = ctx.api.mindcv_registry().get(model)
         found = [(rec, n, asname, alias) for rec in ctx.model.imports for n, asname, alias in rec.names
                  if alias.name is node]
         if sig is None or len(found) != 1:
@@ -388,7 +385,7 @@ def mindcv_name(ctx, model: str, site, freed=("", 0)):
     if have is not None and getattr(ctx.model.lookup(have, site.scope, site.order), "qualname", None) \
             == f"mindcv.models.{model}":
         return have, None
-    name = free_name(ctx.model, model, freed)
+    name = free_name(ctx, model, freed)
     stmt = f"from mindcv.models import {model}" + (f" as {name}" if name != model else "")
     return name, ctx.imports_edit([stmt])
 
@@ -422,16 +419,19 @@ class _Names(cst.CSTVisitor):
         return False
 
 
-def free_name(m, model: str, freed=("", 0)) -> str:
+def _script_names(m) -> collections.Counter:
+    v = _Names()
+    m.module.visit(v)
+    return v.names
+
+
+def free_name(ctx, model: str, freed=("", 0)) -> str:
     """`model` itself when the script uses that name nowhere (binding it then changes
     nothing else, not even an undefined-name report), else `mindcv_<model>` (numbered if
     that is taken too). `freed`: a name and how many of its occurrences the fix rewrites
     away (free when those are all)."""
-    if getattr(m, "_mindcv_names", None) is None:
-        v = _Names()
-        m.module.visit(v)
-        m._mindcv_names = v.names
-    taken = m._mindcv_names
+    m = ctx.model
+    taken = m.cached("ms101:names", lambda: _script_names(m))
     if not m.has_star_import and (taken[model] == 0 or (model == freed[0] and taken[model] == freed[1])):
         return model
     name, n = f"mindcv_{model}", 1

@@ -1,55 +1,41 @@
 """MS102: an old module path that still imports, with its home in the target version."""
 
-import functools
-import json
-from importlib import resources
-
 import libcst as cst
 
-from msfix.diagnostics import Applicability, Fix, Severity
-from msfix.knowledge.api import load_index
-from msfix.knowledge.api_queries import short
+from msfix.context import version_key
+from msfix.diagnostics import Applicability, Severity
+from msfix.fixes.moves import module_fix, rebind_fix
 from msfix.rule import Example, Rule
 
 
-@functools.lru_cache(maxsize=None)
-def deprecated_paths() -> dict:
-    with resources.files("msfix.knowledge").joinpath("data", "deprecated_paths.json").open(encoding="utf-8") as fh:
-        return json.load(fh)["paths"]
+def deprecated_paths(api) -> dict:
+    """{old module path: {new, what, probe}} (deprecated_paths.json)."""
+    return api.table("deprecated_paths.json")["paths"]
 
 
-def _names_exist(idx, version, new, names) -> bool:
-    return all(idx.exists(f"{new}.{n}", version) is True for n in names)
+def _names_exist(api, new, names) -> bool:
+    return all(api.exists(f"{new}.{n}") is True for n in names)
 
 
-def _since(idx, version, new, names):
+def _since(api, new, names):
     """The first indexed release from which every name is under `new` in each release up
-    to `version`, or None when one of them is not there in `version`."""
-    order = list(idx.versions)
-    t = order.index(version)
-    first = 0
-    for n in names:
-        if idx.exists(f"{new}.{n}", version) is not True:
-            return None
-        i = t
-        while i > 0 and idx.exists(f"{new}.{n}", order[i - 1]) is True:
-            i -= 1
-        first = max(first, i)
-    return order[first]
+    to the target, or None when one of them is not there in the target."""
+    since = [api.present_since(f"{new}.{n}") for n in names]
+    if any(v is None for v in since):
+        return None
+    return max(since, key=version_key) if since else api.versions[0]
 
 
-def new_home_since(idx, version, old, names=()):
+def new_home_since(api, old, names=()):
     """When the target has the new home of `old` for the names the script takes from it
     (and the path's probe names): the release it came in, else None (then the old path
     is the target's own spelling and nothing is reported)."""
-    info = deprecated_paths()[old]
+    info = deprecated_paths(api)[old]
     new = info["new"]
-    if _since(idx, version, new, info.get("probe", ())) is None:
+    if _since(api, new, info.get("probe", ())) is None:
         return None
-    present = [n for n in names if idx.exists(f"{new}.{n}", version) is True]
-    return _since(idx, version, new, list(info.get("probe", ())) + present)
-
-
+    present = [n for n in names if api.exists(f"{new}.{n}") is True]
+    return _since(api, new, list(info.get("probe", ())) + present)
 
 
 class DeprecatedModulePath(Rule):
@@ -123,46 +109,42 @@ class DeprecatedModulePath(Rule):
     ]
 
     def check(self, ctx):
-        m = ctx.model
-        idx = load_index()
-        version = idx.resolve_version(ctx.target_version)
-        paths = deprecated_paths()
+        m, api = ctx.model, ctx.api
+        paths = deprecated_paths(api)
         handled_roots = set()
         for rec in m.imports:
             if rec.scope is not m.module_scope and rec.module is None and not rec.names:
                 continue
             if rec.module in paths and not rec.star:
                 # from OLD import a, b
-                new = paths[rec.module]["new"]
-                names = [n for n, _, _ in rec.names]
-                fix = None
-                if _names_exist(idx, version, new, names):
-                    fix = Fix.safe(f"Import from `{new}`", ctx.replace(rec.node.module, new, rec.top))
-                self._report(ctx, idx, version, rec.node.module, rec.module, names, fix, rec.top)
+                info = paths[rec.module]
+                fix = module_fix(ctx, rec.module, info["new"], info, rec, None, None, rec.top)
+                self._report(ctx, rec.node.module, rec.module, [n for n, _, _ in rec.names], fix, rec.top)
                 continue
             for name, asname, alias in rec.names:
                 full = f"{rec.module}.{name}" if rec.module else name
                 if full not in paths:
                     continue
-                new = paths[full]["new"]
+                info = paths[full]
+                new = info["new"]
                 local = asname or (name if rec.module else None)
                 if rec.module is None and asname is None:
                     # `import OLD` binds the root package; uses are handled as refs below
-                    fix = Fix.safe(f"Import `{new}`", ctx.replace(alias.name, new, rec.top)) \
+                    fix = module_fix(ctx, full, new, info, rec, alias, None, rec.top) \
                         if not m.uses_through(full.split(".")[0], full) else None
-                    self._report(ctx, idx, version, alias.name, full, (), fix, rec.top)
+                    self._report(ctx, alias.name, full, (), fix, rec.top)
                     continue
                 handled_roots.add(local)
                 uses = m.uses_through(local, full)
                 attrs = {a for _, _, a in uses}
                 fix = None
-                if _names_exist(idx, version, new, attrs):
-                    if rec.module is None:
-                        # import OLD as X  ->  import NEW as X
-                        fix = Fix.safe(f"Import `{new}` as `{local}`", ctx.replace(alias.name, new, rec.top))
-                    else:
-                        fix = self._rebind_fix(ctx, rec, alias, local, new, uses)
-                self._report(ctx, idx, version, alias, full, attrs, fix, rec.top)
+                if rec.module is None:
+                    # import OLD as X  ->  import NEW as X
+                    fix = module_fix(ctx, full, new, info, rec, alias, None, rec.top)
+                elif _names_exist(api, new, attrs):
+                    # from PARENT import OLD_LEAF: the uses go to NEW
+                    fix = rebind_fix(ctx, rec, alias, new, uses)
+                self._report(ctx, alias, full, attrs, fix, rec.top)
         # uses through a parent package: mindspore.context.set_context, ms.train.callback.X
         prefixes = tuple(p + "." for p in paths)
         for ref in m.refs:
@@ -178,57 +160,21 @@ class DeprecatedModulePath(Rule):
             if sub is None or not isinstance(node, cst.Name) or node.value in handled_roots:
                 continue
             sub_node, old = sub
-            new = paths[old]["new"]
-            root_q = m.resolve(node, ref.scope, None) or ""
             attr = ref.qualname[len(old) + 1:].split(".")[0]
-            fix = None
-            if new.startswith(root_q) and _names_exist(idx, version, new, [attr] if attr else []):
-                text = node.value + new[len(root_q):]
-                fix = Fix.safe(f"Use `{new}`", ctx.replace(sub_node, text, ref.top))
-            self._report(ctx, idx, version, sub_node, old, [attr] if attr else [], fix, ref.top)
+            fix = module_fix(ctx, old, paths[old]["new"], paths[old], None, None, ref, ref.top)
+            self._report(ctx, sub_node, old, [attr] if attr else [], fix, ref.top)
 
-    def _rebind_fix(self, ctx, rec, alias, local, new, uses):
-        """`from PARENT import OLD_LEAF`: point the uses at NEW and drop the import."""
-        local = [n for n, bs in rec.scope.bindings.items()
-                 if rec.scope is not ctx.model.module_scope and bs[-1].kind == "import" and bs[-1].qualname == new]
-        if local:  # `import mindspore` in the same function
-            new_name, new_import = local[0], None
-        else:
-            first_use = min((ref.order for ref, _, _ in uses), default=None)
-            new_name, new_import = ctx.ensure_module(new, "ms" if new == "mindspore" else new.rsplit(".", 1)[-1],
-                                                     before=first_use)
-        edits = [ctx.replace(name_node, new_name, ref.top) for ref, name_node, _ in uses]
-        node = rec.node
-        if len(rec.names) == 1:
-            stmt = rec.statement
-            if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
-                start, end = ctx.statement_lines(stmt, rec.top)
-                indent = ctx.statement_indent(stmt, rec.top)
-                replacement = "" if new_import is None or not uses else \
-                    indent + new_import + ctx.model.module.default_newline
-                from msfix.diagnostics import Edit
-
-                edits.append(Edit(start, end, replacement))
-                return Fix.safe(f"Use `{new}` directly", *edits)
-            return None
-        kept = [a for a in node.names if a is not alias]
-        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-        edits.append(ctx.replace(node, node.with_changes(names=kept), rec.top))
-        imp = ctx.imports_edit([new_import])
-        if imp is not None:
-            edits.append(imp)
-        return Fix.safe(f"Use `{new}` directly", *edits)
-
-    def _report(self, ctx, idx, version, node, old, names, fix, top):
-        since = new_home_since(idx, version, old, names)
+    def _report(self, ctx, node, old, names, fix, top):
+        api = ctx.api
+        since = new_home_since(api, old, names)
         if since is None:
             return
-        info = deprecated_paths()[old]
+        info = deprecated_paths(api)[old]
         new = info["new"]
-        missing = sorted(n for n in names if idx.exists(f"{new}.{n}", version) is not True)
-        msg = f"`{old}` is the old path: {info['what']} are in `{new}` since {short(since)}"
+        missing = sorted(n for n in names if api.exists(f"{new}.{n}") is not True)
+        msg = f"`{old}` is the old path: {info['what']} are in `{new}` since {api.short(since)}"
         if missing:
-            msg += " (" + ", ".join(f"`{n}`" for n in missing) + f" not there in {short(version)})"
+            msg += " (" + ", ".join(f"`{n}`" for n in missing) + f" not there in {api.short_version})"
         else:
             msg += f"; import from `{new}`"
         ctx.report(node, msg, fix=fix, top=top)

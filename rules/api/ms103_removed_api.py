@@ -2,13 +2,11 @@
 
 
 from msfix.diagnostics import Applicability, Severity
-from msfix.knowledge.api_queries import guarded, short, target, when_text
-from msfix.knowledge.moves import target_spelling
+from msfix.fixes.moves import import_of, module_fix, moved_fix, name_fix, through_missing_import
 from msfix.rule import Example, Rule
-from msfix.rules.api._api import Moves, api_targets, first_missing, tables
 
 
-class RemovedApi(Moves, Rule):
+class RemovedApi(Rule):
     code = "MS103"
     name = "removed-api"
     severity = Severity.ERROR
@@ -92,49 +90,45 @@ class RemovedApi(Moves, Rule):
     ]
 
     def check(self, ctx):
-        m = ctx.model
-        idx, version = target(ctx)
-        modules, names, hints = tables()
+        m, api = ctx.model, ctx.api
+        modules, names, hints = api.rename_tables()
         seen = set()
         refs = {id(r.node): r for r in m.refs}
-        for qualname, node, top, group in api_targets(m):
-            missing = first_missing(idx, qualname, version)
-            if missing is None or not idx.versions_of(missing) or (missing, group) in seen:
+        for qualname, node, top, group in api.targets():
+            missing = api.first_missing(qualname)
+            if missing is None or not api.versions_of(missing) or (missing, group) in seen:
                 continue
-            rec, alias = self._import_of(m, node)
+            rec, alias = import_of(ctx, node)
             ref = refs.get(id(node))
-            if ref is not None and self._through_missing_import(m, ref, idx, version):
+            if ref is not None and through_missing_import(ctx, ref):
                 continue  # reported at the import
-            if guarded(m, node, top):
+            if api.guarded(node, top):
                 continue
             seen.add((missing, group))
-            when = when_text(idx, missing, version)
-            parent, leaf = missing.rsplit(".", 1)
-            msg = f"`{missing}` does not exist in MindSpore {short(version)}" + (f": {when}" if when else "")
+            when = api.when_text(missing)
+            msg = f"`{missing}` does not exist in MindSpore {api.short_version}" + (f": {when}" if when else "")
             fix = None
             if missing in modules:
                 new = modules[missing]["new"]
                 msg += f"; its contents live in `{new}`"
-                fix = self._module_fix(ctx, idx, version, missing, new, modules[missing], rec, alias, ref, top)
+                fix = module_fix(ctx, missing, new, modules[missing], rec, alias, ref, top)
             elif missing in names:
                 new = names[missing]["new"]
                 msg += f"; use `{new}`"
-                fix = self._name_fix(ctx, idx, version, missing, new, names[missing], rec, alias, ref, top)
+                fix = name_fix(ctx, missing, new, names[missing], rec, alias, ref, top)
             elif missing in hints:
                 msg += f"; {hints[missing]}"
-            elif (sp := target_spelling(idx, missing, version)) is not None:
-                msg += f"; MindSpore {short(version)} spells it `{sp.qualname}`"
+            elif (sp := api.target_spelling(missing)) is not None:
+                msg += f"; MindSpore {api.short_version} spells it `{sp.qualname}`"
                 if sp.note:
                     msg += f" ({sp.note})"
-                fix = self._moved_fix(ctx, idx, version, missing, sp, rec, alias, ref, top)
+                fix = moved_fix(ctx, missing, sp, rec, alias, ref, top)
             else:
                 dep = None
-                for v in reversed(idx.versions_of(missing)):
-                    dep = idx.deprecation(missing, v)
+                for v in reversed(api.versions_of(missing)):
+                    dep = api.deprecation(missing, v)
                     if dep is not None:
                         break
                 if dep is not None and dep.replacement:
                     msg += f"; it was deprecated in favour of `{dep.replacement}`"
             ctx.report(node, msg, fix=fix, top=top)
-
-    # ------------------------------------------------------------------ helpers

@@ -3,20 +3,19 @@
 import libcst as cst
 
 from msfix.diagnostics import Applicability, Edit, Fix, Severity
-from msfix.knowledge.api_queries import bound_once, display, guarded, name_uses, short, target
 from msfix.fixes.edits import expr_offsets, one_minus
+from msfix.fixes.moves import import_of, module_fix, name_fix
 from msfix.rule import Example, Rule
-from msfix.rules.api._api import Moves, api_targets, tables
 
 
-
-def replacement_of(idx, q, version):
+def replacement_of(api, q):
     """(deprecation, replacement qualname) when the index records a replacement that is a
-    callable of the same kind and signature, with another name; else (dep, None)."""
-    dep = idx.deprecation(q, version)
+    callable of the same kind and signature in the target version, with another name;
+    else (dep, None)."""
+    dep = api.deprecation(q)
     if dep is None or not dep.replacement:
         return dep, None
-    kind = idx.kind(q, version)
+    kind = api.kind(q)
     if kind not in ("class", "function"):
         return dep, None
     r = dep.replacement.strip().rstrip("()")
@@ -24,9 +23,9 @@ def replacement_of(idx, q, version):
     cands = [f"{parent}.{r}"] if "." not in r else []
     cands.append(r if r.startswith("mindspore.") else f"mindspore.{r}")
     for c in cands:
-        if idx.exists(c, version) is True and c.rsplit(".", 1)[1] != q.rsplit(".", 1)[1]:
-            sig = idx.signature(q, version)
-            if sig is not None and idx.kind(c, version) == kind and idx.signature(c, version) == sig:
+        if api.exists(c) is True and c.rsplit(".", 1)[1] != q.rsplit(".", 1)[1]:
+            sig = api.signature(q)
+            if sig is not None and api.kind(c) == kind and api.signature(c) == sig:
                 return dep, c
             return dep, None
     return dep, None
@@ -106,16 +105,15 @@ class DeprecatedApi(Rule):
     ]
 
     def check(self, ctx):
-        idx, version = target(ctx)
-        self._device(ctx, idx, version)
-        self._context_keys(ctx, idx, version)
-        self._dropout(ctx, idx, version)
-        self._names(ctx, idx, version)
-        self._moved(ctx, idx, version)
+        self._device(ctx)
+        self._context_keys(ctx)
+        self._dropout(ctx)
+        self._names(ctx)
+        self._moved(ctx)
 
     # ---------------------------------------------------------------- set_context
-    def _device(self, ctx, idx, version):
-        if idx.exists("mindspore.set_device", version) is not True:
+    def _device(self, ctx):
+        if ctx.api.exists("mindspore.set_device") is not True:
             return
         m = ctx.model
         for site in m.calls_to("mindspore.set_context"):
@@ -125,7 +123,7 @@ class DeprecatedApi(Rule):
                 continue
             keys = [k for k, a in (("device_target", tgt), ("device_id", dev)) if a is not None]
             msg = (" and ".join(f"`{k}`" for k in keys) + f" in `set_context` {'is' if len(keys) == 1 else 'are'} "
-                   f"deprecated (MindSpore {short(version)} logs a warning): use `mindspore.set_device(")
+                   f"deprecated (MindSpore {ctx.api.short_version} logs a warning): use `mindspore.set_device(")
             msg += "target, id)`" if dev is not None else "target)`"
             fix = None
             stmt = site.statement
@@ -178,12 +176,9 @@ class DeprecatedApi(Rule):
                 return False
         return True
 
-    def _context_keys(self, ctx, idx, version):
-        from msfix.knowledge.api import _vkey
-        from msfix.knowledge.api_queries import data
-
-        table = data("api_renames.json").get("context_keys", {})
-        if not table or _vkey(version) < _vkey(table["from"]):
+    def _context_keys(self, ctx):
+        table = ctx.api.table("api_renames.json").get("context_keys", {})
+        if not table or not ctx.api.at_least(table["from"]):
             return
         for site in ctx.model.calls_to("mindspore.set_context"):
             for arg in site.node.args:
@@ -191,12 +186,12 @@ class DeprecatedApi(Rule):
                     continue
                 use = table["keys"][arg.keyword.value]
                 ctx.report(arg.keyword, f"`set_context({arg.keyword.value}=...)` is deprecated (MindSpore "
-                                        f"{short(version)} logs a warning and will remove the key): use {use}",
+                                        f"{ctx.api.short_version} logs a warning and will remove the key): use {use}",
                            top=site.top)
 
     # ---------------------------------------------------------------- nn.Dropout
-    def _dropout(self, ctx, idx, version):
-        sig = idx.signature("mindspore.nn.Dropout", version)
+    def _dropout(self, ctx):
+        sig = ctx.api.signature("mindspore.nn.Dropout")
         if sig is None or sig.param("p") is None:
             return
         m = ctx.model
@@ -205,7 +200,7 @@ class DeprecatedApi(Rule):
             if kp is None:
                 continue
             msg = ("`nn.Dropout(keep_prob=...)` is deprecated since MindSpore 2.0 "
-                   f"({short(version)} logs a warning): use `p`, the drop probability (`p = 1 - keep_prob`)")
+                   f"({ctx.api.short_version} logs a warning): use `p`, the drop probability (`p = 1 - keep_prob`)")
             fix = None
             if site.keyword("p") is None and site.positional(1) is None:
                 text = one_minus(ctx, kp.value, site.top)
@@ -216,24 +211,24 @@ class DeprecatedApi(Rule):
             ctx.report(kp.keyword, msg, fix=fix, top=site.top)
 
     # ---------------------------------------------------------------- names
-    def _names(self, ctx, idx, version):
-        m = ctx.model
-        modules, names, _hints = tables()
+    def _names(self, ctx):
+        m, api = ctx.model, ctx.api
+        modules, names, _hints = api.rename_tables()
         moved = set(modules) | set(names)  # _moved reports these
         seen = set()
         for ref in m.refs:
             q = ref.qualname
             if not q or id(ref.node) in seen or q in moved:
                 continue
-            dep, new = replacement_of(idx, q, version)
-            if new is None or guarded(m, ref.node, ref.top):
+            dep, new = replacement_of(api, q)
+            if new is None or api.guarded(ref.node, ref.top):
                 continue
             seen.add(id(ref.node))
             node = ref.node
             fix = None
             if isinstance(node, cst.Attribute) and new.rsplit(".", 1)[0] == q.rsplit(".", 1)[0]:
                 fix = Fix.safe(f"Use `{new.rsplit('.', 1)[1]}`", ctx.replace(node.attr, new.rsplit(".", 1)[1], ref.top))
-            ctx.report(node, self._msg(q, new, dep, version), fix=fix, top=ref.top)
+            ctx.report(node, self._msg(api, q, new, dep), fix=fix, top=ref.top)
         for rec in m.imports:
             if rec.module is None or rec.star or not rec.module.startswith("mindspore"):
                 continue
@@ -241,8 +236,8 @@ class DeprecatedApi(Rule):
                 q = f"{rec.module}.{name}"
                 if q in moved:
                     continue
-                dep, new = replacement_of(idx, q, version)
-                if new is None or guarded(m, alias.name, rec.top):
+                dep, new = replacement_of(api, q)
+                if new is None or api.guarded(alias.name, rec.top):
                     continue
                 fix = None
                 new_parent, new_leaf = new.rsplit(".", 1)
@@ -250,25 +245,24 @@ class DeprecatedApi(Rule):
                     edits = [ctx.replace(alias.name, new_leaf, rec.top)]
                     ok = True
                     if asname is None:
-                        if bound_once(m, name) and new_leaf not in m.module_scope.bindings:
-                            edits += [ctx.replace(n, new_leaf, i) for n, i in name_uses(m, name, m.module_scope)]
+                        if api.bound_once(name) and new_leaf not in m.module_scope.bindings:
+                            edits += [ctx.replace(n, new_leaf, i) for n, i in api.name_uses(name, m.module_scope)]
                         else:
                             ok = False
                     if ok:
                         fix = Fix.safe(f"Import `{new_leaf}`", *edits)
-                ctx.report(alias.name, self._msg(q, new, dep, version), fix=fix, top=rec.top)
+                ctx.report(alias.name, self._msg(api, q, new, dep), fix=fix, top=rec.top)
 
     # ---------------------------------------------------------------- moved modules/names
-    def _moved(self, ctx, idx, version):
+    def _moved(self, ctx):
         """The modules and names MS103 reports once they are gone (c_transforms,
         ms_function, ...), while they still exist but are deprecated in the target version."""
 
-        m = ctx.model
-        modules, names, _hints = tables()
-        helper = Moves()
+        m, api = ctx.model, ctx.api
+        modules, names, _hints = api.rename_tables()
         refs = {id(r.node): r for r in m.refs}
         seen = set()
-        for qualname, node, top, group in api_targets(m):
+        for qualname, node, top, group in api.targets():
             parts = qualname.split(".")
             old = next((".".join(parts[:i]) for i in range(2, len(parts) + 1)
                         if ".".join(parts[:i]) in modules or ".".join(parts[:i]) in names), None)
@@ -276,27 +270,27 @@ class DeprecatedApi(Rule):
                 continue
             info = modules.get(old) or names.get(old)
             new = info["new"]
-            dep = idx.deprecation(old, version)
-            if idx.exists(old, version) is not True or dep is None or idx.exists(new, version) is not True:
+            dep = api.deprecation(old)
+            if api.exists(old) is not True or dep is None or api.exists(new) is not True:
                 continue
-            rec, alias = helper._import_of(m, node)
+            rec, alias = import_of(ctx, node)
             ref = refs.get(id(node))
             if ref is not None:
                 b = self._root_binding(m, ref)
                 if b is not None and b.kind == "import" and b.qualname and \
                         (b.qualname == old or b.qualname.startswith(old + ".")):
                     continue  # reported at the import
-            if guarded(m, node, top):
+            if api.guarded(node, top):
                 continue
             seen.add((old, group))
             if old in modules:
-                fix = helper._module_fix(ctx, idx, version, old, new, info, rec, alias, ref, top)
+                fix = module_fix(ctx, old, new, info, rec, alias, ref, top)
             else:
-                fix = helper._name_fix(ctx, idx, version, old, new, info, rec, alias, ref, top)
+                fix = name_fix(ctx, old, new, info, rec, alias, ref, top)
             since = f" since {dep.since}" if dep.since else ""
-            gone = idx.removed_in(old)
-            gone = f" (removed in {short(gone)})" if gone else ""
-            ctx.report(node, f"`{old}` is deprecated{since} in MindSpore {short(version)} and removed in later "
+            gone = api.removed_in(old)
+            gone = f" (removed in {api.short(gone)})" if gone else ""
+            ctx.report(node, f"`{old}` is deprecated{since} in MindSpore {api.short_version} and removed in later "
                              f"releases{gone}: use `{new}`", fix=fix, top=top)
 
     @staticmethod
@@ -307,7 +301,7 @@ class DeprecatedApi(Rule):
         return m.lookup(root.value, ref.scope) if isinstance(root, cst.Name) else None
 
     @staticmethod
-    def _msg(q, new, dep, version):
+    def _msg(api, q, new, dep):
         since = f" since {dep.since}" if dep.since else ""
-        return (f"`{display(q)}` is deprecated{since} (MindSpore {short(version)} logs a warning): "
-                f"use `{display(new)}`, which takes the same arguments")
+        return (f"`{api.display(q)}` is deprecated{since} (MindSpore {api.short_version} logs a warning): "
+                f"use `{api.display(new)}`, which takes the same arguments")

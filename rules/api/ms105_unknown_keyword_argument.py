@@ -3,10 +3,6 @@
 import libcst as cst
 
 from msfix.diagnostics import Applicability, Edit, Fix, Severity
-from msfix.knowledge.api import load_torch_table
-from msfix.knowledge.api import _vkey
-from msfix.knowledge.api_queries import (bind_call, callee, canonical_user_name, data, display, has_expansion,
-                                         short, target)
 from msfix.rule import Example, Rule
 from msfix.fixes.edits import expr_offsets, one_minus
 
@@ -41,8 +37,8 @@ def names_parameters(sig) -> bool:
     return not (sig.params and all(p.kind == "VAR_POSITIONAL" for p in sig.params))
 
 
-def torch_renames(qualnames):
-    table = load_torch_table().get("kwargs", {})
+def torch_renames(api, qualnames):
+    table = api.torch_table().get("kwargs", {})
     out = dict(table.get("*", {}))
     for q in qualnames:
         if q in table:
@@ -123,27 +119,27 @@ class UnknownKeywordArgument(Rule):
 
     def check(self, ctx):
         m = ctx.model
-        idx, version = target(ctx)
-        rejected = data("rejected_keywords.json")
+        api = ctx.api
+        rejected = api.table("rejected_keywords.json")
         for site in m.calls:
-            q = callee(m, site, idx, version)
+            q = api.callee(site)
             if q is None:
                 continue
             table = rejected.get(site.qualname or "") or rejected.get(q)
             if table:
-                self._rejected(ctx, site, table, version)
+                self._rejected(ctx, site, table)
                 continue
-            b = bind_call(idx, q, version, site.node)
+            b = api.bind_call(q, site.node)
             if b is None or not b.unknown or not names_parameters(b.sig):
                 continue
-            user = canonical_user_name(idx, q, version)
-            renames = torch_renames([user, q])
+            user = api.canonical_user_name(q)
+            renames = torch_renames(api, [user, q])
             params = {p.name for p in b.sig.params}
             given = {a.keyword.value for a in site.node.args if a.keyword is not None}
             for arg in b.unknown:
                 kw = arg.keyword.value
                 i = list(site.node.args).index(arg)
-                msg = f"`{display(user)}` has no keyword argument `{kw}` in MindSpore {short(version)}"
+                msg = f"`{api.display(user)}` has no keyword argument `{kw}` in MindSpore {api.short_version}"
                 fix = None
                 if kw == "keep_prob" and "p" in params and "p" not in given:
                     msg += "; `p` is the drop probability: `p = 1 - keep_prob`"
@@ -183,21 +179,22 @@ class UnknownKeywordArgument(Rule):
 
 
     @staticmethod
-    def _rejected(ctx, site, table, version):
+    def _rejected(ctx, site, table):
         """Keywords a **kwargs callable rejects at run time (set_context, set_auto_parallel_context)."""
-        if has_expansion(site.node):
+        api = ctx.api
+        if api.has_expansion(site.node):
             return
         given = {a.keyword.value for a in site.node.args if a.keyword is not None}
-        name = display(site.qualname or "")
+        name = api.display(site.qualname or "")
         for arg in site.node.args:
             if arg.keyword is None or arg.keyword.value not in table:
                 continue
             info = table[arg.keyword.value]
-            if _vkey(version) < _vkey(info["from"]):
+            if not api.at_least(info["from"]):
                 continue
             kw = arg.keyword.value
             fix = None
-            msg = f"`{name}` rejects `{kw}` in MindSpore {short(version)} ({info['error']})"
+            msg = f"`{name}` rejects `{kw}` in MindSpore {api.short_version} ({info['error']})"
             if info.get("use"):
                 msg += f"; use `{info['use']}`"
                 if info["use"] not in given:

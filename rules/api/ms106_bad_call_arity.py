@@ -1,8 +1,6 @@
 """MS106: a MindSpore callable called with missing required or too many positional arguments."""
 
 from msfix.diagnostics import Severity
-from msfix.knowledge.api_queries import (bind_call, callee, canonical_user_name, display, is_primitive_class,
-                                         short, target)
 from msfix.rule import Example, Rule
 
 
@@ -56,23 +54,23 @@ class BadCallArity(Rule):
 
     def check(self, ctx):
         m = ctx.model
-        idx, version = target(ctx)
+        api = ctx.api
         for site in m.calls:
-            q = callee(m, site, idx, version)
+            q = api.callee(site)
             if q is None:
                 continue
-            b = bind_call(idx, q, version, site.node)
+            b = api.bind_call(q, site.node)
             if b is None or b.unknown or not (b.missing or b.too_many):
                 continue  # unknown keywords are MS105's; the binding is unclear then
-            user = display(canonical_user_name(idx, q, version))
+            user = api.display(api.canonical_user_name(q))
             if b.too_many:
-                if is_primitive_class(idx, q, version):
+                if api.is_primitive_class(q):
                     continue  # MS107
                 n = b.max_positional
                 ctx.report(site.node, f"`{user}` takes at most {n} positional argument{'s' if n != 1 else ''} "
-                                      f"in MindSpore {short(version)} but the call passes {b.npos}: "
+                                      f"in MindSpore {api.short_version} but the call passes {b.npos}: "
                                       "it raises TypeError", top=site.top)
                 continue
             names = ", ".join(f"`{x}`" for x in b.missing)
             ctx.report(site.node, f"`{user}` is called without the required argument{'s' if len(b.missing) > 1 else ''} "
-                                  f"{names} (MindSpore {short(version)}): it raises TypeError", top=site.top)
+                                  f"{names} (MindSpore {api.short_version}): it raises TypeError", top=site.top)

@@ -1,8 +1,6 @@
 """MS107: a Primitive class called with its inputs instead of being instantiated first."""
 
 from msfix.diagnostics import Applicability, Fix, Severity
-from msfix.knowledge.api_queries import (bind_call, callee, canonical_user_name, display, is_primitive_class,
-                                         short, target)
 from msfix.rule import Example, Rule
 
 
@@ -57,19 +55,19 @@ class PrimitiveCalledWithTensors(Rule):
 
     def check(self, ctx):
         m = ctx.model
-        idx, version = target(ctx)
+        api = ctx.api
         for site in m.calls:
-            q = callee(m, site, idx, version)
-            if q is None or not is_primitive_class(idx, q, version):
+            q = api.callee(site)
+            if q is None or not api.is_primitive_class(q):
                 continue
-            b = bind_call(idx, q, version, site.node)
+            b = api.bind_call(q, site.node)
             if b is None or not b.too_many:
                 continue
-            user = display(canonical_user_name(idx, q, version))
+            user = api.display(api.canonical_user_name(q))
             n = b.max_positional
             msg = (f"`{user}` is a Primitive class: `{user}(...)` passes the {b.npos} argument"
                    f"{'s' if b.npos != 1 else ''} to its __init__, which takes "
-                   f"{n if n else 'no'} positional argument{'s' if n != 1 else ''} (MindSpore {short(version)}, "
+                   f"{n if n else 'no'} positional argument{'s' if n != 1 else ''} (MindSpore {api.short_version}, "
                    f"TypeError); instantiate it first: `{user}()(...)`")
             fix = None
             call = site.node

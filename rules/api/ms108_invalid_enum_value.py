@@ -2,10 +2,8 @@
 
 import libcst as cst
 
-from msfix.analysis.model import UNKNOWN
+from msfix.context import UNKNOWN
 from msfix.diagnostics import Applicability, Fix, Severity
-from msfix.knowledge import facts
-from msfix.knowledge.api_queries import data, short, target
 from msfix.rule import Example, Rule
 
 
@@ -81,8 +79,9 @@ class InvalidEnumValue(Rule):
 
     def check(self, ctx):
         m = ctx.model
-        idx, version = target(ctx)
-        enums = data("enum_values.json")
+        api = ctx.api
+        version = api.short_version
+        enums = api.table("enum_values.json")
         for site in m.calls_to("mindspore.set_context"):
             self._mode(ctx, site, enums["mode"], version)
             self._device(ctx, site, site.keyword("device_target"), enums["device_target"], "mindspore.set_context",
@@ -90,7 +89,7 @@ class InvalidEnumValue(Rule):
         for site in m.calls_to("mindspore.set_device"):
             self._device(ctx, site, site.arg("device_target", 0), enums["device_target"], "mindspore.set_device",
                          version)
-        sources = facts.dataset_sources()
+        sources = api.facts().dataset_sources()
         for q, info in sources.items():
             ua = info.get("usage_arg")
             usages = info.get("usages")
@@ -119,11 +118,11 @@ class InvalidEnumValue(Rule):
                     edits.append(ie)
                 fix = Fix.safe(f"Use `{ms_name}.{hits[0]}`", *edits)
             ctx.report(arg.value, f"`set_context(mode={v!r})`: mode must be the constant `mindspore.GRAPH_MODE` (0) "
-                                  f"or `mindspore.PYNATIVE_MODE` (1), not a string: MindSpore {short(version)} "
+                                  f"or `mindspore.PYNATIVE_MODE` (1), not a string: MindSpore {version} "
                                   "raises TypeError", fix=fix, top=site.top)
         elif isinstance(v, int) and str(v) not in enum["valid_ints"]:
             ctx.report(arg.value, f"`set_context(mode={v})`: mode must be `mindspore.GRAPH_MODE` (0) or "
-                                  f"`mindspore.PYNATIVE_MODE` (1): MindSpore {short(version)} raises ValueError",
+                                  f"`mindspore.PYNATIVE_MODE` (1): MindSpore {version} raises ValueError",
                        top=site.top)
 
     def _device(self, ctx, site, arg, enum, func, version):
@@ -152,7 +151,7 @@ class InvalidEnumValue(Rule):
         name = "set_context(device_target=...)" if func.endswith("set_context") else "set_device(...)"
         ctx.report(arg.value, f"`{name}` got {v!r}: the device target must be one of "
                               + ", ".join(repr(x) for x in enum["valid"])
-                              + f" (case matters): MindSpore {short(version)} raises ValueError{hint}",
+                              + f" (case matters): MindSpore {version} raises ValueError{hint}",
                    fix=fix, top=site.top)
 
     def _usage(self, ctx, site, arg, usages, q, enum):
