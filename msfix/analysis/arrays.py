@@ -72,7 +72,9 @@ def _broadcast(a: Optional[tuple], b: Optional[tuple]) -> Optional[tuple]:
 
 
 def _same(info: ArrayInfo, expr, **changes) -> ArrayInfo:
-    out = ArrayInfo(info.shape, info.dtype, expr, info.top, info.random, info.origin)
+    """`info` for the expression `expr` (its top-level statement is set by the caller
+    that knows it: `top` belongs to `node`)."""
+    out = ArrayInfo(info.shape, info.dtype, expr, None, info.random, info.origin)
     for k, v in changes.items():
         setattr(out, k, v)
     return out
@@ -478,7 +480,7 @@ def _binop(m, expr: cst.BinaryOperation, scope, order, env, depth) -> Optional[A
             dt = "float64"
         origin = left.origin if shape is not None and left.shape is not None and shape[:1] == left.shape[:1] \
             and len(shape) == len(left.shape) else expr
-        return ArrayInfo(shape, dt, expr, left.top or right.top, left.random or right.random, origin)
+        return ArrayInfo(shape, dt, expr, None, left.random or right.random, origin)
     arr, other = (left, expr.right) if left is not None else (right, expr.left)
     if arr is None:
         return None
@@ -511,7 +513,7 @@ def _matmul(expr, a: Optional[ArrayInfo], b: Optional[ArrayInfo]) -> Optional[Ar
         elif len(sa) == 2 and len(sb) == 2:
             shape = (sa[0], sb[1]) if sa[1] == sb[0] else None
             origin = a.origin
-    return ArrayInfo(shape, dt, expr, a.top or b.top, a.random or b.random, origin)
+    return ArrayInfo(shape, dt, expr, None, a.random or b.random, origin)
 
 
 def _join(m, expr, name, pos, kw, scope, order, env, depth) -> Optional[ArrayInfo]:
@@ -534,7 +536,7 @@ def _join(m, expr, name, pos, kw, scope, order, env, depth) -> Optional[ArrayInf
     if "dtype" in kw:
         dt = dtype_name(m, kw["dtype"], scope, order, env)
     rnd = any(p.random for p in parts)
-    top = next((p.top for p in parts if p.top is not None), None)
+    top = None
     shapes = [p.shape for p in parts]
     if any(s is None for s in shapes):
         return ArrayInfo(None, dt, expr, top, rnd, expr)
