@@ -142,3 +142,13 @@ def test_the_scripts_that_do_not_run_after_fix_are_the_ones_the_readme_names(tab
 def test_at_least_90_percent_run_after_fix(outcomes):
     running = sum(o.runs for o in outcomes.values())
     assert running / len(outcomes) >= 0.9, f"{running} of {len(outcomes)} run after fix"
+
+
+if __name__ == "__main__":
+    # `python tests/test_broken_suite.py`: measure and print each script's outcome (to update the README)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(max_workers=2) as pool:
+        for name, outcome in zip(SCRIPTS, pool.map(lambda s: _measure(s, Path(tmp)), SCRIPTS)):
+            print(f"{name}\t{'yes' if outcome.runs else 'no'}\t{' '.join(sorted(outcome.codes))}\t"
+                  f"{'' if outcome.runs else outcome.why()}", flush=True)
