@@ -262,15 +262,19 @@ class _Input:
     env: dict
 
 
-def _network_input(m: ScriptModel, pipe: Pipeline, env) -> Optional[_Input]:
-    """The batched NCHW shape of the first column of `pipe` (a two-column dataset)."""
+def _network_input(m: ScriptModel, pipe: Pipeline, env, column: Optional[str] = None) -> Optional[_Input]:
+    """The batched NCHW shape of `column` of `pipe` (default: the first of two columns)."""
     cols = _data.stage_columns(m, pipe, env)
-    if not isinstance(cols, list) or len(cols) != 2:
+    if not isinstance(cols, list):
         return None
+    if column is None:
+        if len(cols) != 2:
+            return None
+        column = cols[0]
     src = _data.source_columns(m, pipe.source, env)
-    if src is UNKNOWN or cols[0] not in src:  # type: ignore[operator]
+    if column not in cols or src is UNKNOWN or column not in src:  # type: ignore[operator]
         return None
-    spec = src[cols[0]]  # type: ignore[index]
+    spec = src[column]  # type: ignore[index]
     if spec.get("kind") not in ("image", None):
         return None
     shape = spec.get("shape")
@@ -284,7 +288,7 @@ def _network_input(m: ScriptModel, pipe: Pipeline, env) -> Optional[_Input]:
     else:
         return None
     batched = 0
-    for ev in _data.column_events(m, pipe, cols[0], env):
+    for ev in _data.column_events(m, pipe, column, env):
         if ev.kind == "unknown":
             return None
         if ev.kind == "batch":
@@ -987,7 +991,9 @@ def _origin_for(m: ScriptModel, expr: cst.BaseExpression, site: CallSite, env: O
         got = env.param_expr(m, b)
         if got is None:
             return None
-        given_to = env.cell.name if env.cell is not None else ""
+        name = env.cell.name if env.cell is not None else "the Cell"
+        given = env.site is not None and any(got[0] is a.value for a in env.site.node.args)
+        given_to = f"given to `{name}`" if given else f"as the default in `{name}`"
         expr, scope, order, env = got
     return expr, scope, order, given_to
 
@@ -1032,15 +1038,244 @@ def _uses(m: ScriptModel):
             if mc.arg("loss_fn", MODEL_ARGS["loss_fn"]) is None:
                 continue  # the network takes every column (its own loss): not followed
             loss = _data.loss_of_model(m, mc)
-        out.append((net, loss or None, use.view))
+        out.append((net, loss or None, use.view, None, None))
     return out
 
 
-def _label_classes(m: ScriptModel, pipe: Pipeline, env) -> Optional[Tuple[int, str]]:
+# -- custom training loops ----------------------------------------------------------------------
+_ITERATORS = ("create_tuple_iterator", "create_dict_iterator")
+
+
+def _param_index(fn: cst.FunctionDef, name: str) -> Optional[int]:
+    params = [*fn.params.posonly_params, *fn.params.params]
+    for i, p in enumerate(params):
+        if p.name.value == name:
+            return i
+    return None
+
+
+def _callers(m: ScriptModel, info) -> List[CallSite]:
+    """Calls of the module-level function `info`: direct, or through the function a
+    `value_and_grad(fn, ...)`/`grad(fn, ...)` or `jit(fn)` call returns."""
+    from msfix.analysis.training import GRAD_FUNCS
+
+    out = list(m.calls_to(f"<local>.{info.name}"))
+    wrappers = []
+    for site in m.calls:
+        q = site.qualname or ""
+        if q in GRAD_FUNCS or (q.startswith("mindspore") and q.rsplit(".", 1)[-1] == "jit"):
+            a = site.arg("fn", 0)
+            if a is not None and isinstance(a.value, cst.Name):
+                b = m.lookup(a.value.value, site.scope, site.order)
+                if b is not None and b.node is info.node:
+                    wrappers.append(site)
+    for w in wrappers:
+        for site in m.calls:
+            f = site.node.func
+            if isinstance(f, cst.Name):
+                b = m.lookup(f.value, site.scope, site.order)
+                if b is not None and b.kind == "assign" and b.value is w.node \
+                        and len(b.scope.bindings.get(f.value, ())) == 1:
+                    out.append(site)
+    return out
+
+
+def _arg_sources(m: ScriptModel, fn_info, indexes: Tuple[int, ...], depth: int = 0) -> list:
+    """[(DatasetView, [column per index])] for the data reaching parameters `indexes` of a
+    module-level function, through its callers, down to a loop over a dataset iterator."""
+    if depth > 4:
+        return []
+    out = []
+    for site in _callers(m, fn_info):
+        if site.has_star_args or any(a.keyword is not None for a in site.node.args):
+            continue
+        exprs = []
+        for i in indexes:
+            a = site.positional(i)
+            exprs.append(a.value if a is not None else None)
+        if any(e is None for e in exprs):
+            continue
+        got = _columns_of(m, exprs, site, depth)
+        out.extend(got)
+    return out
+
+
+def _columns_of(m: ScriptModel, exprs, site: CallSite, depth: int) -> list:
+    """The dataset columns the expressions at a call hold: loop variables over one
+    `ds.create_tuple_iterator()` / `create_dict_iterator()` (`batch["image"]`), or the
+    parameters of the enclosing function, followed to its callers."""
+    names: List[Tuple[str, Optional[str]]] = []
+    for e in exprs:
+        if isinstance(e, cst.Name):
+            names.append((e.value, None))
+        elif isinstance(e, cst.Subscript) and isinstance(e.value, cst.Name) and len(e.slice) == 1 \
+                and isinstance(e.slice[0].slice, cst.Index) and isinstance(e.slice[0].slice.value, cst.SimpleString):
+            k = e.slice[0].slice.value.evaluated_value
+            if not isinstance(k, str):
+                return []
+            names.append((e.value.value, k))
+        else:
+            return []
+    binds = [m.lookup(n, site.scope, site.order) for n, _ in names]
+    if any(b is None for b in binds):
+        return []
+    if all(b.kind == "param" for b in binds) and all(k is None for _, k in names):  # type: ignore[union-attr]
+        fscope = binds[0].scope  # type: ignore[union-attr]
+        fn = fscope.node
+        if not isinstance(fn, cst.FunctionDef) or any(b.scope is not fscope for b in binds):  # type: ignore
+            return []
+        info = m.functions.get(fn.name.value)
+        if info is None or info.node is not fn:
+            return []
+        if any(len(fscope.bindings.get(n, ())) != 1 for n, _ in names):
+            return []
+        idx = tuple(_param_index(fn, n) for n, _ in names)
+        if any(i is None for i in idx):
+            return []
+        return _arg_sources(m, info, idx, depth + 1)  # type: ignore[arg-type]
+    if not all(b.kind == "loop" and isinstance(b.statement, cst.For) for b in binds):  # type: ignore[union-attr]
+        return []
+    loop = binds[0].statement  # type: ignore[union-attr]
+    if any(b.statement is not loop for b in binds) or any(  # type: ignore[union-attr]
+            len(b.scope.bindings.get(b.name, ())) != 1 for b in binds):  # type: ignore[union-attr]
+        return []
+    assert isinstance(loop, cst.For)
+    it: cst.BaseExpression = loop.iter
+    target: cst.BaseExpression = loop.target
+    if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "enumerate" and it.args:
+        it = it.args[0].value
+        if not (isinstance(target, cst.Tuple) and len(target.elements) == 2):
+            return []
+        target = target.elements[1].value
+    kind = "tuple"
+    if isinstance(it, cst.Call) and isinstance(it.func, cst.Attribute) and it.func.attr.value in _ITERATORS:
+        kind = "dict" if it.func.attr.value == "create_dict_iterator" else "tuple"
+        if any(a.keyword is not None and a.keyword.value == "columns" for a in it.args):
+            return []
+        it = it.func.value
+    loop_site = binds[0]
+    out = []
+    for view in _views_of(m, it, loop_site.scope, loop_site.order, depth):  # type: ignore[union-attr]
+        cols = _data.stage_columns(m, view.pipe, view.env)
+        if not isinstance(cols, list):
+            continue
+        out_cols = []
+        for n, key in names:
+            if kind == "dict":
+                if key is None or not isinstance(target, cst.Name) or target.value != n or key not in cols:
+                    break
+                out_cols.append(key)
+                continue
+            if key is not None or not isinstance(target, (cst.Tuple, cst.List)) \
+                    or len(target.elements) != len(cols):
+                break
+            pos = [i for i, el in enumerate(target.elements)
+                   if isinstance(el.value, cst.Name) and el.value.value == n]
+            if len(pos) != 1:
+                break
+            out_cols.append(cols[pos[0]])
+        else:
+            out.append((view, out_cols))
+    return out
+
+
+def _views_of(m: ScriptModel, expr: cst.BaseExpression, scope: Scope, order: Optional[int], depth: int) -> list:
+    """The datasets `expr` holds: its own pipeline, or for a parameter of a module-level
+    function (bound once), the datasets its callers give it."""
+    view = _data.dataset_view(m, expr, scope, order)
+    if view is not None:
+        return [view]
+    if depth > 4 or not isinstance(expr, cst.Name):
+        return []
+    b = m.lookup(expr.value, scope, order)
+    if b is None or b.kind != "param" or not isinstance(b.scope.node, cst.FunctionDef) \
+            or len(b.scope.bindings.get(expr.value, ())) != 1:
+        return []
+    fn = b.scope.node
+    info = m.functions.get(fn.name.value)
+    if info is None or info.node is not fn:
+        return []
+    i = _param_index(fn, expr.value)
+    out = []
+    for site in m.calls_to(f"<local>.{info.name}"):
+        if site.has_star_args or i is None:
+            continue
+        a = site.arg(expr.value, i)
+        if a is not None:
+            out.extend(_views_of(m, a.value, site.scope, site.order, depth + 1))
+    return out
+
+
+def _loop_uses(m: ScriptModel):
+    """(network site, loss site or None, view, image column, label column) for a network
+    called in a module-level function (`logits = net(data)` in a forward function) whose
+    arguments come from a loop over a dataset iterator, through the train step and
+    `value_and_grad` that call it."""
+    out = []
+    net_info = _network(m)
+    for info in m.functions.values():
+        for site in net_info.calls_in(info.node):
+            f = site.node.func
+            if not isinstance(f, cst.Name) or site.has_star_args or len(site.node.args) != 1 \
+                    or site.node.args[0].keyword is not None:
+                continue
+            x = site.node.args[0].value
+            if not isinstance(x, cst.Name):
+                continue
+            net = value_call(m, f, site.scope, site.order)
+            if net is None or not net.qualname or not (
+                    net.qualname == "mindspore.nn.SequentialCell"
+                    or net.qualname.startswith("<local>.") and net.qualname[8:] in m.cells):
+                continue
+            bx = m.lookup(x.value, site.scope, site.order)
+            if bx is None or bx.kind != "param" or bx.scope is not info.scope \
+                    or len(info.scope.bindings.get(x.value, ())) != 1:
+                continue
+            ix = _param_index(info.node, x.value)
+            if ix is None:
+                continue
+            loss, il = _loop_loss(m, info, site)
+            idx = (ix,) if il is None else (ix, il)
+            for view, cols in _arg_sources(m, info, idx):
+                out.append((net, loss if il is not None else None, view, cols[0],
+                            cols[1] if il is not None else None))
+    return out
+
+
+def _loop_loss(m: ScriptModel, info, net_call: CallSite):
+    """(loss site, index of the label parameter) when the function computes
+    `loss_fn(net(x), label)` (or through a name bound to `net(x)`) with a label parameter."""
+    out_names = set()
+    for name, bs in info.scope.bindings.items():
+        if len(bs) == 1 and bs[0].kind == "assign" and bs[0].value is net_call.node:
+            out_names.add(name)
+    for site in _network(m).calls_in(info.node):
+        if site is net_call or len(site.node.args) != 2 or site.has_star_args \
+                or any(a.keyword is not None for a in site.node.args):
+            continue
+        first, second = site.node.args[0].value, site.node.args[1].value
+        if not (first is net_call.node or isinstance(first, cst.Name) and first.value in out_names):
+            continue
+        loss = value_call(m, site.node.func, site.scope, site.order)
+        if loss is None or loss.qualname not in SPARSE_LOSSES or not isinstance(second, cst.Name):
+            continue
+        b = m.lookup(second.value, site.scope, site.order)
+        if b is None or b.kind != "param" or b.scope is not info.scope \
+                or len(info.scope.bindings.get(second.value, ())) != 1:
+            continue
+        i = _param_index(info.node, second.value)
+        if i is not None:
+            return loss, i
+    return None, None
+
+
+def _label_classes(m: ScriptModel, pipe: Pipeline, env, col: Optional[str] = None) -> Optional[Tuple[int, str]]:
     """(number of classes, column) of the label column of a two-column pipeline, when its
     values are the source's own (no filter, sampler or transform other than a cast)."""
-    col = _data.label_column(m, pipe, env)
     if col is None:
+        col = _data.label_column(m, pipe, env)
+    cols = _data.stage_columns(m, pipe, env)
+    if col is None or not isinstance(cols, list) or col not in cols:
         return None
     src = _data.source_columns(m, pipe.source, env)
     if src is UNKNOWN or col not in src:  # type: ignore[operator]
@@ -1085,8 +1320,8 @@ def _compute(m: ScriptModel) -> _Shapes:
     if not m.cells and not m.calls_to("mindspore.nn.SequentialCell"):
         return sh
     done = set()
-    for net, loss, view in _uses(m):
-        inp = _network_input(m, view.pipe, view.env)
+    for net, loss, view, img_col, label_col in _uses(m) + _loop_uses(m):
+        inp = _network_input(m, view.pipe, view.env, img_col)
         key = (id(net.node), id(view.pipe), tuple(sorted(id(v.node) for v in view.env.values())))
         if key in done:
             continue
@@ -1097,7 +1332,7 @@ def _compute(m: ScriptModel) -> _Shapes:
             continue
         if not _sparse_loss(m, loss):
             continue
-        got = _label_classes(m, view.pipe, view.env)
+        got = _label_classes(m, view.pipe, view.env, label_col)
         if got is None:
             continue
         classes, col = got

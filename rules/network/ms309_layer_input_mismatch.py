@@ -44,7 +44,10 @@ class LayerInputMismatch(Rule):
     ## What it does
     Follows the shape of the dataset's samples (MNIST and FashionMNIST 28x28x1, CIFAR
     32x32x3, an ImageFolder after its Resize or crop) through the pipeline (Resize,
-    crops, Pad, HWC2CHW, ToTensor, batch) to the NCHW tensor that reaches the network,
+    crops, Pad, HWC2CHW, ToTensor, batch) to the NCHW tensor that reaches the network
+    (the one given to `Model`, also inside `nn.WithLossCell`/`nn.TrainOneStepCell`, or
+    called in a forward function whose argument comes, through `value_and_grad` and the
+    train step, from a loop over `create_tuple_iterator()`/`create_dict_iterator()`),
     then through the network's `construct` (straight-line code, `nn.SequentialCell`,
     Cells defined in the script, `flatten`, `reshape`/`view`) with MindSpore 2.10's
     layer semantics (Conv `pad_mode` defaults to 'same', pools to 'valid' with stride
@@ -121,7 +124,7 @@ class LayerInputMismatch(Rule):
 
 
 def _origin(ctx, rec) -> str:
-    """", from `args.x` (argparse default 3, line 8), given to `Net`" or ""."""
+    """", from `args.x` (argparse default 3, line 8) given to `Net`" or ""."""
     if rec.origin:
         return rec.origin
     if rec.origin_at is None:
@@ -130,4 +133,4 @@ def _origin(ctx, rec) -> str:
     o = ctx.values.origin(expr, scope, order, ctx)
     if not o:
         return ""
-    return f", from {o}" + (f" given to `{given_to}`" if given_to else "")
+    return f", from {o}" + (f" {given_to}" if given_to else "")

@@ -42,8 +42,9 @@ class ClassifierSmallerThanClasses(Rule):
     (MNIST, FashionMNIST, KMNIST and CIFAR-10: 10; CIFAR-100: 20 coarse, 100 fine),
     its label column left as the reader gives it (a cast at most: no filter, sampler
     or label transform), with a sparse loss (`nn.SoftmaxCrossEntropyWithLogits(sparse=True)`,
-    `nn.CrossEntropyLoss`, `nn.NLLLoss`) paired with the network by `Model` or
-    `nn.WithLossCell`.
+    `nn.CrossEntropyLoss`, `nn.NLLLoss`; labels not cast to a float type) paired with
+    the network by `Model` or `nn.WithLossCell`, or called as `loss_fn(net(data), label)`
+    in a forward function fed from a loop over the dataset's iterator.
 
     ## Why is this bad?
     A sparse loss reads each label as the index of a logit; a label `>=` the output
@@ -102,7 +103,7 @@ class ClassifierSmallerThanClasses(Rule):
 
 
 def _origin(ctx, rec) -> str:
-    """", from `args.x` (argparse default 3, line 8), given to `Net`" or ""."""
+    """", from `args.x` (argparse default 3, line 8) given to `Net`" or ""."""
     if rec.origin:
         return rec.origin
     if rec.origin_at is None:
@@ -111,4 +112,4 @@ def _origin(ctx, rec) -> str:
     o = ctx.values.origin(expr, scope, order, ctx)
     if not o:
         return ""
-    return f", from {o}" + (f" given to `{given_to}`" if given_to else "")
+    return f", from {o}" + (f" {given_to}" if given_to else "")
