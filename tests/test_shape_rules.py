@@ -144,3 +144,18 @@ def test_unknown_shapes_stop_quietly():
     assert "shapes" not in m._memo
     shapes.layer_inputs(m)
     assert "shapes" in m._memo
+
+
+def test_classes_need_index_labels_from_the_reader():
+    small = SCRIPT.format(layer="nn.ReLU()").replace("nn.Dense(1, 10)", "nn.Dense(1, 5)")
+    assert [(c.out, c.classes) for c in shapes.classifiers(_model(small))] == [(5, 10)]
+    # labels cast to float (probabilities for nn.CrossEntropyLoss) or remapped by a Python function: unknown
+    cast = small.replace('.batch(2)', '.map(transforms.TypeCast(ms.float32), "label").batch(2)').replace(
+        "from mindspore import nn", "import mindspore as ms\nimport mindspore.dataset.transforms as transforms\n"
+        "from mindspore import nn")
+    assert shapes.classifiers(_model(cast)) == []
+    remap = small.replace('.batch(2)', '.map(lambda y: y % 5, "label").batch(2)')
+    assert shapes.classifiers(_model(remap)) == []
+    # an image op msfix does not model stops the shape, quietly
+    odd = SCRIPT.format(layer="nn.ReLU()").replace("vision.HWC2CHW()]", "vision.HWC2CHW(), lambda x: x[:, :14]]")
+    assert shapes.layer_inputs(_model(odd)) == []

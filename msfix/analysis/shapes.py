@@ -539,8 +539,8 @@ class _Shapes:
             return _T.of(nd, t.path + (f"{label} {_txt(nd)}",))
         if name in ("MaxPool2d", "AvgPool2d", "MaxPool1d", "AvgPool1d"):
             nsp = 2 if name.endswith("2d") else 1
-            if len(dims) != nsp + 2:
-                return None
+            if len(dims) != nsp + 2 or site.positional(4) is not None:
+                return None  # (ceil_mode/dilation given by position: not followed)
             if self._arg(lay, "data_format", None, "NCHW") != "NCHW":
                 return None
             k = self._ints(lay, "kernel_size", 0, nsp, 1)
