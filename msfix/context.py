@@ -586,3 +586,7 @@ class ValuesView:
         (parameters from that call, `if`s on them followed; with the `statement` holding
         `expr`, only calls that run it); [(value, None)] otherwise."""
         return _values.per_call(self.m, expr, scope, order, statement)
+
+    def from_outside(self, expr: Optional[cst.BaseExpression], scope: Scope, order: Optional[int]) -> bool:
+        """The value of `expr` depends on an argparse option or a config file (a run can change it)."""
+        return _values.from_outside(self.m, expr, scope, order)

@@ -853,3 +853,36 @@ def origin_of(model, expr, scope, order, ctx=None, site=None) -> Optional[str]:
             pass
     text = model.module.code_for_node(expr)
     return f"`{text}` ({', '.join(where)})" if where else f"`{text}`"
+
+
+def from_outside(model, expr, scope, order, depth: int = 0) -> bool:
+    """Does the value of `expr` depend on something a run can change without editing the
+    script: an argparse option (its default is what msfix sees) or a config file? Follows
+    constant names and dict / namespace entries the script builds."""
+    if expr is None or depth > 8:
+        return False
+    todo = [expr]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, cst.Lambda):
+            continue
+        if isinstance(node, (cst.Attribute, cst.Subscript)) or (
+                isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "get"):
+            got = _member(model, node, scope, order, 0)
+            if got is not None:
+                _, (origin, label) = got
+                if label == "argparse default" or isinstance(origin, FileValue):
+                    return True
+                inner = _member(model, node, scope, order, 0, want_expr=True)
+                if inner is not None and isinstance(inner[0], tuple) and inner[0][0] is not None:
+                    vexpr, vscope, vorder = inner[0]
+                    if from_outside(model, vexpr, vscope, vorder, depth + 1):
+                        return True
+                continue
+        elif isinstance(node, cst.Name):
+            b = _constant_binding(model, node, scope, order)
+            if b is not None and from_outside(model, b.value, b.scope, b.order, depth + 1):
+                return True
+            continue
+        todo.extend(node.children)
+    return False
