@@ -23,7 +23,8 @@ import pytest
 from click.testing import CliRunner
 
 from msfix.smoke.command import smoke
-from msfix.smoke.runner import SmokeUnavailable, run_smoke
+from msfix.smoke.report import render_text
+from msfix.smoke.runner import DEFAULT_BATCH_SIZE, SmokeUnavailable, run_smoke
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("mindspore") is None,
@@ -92,6 +93,18 @@ def test_fixed_seed_passes_within_a_minute(smoke_run):
         ("Cifar10Dataset", "test", "/path/to/cifar-10/"),
     ]
     assert report.exception_type is None and report.rule_code is None
+    # batch 32 over the synthetic CIFAR-10 runs at the smoke batch cap, train and test pipelines
+    seed_fixed = FIXTURES / "seed_fixed.py"
+    assert report.batch_caps == [
+        {"script": 32, "smoke": DEFAULT_BATCH_SIZE, "script_line": _line_of(seed_fixed, "train_data.batch(")},
+        {"script": 32, "smoke": DEFAULT_BATCH_SIZE, "script_line": _line_of(seed_fixed, "test_data.batch(")},
+    ]
+    assert report.capped_run is None
+    t = report.timings
+    assert t["startup"] > 0 and t["synthetic_data"] > 0 and t["eval"] > 0 and t["checkpoint_save"] > 0
+    assert t["first_step"] <= t["train"] and t["later_steps"] == 2
+    assert t["startup"] + t["synthetic_data"] + t["train"] + t["eval"] <= report.wall_time
+    assert report.network["class"] == "__main__.ResNet50" and report.network["parameters"] > 0
 
 
 def test_unfixed_seed_crashes_with_nameerror_on_its_line(smoke_run):
@@ -152,6 +165,7 @@ def test_batch_larger_than_dataset_is_no_steps(smoke_run):
     assert report.rule_code == "MS207"
     assert report.exception_type == "ValueError"
     assert report.script_line == _line_of(FIXTURES / "batch_too_big.py", ".train(5, data)")
+    assert report.batch_caps == []  # the script's own data keeps its batch: 64 > 10 rows stays a finding
 
 
 def test_custom_loop_over_empty_dataset_is_no_steps(smoke_run):
@@ -169,6 +183,37 @@ def test_momentum_above_one_diverges(smoke_run):
     assert math.isfinite(report.first_loss)
     assert not math.isfinite(report.last_loss)
     assert any("NaN/inf" in n["text"] for n in report.notes)
+    # it diverged at the smoke batch too; the script's batch size (32) decided
+    assert report.capped_run["outcome"] == "diverged" and report.capped_run["batch_caps"][0]["script"] == 32
+    assert report.batch_caps == []
+
+
+def test_crash_at_the_smoke_batch_is_rerun_at_the_script_batch(smoke_run):
+    """Code written for the script's batch size (a reshape to 32 rows) crashes at the capped
+    batch: the re-run at batch 32 passes, and the report says what happened at the cap."""
+    path = FIXTURES / "fixed_batch_reshape.py"
+    report = smoke_run("fixed_batch_reshape")
+    assert report.outcome == "passed", (report.message, report.stderr[-3000:])
+    assert report.loop_steps == 3 and report.batch_caps == []  # the re-run: no cap
+    capped = report.capped_run
+    assert capped["outcome"] == "crashed" and capped["exception_type"] == "ValueError"
+    # the 2.10 wheel (PyNative) raises the reshape's shape error where x is first used
+    assert capped["script_line"] == _line_of(path, "grad_fn(x, label)")
+    assert capped["batch_caps"] == [{"script": 32, "smoke": DEFAULT_BATCH_SIZE,
+                                     "script_line": _line_of(path, "data.batch(BATCH")}]
+    assert report.wall_time > capped["wall_time"] > 0  # both runs counted
+    text = " ".join(render_text(report).split())
+    assert "re-run at the script's batch size, it passed" in text
+
+
+def test_batch_dependent_crash_at_the_script_batch_size(smoke_run):
+    """`--batch-size script`: no cap, the reshape to 16 rows of a batch of 32 crashes on its line."""
+    path = FIXTURES / "fixed_batch_reshape.py"
+    report = smoke_run("fixed_batch_reshape", "16", batch_size=None)
+    assert report.outcome == "crashed"
+    assert report.exception_type == "ValueError" and str(32 * 28 * 28) in report.message
+    assert report.script_line == _line_of(path, "grad_fn(x, label)")
+    assert report.batch_caps == [] and report.capped_run is None
 
 
 def test_value_and_grad_loop_over_mnist_honours_step_cap(smoke_run):

@@ -225,3 +225,50 @@ def test_cli_rejects_bad_options(tmp_path):
     help_text = runner.invoke(smoke, ["--help"]).output
     for option in ("--device", "--steps", "--epochs", "--timeout", "--python", "--output-format", "--verbose"):
         assert option in help_text
+
+
+def test_cli_batch_size_is_a_number_or_script(tmp_path, monkeypatch):
+    import msfix.smoke.runner as runner_mod
+
+    script = tmp_path / "s.py"
+    script.write_text("print(1)\n")
+    seen = []
+
+    def fake_run_smoke(path, **kwargs):
+        seen.append(kwargs)
+        return SmokeReport(script=str(path), outcome="passed", steps=1)
+
+    monkeypatch.setattr(runner_mod, "run_smoke", fake_run_smoke)
+    runner = CliRunner()
+    assert runner.invoke(smoke, [str(script)]).exit_code == 0
+    assert runner.invoke(smoke, [str(script), "--batch-size", "script"]).exit_code == 0
+    assert runner.invoke(smoke, [str(script), "--batch-size", "32", "--eval-steps", "2"]).exit_code == 0
+    # the CLI defaults are run_smoke's defaults
+    assert seen[0]["batch_size"] == runner_mod.DEFAULT_BATCH_SIZE
+    assert seen[0]["steps"] == runner_mod.DEFAULT_STEPS and seen[0]["eval_steps"] == runner_mod.DEFAULT_EVAL_STEPS
+    assert seen[1]["batch_size"] is None
+    assert seen[2]["batch_size"] == 32 and seen[2]["eval_steps"] == 2
+    for bad in ("0", "-3", "big"):
+        assert runner.invoke(smoke, [str(script), "--batch-size", bad]).exit_code == 2
+    assert len(seen) == 3
+
+
+def test_timings_and_batch_caps_reach_the_report():
+    result = {
+        "finished": True, "train_steps": 3, "losses": [2.3, 2.1, 2.0],
+        "batch_caps": [{"script": 32, "smoke": 8, "script_line": 50}],
+        "timings": {"bootstrap": 3.0, "synthetic_data": 2.0, "train": 10.0, "first_step": 5.0,
+                    "step_times": [2.6, 2.4], "eval": 1.5, "checkpoint_save": 0.5},
+    }
+    report = _build_report(script="t.py", result=result, returncode=0, timed_out=False, timeout=60,
+                           wall=20.0, stdout="", stderr="", python="py")
+    assert report.outcome == "passed"
+    assert report.batch_caps == [{"script": 32, "smoke": 8, "script_line": 50}]
+    t = report.timings
+    assert (t["startup"], t["synthetic_data"], t["train"], t["first_step"], t["eval"]) == (3.0, 2.0, 10.0, 5.0, 1.5)
+    assert t["step"] == 2.6 and t["later_steps"] == 2  # the median of the later steps (upper for two)
+    assert t["other"] == 3.5  # 20 - (3 + 2 + 10 + 1.5); checkpoint saving happens within train
+    text = " ".join(render_text(report).split())  # rich wraps at 100 columns
+    assert "batch 32 -> 8 for the smoke run (line 50)" in text
+    assert "train 10.0 s (first step 5.0 s, then 2.60 s/step, checkpoints 0.5 s)" in text
+    assert "eval 1.5 s" in text and "other 3.5 s" in text

@@ -18,6 +18,32 @@ EXIT_PASSED = 0
 EXIT_FAILED = 1
 EXIT_UNAVAILABLE = 2
 
+# the same defaults as run_smoke (msfix.smoke.runner, not imported here: it is cheap, but
+# the command's --help must not depend on it)
+DEFAULT_STEPS = 3
+DEFAULT_BATCH_SIZE = 8
+DEFAULT_EVAL_STEPS = 1
+
+
+class _BatchSize(click.ParamType):
+    """A batch size >= 1, or ``script`` (None): the script's own batch size."""
+
+    name = "N|script"
+
+    def convert(self, value, param, ctx):
+        if value is None or isinstance(value, int):
+            return value
+        text = str(value).strip().lower()
+        if text == "script":
+            return None
+        try:
+            number = int(text)
+        except ValueError:
+            self.fail(f"{value!r} is neither a positive integer nor 'script'", param, ctx)
+        if number < 1:
+            self.fail(f"{value!r} is not a positive batch size", param, ctx)
+        return number
+
 
 @click.command(
     "smoke",
@@ -32,8 +58,20 @@ EXIT_UNAVAILABLE = 2
     show_default=True,
     help="Device target for the run; the script's own device requests are overridden.",
 )
-@click.option("--steps", type=click.IntRange(min=1), default=3, show_default=True, help="Steps per epoch.")
+@click.option("--steps", type=click.IntRange(min=1), default=DEFAULT_STEPS, show_default=True,
+              help="Steps per epoch (Model.train/eval and custom loops).")
 @click.option("--epochs", type=click.IntRange(min=1), default=1, show_default=True, help="Epochs at most.")
+@click.option("--eval-steps", type=click.IntRange(min=1), default=DEFAULT_EVAL_STEPS, show_default=True,
+              help="Batches per Model.eval (and Model.fit's validation).")
+@click.option(
+    "--batch-size",
+    type=_BatchSize(),
+    default=str(DEFAULT_BATCH_SIZE),
+    show_default=True,
+    help="Smoke batch cap: batch(N) over msfix's synthetic data runs at most this batch "
+    "(the script's own data keeps its batch); 'script' runs the script's batch size. "
+    "A crash or divergence after a capped batch() is re-run at the script's batch size, which decides.",
+)
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
@@ -60,13 +98,19 @@ EXIT_UNAVAILABLE = 2
     default=None,
     help="Live progress (phase, step, loss) on stderr. Default: on when stderr is a terminal and CI is not set.",
 )
-def smoke(script, script_args, device, steps, epochs, timeout, python, output_format, verbose, progress):
+def smoke(script, script_args, device, steps, epochs, eval_steps, batch_size, timeout, python, output_format, verbose,
+          progress):
     """Run SCRIPT in a child Python on synthetic data, capped to a few steps.
 
     Arguments after `--` are passed to the script (sys.argv[1:]). The run
     happens in a fresh temporary directory; nothing is written to yours.
     A notebook (.ipynb) runs its code cells in order, magics and `!shell`
     lines dropped; one with a cell that does not parse is refused (exit 2).
+
+    Caps, so that a run takes seconds, not hours: --epochs, --steps per epoch,
+    --eval-steps per evaluation, and --batch-size for msfix's synthetic data
+    (printed as `batch 32 -> 8 for the smoke run`); the report says where the time went (startup, synthetic
+    data, train with its first step and the later ones, eval).
 
     Exit status: 0 passed; 1 crashed, timed-out, diverged or no-steps;
     2 when the interpreter has no MindSpore or the notebook cannot be run.
@@ -82,6 +126,8 @@ def smoke(script, script_args, device, steps, epochs, timeout, python, output_fo
             device=_DEVICES[device.lower()],
             steps=steps,
             epochs=epochs,
+            eval_steps=eval_steps,
+            batch_size=batch_size,
             timeout=timeout,
             python=python,
             script_args=tuple(script_args),

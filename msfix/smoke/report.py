@@ -41,6 +41,32 @@ def _fmt_loss(value) -> str:
     return str(value)
 
 
+def format_timings(timings: dict) -> str:
+    """``startup 2.9 s, synthetic data 2.3 s, train 8.1 s (first step 5.2 s, then 0.6 s/step), ...``"""
+    parts = []
+    for key, label in (("startup", "startup"), ("synthetic_data", "synthetic data"), ("train", "train"),
+                       ("eval", "eval"), ("other", "other")):
+        value = timings.get(key)
+        if not isinstance(value, (int, float)) or (key != "startup" and value < 0.05 and key != "other"):
+            continue
+        text = f"{label} {value:.1f} s"
+        if key == "train":
+            inner = []
+            if isinstance(timings.get("first_step"), (int, float)):
+                inner.append(f"first step {timings['first_step']:.1f} s")
+            if isinstance(timings.get("step"), (int, float)):
+                inner.append(f"then {timings['step']:.2f} s/step")
+            if timings.get("checkpoint_save", 0) >= 0.05:
+                inner.append(f"checkpoints {timings['checkpoint_save']:.1f} s")
+            if inner:
+                text += f" ({', '.join(inner)})"
+        parts.append(text)
+    if "train" not in timings or timings.get("train", 0) < 0.05:
+        if isinstance(timings.get("step"), (int, float)):
+            parts.append(f"loop {timings['step']:.2f} s/step")
+    return ", ".join(parts)
+
+
 def render_json(report: "SmokeReport") -> str:
     return json.dumps(report.to_dict(), indent=2, default=str)
 
@@ -93,6 +119,29 @@ def _render(report: "SmokeReport", console: "Console", verbose: bool) -> None:
         parts.append(f"loss: {_fmt_loss(report.first_loss)} -> {_fmt_loss(report.last_loss)}")
     console.print("  " + "   ".join(escape(p) for p in parts))
 
+    for cap in report.batch_caps:
+        where = f" (line {cap['script_line']})" if cap.get("script_line") else ""
+        console.print(f"  batch {cap.get('script')} -> {cap.get('smoke')} for the smoke run{escape(where)};"
+                      " --batch-size script runs the script's batch size", style="dim")
+    if report.capped_run:
+        capped = report.capped_run
+        sizes = ", ".join(f"{c.get('script')} -> {c.get('smoke')}" for c in capped.get("batch_caps") or [])
+        what = escape(str(capped.get("outcome") or "crashed"))
+        if capped.get("exception_type"):
+            what += (f": {escape(str(capped.get('exception_type')))} at "
+                     f"{escape(str(capped.get('location') or report.script))}")
+        then = ("it passed: its code or its training depends on the batch size (e.g. a reshape to a fixed"
+                " batch, BatchNorm over a few samples)" if report.outcome == "passed" else "the outcome above")
+        console.print(f"  at the smoke batch ({escape(sizes)}) it {what} ({capped.get('wall_time', 0):.1f} s);"
+                      f" re-run at the script's batch size, {then}", style="yellow")
+    net = report.network or {}
+    if net.get("class"):
+        cells = net.get("cells") or []
+        inner = f" of {', '.join(cells[:3])}{', ...' if len(cells) > 3 else ''}" if cells else ""
+        size = f", {net['parameters'] / 1e6:.1f}M parameters" if isinstance(net.get("parameters"), int) else ""
+        console.print(f"  network: {escape(net['class'] + inner + size)}", style="dim")
+    if report.timings:
+        console.print(f"  time: {escape(format_timings(report.timings))}", style="dim")
     if report.eval_metrics:
         metrics = ", ".join(f"{k}={_fmt_loss(v)}" for k, v in report.eval_metrics.items())
         console.print(f"  eval: {escape(metrics)}")

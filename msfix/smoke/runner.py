@@ -39,6 +39,15 @@ DEVICES = ("CPU", "GPU", "Ascend")
 INSTALL_HINT = "pip install 'msfix[smoke]'"
 _ARTIFACT_SUFFIXES = (".ckpt", ".safetensors", ".mindir", ".air", ".onnx")
 _BOOTSTRAP_EXIT = 70
+#: The smoke batch cap: ``Dataset.batch(N)`` over msfix's synthetic data runs at
+#: ``min(N, DEFAULT_BATCH_SIZE)`` (None runs the script's own batch size). A step of
+#: mindcv's ResNet-50 at batch 32 costs about 3-4 times one at batch 8 on the 2-core CPU
+#: (PyNative) and proves nothing more about whether the script runs. Batch 2 is too few
+#: samples for BatchNorm: the seed's ResNet-50 loss went to inf at step 2. A crash or a
+#: divergence after a capped batch is re-run at the script's batch size (see run_smoke).
+DEFAULT_BATCH_SIZE = 8
+DEFAULT_STEPS = 3
+DEFAULT_EVAL_STEPS = 1  # batches per Model.eval (and Model.fit's validation)
 
 
 class SmokeUnavailable(RuntimeError):
@@ -80,6 +89,11 @@ class SmokeReport:
     redirected_paths: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     cap_stop: dict | None = None  # the run was ended where the script needs what only a full run writes
+    batch_size: int | None = None  # the smoke batch cap asked for (None: the script's batch size)
+    batch_caps: list = field(default_factory=list)  # {"script": 32, "smoke": 2, "script_line": N} per batch() capped
+    timings: dict = field(default_factory=dict)  # seconds per part of the run, see _timings
+    network: dict | None = None  # what the first Model.train trained: class, sub-cell classes, parameters
+    capped_run: dict | None = None  # the crash at the capped batch, when the report is the re-run's
     returncode: int | None = None
     timeout: float | None = None
     python: str = ""
@@ -200,8 +214,11 @@ def run_smoke(
     script: os.PathLike | str,
     *,
     device: str = "CPU",
-    steps: int = 3,
+    steps: int = DEFAULT_STEPS,
     epochs: int = 1,
+    eval_steps: int = DEFAULT_EVAL_STEPS,
+    batch_size: int | None = DEFAULT_BATCH_SIZE,
+    rerun_at_script_batch: bool = True,
     timeout: float = 300.0,
     python: str | None = None,
     script_args: Sequence[str] = (),
@@ -219,6 +236,13 @@ def run_smoke(
     ``extra_path``: directories put on the child's ``PYTHONPATH`` (after the
     bootstrap), e.g. the original script's directory when smoking a fixed
     copy elsewhere, so its sibling imports still resolve.
+    ``batch_size``: the smoke batch cap: ``Dataset.batch(N)`` over msfix's synthetic
+    data (every source of the pipeline is a redirected reader; the script's own data
+    keeps its batch) runs at ``min(N, batch_size)``; None runs the script's batch size.
+    A run that crashed or diverged after a batch was capped is run again at the
+    script's batch size (``rerun_at_script_batch``) and that run is the report (the
+    capped one is summed up in ``capped_run``; ``timeout`` applies to each run).
+    ``eval_steps``: batches per ``Model.eval`` (and ``Model.fit``'s validation).
     ``progress``: called about five times a second while the child runs, with
     ``{"elapsed", "phase", "steps", "loss"}`` (for a live display).
     A ``.ipynb`` runs its code cells in order as one script (crash lines are
@@ -233,8 +257,10 @@ def run_smoke(
     script_abs = script_path.resolve()
     if device not in DEVICES:
         raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
-    if steps < 1 or epochs < 1:
-        raise ValueError("steps and epochs must be at least 1")
+    if steps < 1 or epochs < 1 or eval_steps < 1:
+        raise ValueError("steps, eval_steps and epochs must be at least 1")
+    if batch_size is not None and batch_size < 1:
+        raise ValueError("batch_size must be at least 1 (or None: the script's batch size)")
     notebook = None
     if script_path.suffix.lower() == ".ipynb":
         from msfix.smoke.notebook import NotRunnable, notebook_script
@@ -247,6 +273,48 @@ def run_smoke(
     python = python or sys.executable
     check_interpreter(python)
 
+    kwargs = dict(script_path=script_path, script_abs=script_abs, notebook=notebook, device=device, steps=steps,
+                  epochs=epochs, eval_steps=eval_steps, timeout=timeout, python=python, script_args=script_args,
+                  allow_host_workers=allow_host_workers, env=env, extra_path=extra_path, progress=progress)
+    report = _run_once(batch_size=batch_size, **kwargs)
+    if report.outcome in ("crashed", "diverged") and report.batch_caps and rerun_at_script_batch:
+        # the crash may be the cap's doing (code written for the script's batch size; BatchNorm
+        # over a few samples): the script's own batch size decides
+        capped = report
+        report = _run_once(batch_size=None, **kwargs)
+        report.capped_run = {
+            "batch_caps": capped.batch_caps,
+            "outcome": capped.outcome,
+            "exception_type": capped.exception_type,
+            "message": capped.message,
+            "script_line": capped.script_line,
+            "cell": capped.cell,
+            "location": capped.location,
+            "wall_time": capped.wall_time,
+        }
+        report.batch_size = batch_size
+        report.wall_time = round(report.wall_time + capped.wall_time, 3)
+    return report
+
+
+def _run_once(
+    *,
+    script_path: Path,
+    script_abs: Path,
+    notebook,
+    device: str,
+    steps: int,
+    epochs: int,
+    eval_steps: int,
+    timeout: float,
+    python: str,
+    script_args: Sequence[str],
+    allow_host_workers: bool,
+    env: dict[str, str] | None,
+    extra_path: Sequence[os.PathLike | str],
+    progress: Callable[[dict], None] | None,
+    batch_size: int | None,
+) -> SmokeReport:
     tmp_root = Path(tempfile.mkdtemp(prefix="msfix-smoke-"))
     try:
         workdir = tmp_root / "work"
@@ -269,6 +337,8 @@ def run_smoke(
             "device": device,
             "steps": int(steps),
             "epochs": int(epochs),
+            "eval_steps": int(eval_steps),
+            "batch_size": None if batch_size is None else int(batch_size),
             "allow_host_workers": bool(allow_host_workers),
         }
         config_path = tmp_root / "config.json"
@@ -336,6 +406,7 @@ def run_smoke(
             python=python,
         )
         report.checkpoints = _scan_artifacts(workdir)
+        report.batch_size = batch_size
         if notebook is not None and report.script_line is not None:
             report.cell, report.script_line = notebook.locate(report.script_line)
         if notebook is not None and report.cap_stop and report.cap_stop.get("script_line") is not None:
@@ -406,6 +477,30 @@ def _watch(proc, timeout: float, start: float, result_path: Path, progress) -> t
     return chunks.get("out", b""), chunks.get("err", b""), timed_out
 
 
+def _timings(raw: dict, wall: float) -> dict:
+    """Seconds per part of the run, from the child's ``timings``: ``startup``
+    (MindSpore's import and msfix's patches), ``synthetic_data``, ``train``
+    (Model.train/fit calls), ``first_step`` (from the start of the first Model.train to
+    its first step's end: pipeline start and graph build included), ``step`` (median
+    of the later steps, Model or custom loop), ``eval`` (Model.eval calls),
+    ``checkpoint_save`` (within train); ``other`` is the rest of the wall time (the
+    interpreter's start, the script's own code such as building the network, exit)."""
+    if not raw:
+        return {}
+    out = {}
+    for key in ("bootstrap", "synthetic_data", "train", "first_step", "eval", "checkpoint_save"):
+        value = raw.get(key)
+        if isinstance(value, (int, float)):
+            out["startup" if key == "bootstrap" else key] = round(float(value), 2)
+    steps = sorted(x for x in raw.get("step_times") or [] if isinstance(x, (int, float)))
+    if steps:
+        out["step"] = round(steps[len(steps) // 2], 2)
+        out["later_steps"] = len(steps)
+    accounted = sum(out.get(k, 0.0) for k in ("startup", "synthetic_data", "train", "eval"))
+    out["other"] = round(max(0.0, wall - accounted), 2)
+    return out
+
+
 def _build_report(
     *,
     script: str,
@@ -443,6 +538,9 @@ def _build_report(
     report.redirected_paths = result.get("redirected_paths") or []
     report.notes = list(result.get("notes") or [])
     report.cap_stop = result.get("cap_blame")
+    report.batch_caps = list(result.get("batch_caps") or [])
+    report.network = result.get("network")
+    report.timings = _timings(result.get("timings") or {}, wall)
 
     exc = result.get("exception")
     if exc:

@@ -10,12 +10,18 @@ What it does, without editing the script:
 - points the dataset readers (CIFAR-10/100, MNIST, Fashion-MNIST, KMNIST,
   ImageFolder) at synthetic data in their real on-disk formats;
 - caps epochs and steps of ``Model.train``/``Model.eval``/``Model.fit`` (fewer
-  epochs, ``dataset.take(steps)``) and of custom loops over
+  epochs, ``dataset.take(steps)``; evaluation ``take(eval_steps)``) and of custom loops over
   ``create_tuple_iterator``/``create_dict_iterator`` (each pass over a dataset
   yields at most ``steps`` items; when a pass beyond ``epochs`` starts, or a
   ``Model.train`` call beyond ``epochs`` epochs, the script is ended cleanly
   with exit status 0 and a note, since empty passes would make the script's
   own averages divide by zero);
+- caps the batch size of ``Dataset.batch(N)`` over msfix's synthetic data
+  (every source of the pipeline is a redirected reader) at the smoke batch
+  size (``batch_size`` in the config; None: the script's own), recorded in
+  ``batch_caps``;
+- times the run's parts (``timings``: bootstrap, synthetic data, train with
+  the first step and the later ones, eval, checkpoint saving);
 - lowers ``num_parallel_workers`` above this host's CPU count (noted, MS202);
 - redirects checkpoint paths outside the smoke working directory into it;
 - knows which checkpoints the capped run can write: loading a missing
@@ -52,8 +58,14 @@ class _State:
         self.workdir = os.path.realpath(config["workdir"])
         self.data_dir = config["data_dir"]
         self.steps_cap = int(config["steps"])
+        self.eval_steps_cap = int(config.get("eval_steps") or self.steps_cap)
         self.epochs_cap = int(config["epochs"])
         self.device = config["device"]
+        cap = config.get("batch_size")
+        self.batch_cap = int(cap) if isinstance(cap, int) and cap >= 1 else None
+        self.t0 = time.monotonic()
+        self.step_begin = None
+        self.train_start = None
         self.lock = threading.RLock()
         self.in_model = 0
         self.result = {
@@ -73,6 +85,9 @@ class _State:
             "notes": [],
             "exception": None,
             "finished": False,
+            "batch_caps": [],
+            "timings": {"bootstrap": None, "synthetic_data": 0.0, "train": 0.0, "first_step": None,
+                        "step_times": [], "eval": 0.0, "checkpoint_save": 0.0},
         }
         self.passes: dict[int, int] = {}  # completed passes per dataset object
         self.keep_alive: list = []
@@ -98,6 +113,10 @@ class _State:
             os.replace(tmp, self.result_path)
         except OSError:
             pass
+
+    def add_time(self, key: str, start: float) -> None:
+        timings = self.result["timings"]
+        timings[key] = round(timings[key] + time.monotonic() - start, 3)
 
     def note(self, text: str, rule: str | None = None) -> None:
         entry = {"text": text, "rule": rule}
@@ -313,6 +332,14 @@ def _splits_for(usage) -> tuple:
 
 
 def _synthetic_dir(kind: str, usage, bound) -> str:
+    start = time.monotonic()
+    try:
+        return _write_synthetic(kind, usage, bound)
+    finally:
+        _STATE.add_time("synthetic_data", start)
+
+
+def _write_synthetic(kind: str, usage, bound) -> str:
     syn = _STATE.synthetic
     base = os.path.join(_STATE.data_dir, kind)
     with _STATE.lock:
@@ -375,7 +402,12 @@ def _patch_reader(cls, kind: str, takes_usage: bool) -> None:
         _STATE.result["datasets"].append(
             {"reader": cls.__name__, "original_dir": str(original_dir), "usage": usage, "synthetic": kind}
         )
-        return original_init(*bound.args, **bound.kwargs)
+        out = original_init(*bound.args, **bound.kwargs)
+        try:
+            self._msfix_synthetic = True  # a source the smoke batch cap may apply to
+        except Exception:
+            pass
+        return out
 
     cls.__init__ = __init__
 
@@ -421,6 +453,7 @@ class _CountingIterator:
         self._inner = inner
         self._dataset = dataset
         self._pass_open = False
+        self._last = None  # when the previous item of this pass was handed out
 
     def __iter__(self):
         return self
@@ -434,9 +467,14 @@ class _CountingIterator:
             item = next(self._inner)
         except StopIteration:
             self._pass_open = False
+            self._last = None
             key = id(self._dataset)
             _STATE.passes[key] = _STATE.passes.get(key, 0) + 1
             raise
+        now = time.monotonic()
+        if self._last is not None and len(_STATE.result["timings"]["step_times"]) < _MAX_LOSSES:
+            _STATE.result["timings"]["step_times"].append(round(now - self._last, 3))
+        self._last = now
         _STATE.result["loop_steps"] += 1
         _STATE.flush(force=False)
         return item
@@ -515,6 +553,54 @@ def _patch_iterators(Dataset) -> None:
         setattr(Dataset, method, make())
 
 
+def _synthetic_only(dataset) -> bool:
+    """Every source (leaf) of the pipeline ending at ``dataset`` is a redirected reader."""
+    stack, seen, leaves = [dataset], set(), 0
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        children = getattr(node, "children", None) or []
+        if children:
+            stack.extend(children)
+            continue
+        if not getattr(node, "_msfix_synthetic", False):
+            return False
+        leaves += 1
+    return leaves > 0
+
+
+def _patch_batch(Dataset) -> None:
+    """``batch(N)`` over synthetic data only: N above the smoke batch cap becomes the cap.
+
+    The script's own data (NumpySlicesDataset, GeneratorDataset, ...) keeps its
+    batch size, so a batch larger than that data stays a finding (MS207).
+    """
+    if _STATE.batch_cap is None:
+        return
+    original = Dataset.batch
+    try:
+        signature = inspect.signature(original)
+    except (TypeError, ValueError):
+        return
+
+    @functools.wraps(original)
+    def batch(self, *args, **kwargs):
+        try:
+            bound = signature.bind(self, *args, **kwargs)
+        except TypeError:
+            return original(self, *args, **kwargs)
+        size = bound.arguments.get("batch_size")
+        cap = _STATE.batch_cap
+        if isinstance(size, int) and not isinstance(size, bool) and size > cap and _synthetic_only(self):
+            bound.arguments["batch_size"] = cap
+            _STATE.result["batch_caps"].append({"script": size, "smoke": cap, "script_line": _script_line_here()})
+        return original(*bound.args, **bound.kwargs)
+
+    Dataset.batch = batch
+
+
 # ---------------------------------------------------------------------------
 # Model.train / eval / fit
 
@@ -524,7 +610,16 @@ def _patch_model(ms) -> None:
     from mindspore.train.callback import Callback
 
     class _SmokeCallback(Callback):
+        def on_train_step_begin(self, run_context):
+            _STATE.step_begin = time.monotonic()
+
         def on_train_step_end(self, run_context):
+            now = time.monotonic()
+            timings = _STATE.result["timings"]
+            if timings["first_step"] is None and _STATE.train_start is not None:
+                timings["first_step"] = round(now - _STATE.train_start, 3)  # graph build included
+            elif _STATE.step_begin is not None and len(timings["step_times"]) < _MAX_LOSSES:
+                timings["step_times"].append(round(now - _STATE.step_begin, 3))
             params = run_context.original_args()
             _STATE.result["train_steps"] += 1
             _STATE.record_loss(getattr(params, "net_outputs", None))
@@ -537,11 +632,11 @@ def _patch_model(ms) -> None:
             return [_SmokeCallback(), *callbacks]
         return [_SmokeCallback(), callbacks]
 
-    def cap_dataset(dataset, taken_pairs):
+    def cap_dataset(dataset, taken_pairs, steps=None):
         if dataset is None or not hasattr(dataset, "take"):
             return dataset
         _clamp_workers(dataset)
-        taken = dataset.take(_STATE.steps_cap)
+        taken = dataset.take(steps or _STATE.steps_cap)
         taken_pairs.append((dataset, taken))
         return taken
 
@@ -567,12 +662,20 @@ def _patch_model(ms) -> None:
                 first = int(bound.arguments.get("initial_epoch") or 0)
             taken_pairs = []
             adjust(bound.arguments, taken_pairs)
-            _STATE.result[f"{'eval' if name == 'eval' else 'train'}_calls"] += 1
+            kind = "eval" if name == "eval" else "train"
+            if kind == "train" and _STATE.result.get("network") is None:
+                _STATE.result["network"] = _describe_network(getattr(self, "_network", None))
+            _STATE.result[f"{kind}_calls"] += 1
             _STATE.in_model += 1
+            start = time.monotonic()
+            if kind == "train":
+                _STATE.train_start = start
             try:
                 result = original(*bound.args, **bound.kwargs)
             finally:
                 _STATE.in_model -= 1
+                _STATE.train_start = None
+                _STATE.add_time(kind, start)
                 for dataset, taken in taken_pairs:
                     _detach(dataset, taken)
                 _STATE.flush()
@@ -594,10 +697,10 @@ def _patch_model(ms) -> None:
 
     def adjust_fit(arguments, taken_pairs):
         adjust_train(arguments, taken_pairs)
-        arguments["valid_dataset"] = cap_dataset(arguments.get("valid_dataset"), taken_pairs)
+        arguments["valid_dataset"] = cap_dataset(arguments.get("valid_dataset"), taken_pairs, _STATE.eval_steps_cap)
 
     def adjust_eval(arguments, taken_pairs):
-        arguments["valid_dataset"] = cap_dataset(arguments["valid_dataset"], taken_pairs)
+        arguments["valid_dataset"] = cap_dataset(arguments["valid_dataset"], taken_pairs, _STATE.eval_steps_cap)
 
     wrap("train", adjust_train)
     wrap("fit", adjust_fit)
@@ -624,6 +727,28 @@ def _patch_model(ms) -> None:
             cell_cls.__call__ = make_call()
     except Exception as exc:  # pragma: no cover - version drift
         _STATE.note(f"could not watch TrainOneStepCell: {exc!r}")
+
+
+def _describe_network(net):
+    """What Model.train trains: the network's class, the classes of its direct
+    sub-cells (where they come from) and its parameter count (all parameters)."""
+    if net is None:
+        return None
+    try:
+        def name(obj):
+            cls = type(obj)
+            return f"{cls.__module__}.{cls.__qualname__}"
+
+        children = []
+        for cell in (net.name_cells() or {}).values():
+            if name(cell) not in children:
+                children.append(name(cell))
+        count = 0
+        for param in net.get_parameters():
+            count += int(param.size)
+        return {"class": name(net), "cells": children, "parameters": count}
+    except Exception as exc:  # never fail the run over a description
+        return {"class": type(net).__name__, "error": repr(exc)}
 
 
 def _metrics(result):
@@ -739,7 +864,13 @@ def _patch_checkpoints(ms) -> None:
                         _stop_script(reason, when="where it loads a checkpoint only the full run writes")
                 else:
                     bound.arguments[param] = _STATE.redirect(path, name)
-            return original(*bound.args, **bound.kwargs)
+            if name != "save_checkpoint":
+                return original(*bound.args, **bound.kwargs)
+            start = time.monotonic()
+            try:
+                return original(*bound.args, **bound.kwargs)
+            finally:
+                _STATE.add_time("checkpoint_save", start)
 
         _replace_everywhere(original, wrapper)
 
@@ -809,6 +940,7 @@ def install(config_path: str) -> None:
             if cls is not None:
                 _patch_reader(cls, kind, takes_usage)
         _patch_iterators(ds_engine.Dataset)
+        _patch_batch(ds_engine.Dataset)
         if config.get("allow_host_workers", True):
             from mindspore.dataset.core import validator_helpers
 
@@ -825,4 +957,5 @@ def install(config_path: str) -> None:
         sys.stderr.flush()
         os._exit(70)
     _STATE.result["phase"] = "script"
+    _STATE.result["timings"]["bootstrap"] = round(time.monotonic() - _STATE.t0, 3)
     _STATE.flush()
