@@ -454,3 +454,15 @@ def test_conv3d_message_and_layer():
     repair, why = layer_repair(text, _line(text, "return self.c3(x)"), crash)
     assert repair is not None, why
     assert repair.description == "c3 in_channels 3 -> 1" and "nn.Conv3d(1, 6, 3)" in repair.apply(text)
+
+
+def test_a_failure_while_looking_for_a_repair_writes_nothing(monkeypatch):
+    import msfix.smoke.repair as repair
+
+    def broken(*args, **kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(repair, "find_repair", broken)
+    out = _loop(DENSE, _Runner(_report_from_log("dense_py")))
+    assert out.status == "rejected" and out.text == DENSE
+    assert out.rounds[0].endswith("-> no repair: internal error while looking for a repair: KeyError: 'boom'")

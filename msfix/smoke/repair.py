@@ -441,11 +441,17 @@ def repair_loop(text: str, display: str, encode: Callable[[str], bytes], *, scri
             if report.outcome in OK_OUTCOMES:
                 say(f"round {n}: {report.outcome}")
                 return RepairOutcome("ok", text, rounds, repairs, "", report)
-            site = crash_site(report, copy)
+            try:
+                site = crash_site(report, copy)
+            except Exception:  # a log msfix cannot read: the runner's own line
+                site = CrashSite(report.script_line, [x for x in [report.script_line] if x is not None])
             where = f"{display}:{site.line}" if site.line is not None else display
             shape = parse_shape_crash(report.message)
             head = f"round {n}: {report.outcome} at {where} ({crash_summary(report, shape)})"
-            repair, why = find_repair(text, report, site, display, target_version)
+            try:
+                repair, why = find_repair(text, report, site, display, target_version)
+            except Exception as exc:  # a bug here must not take the run down: nothing is written
+                repair, why = None, f"internal error while looking for a repair: {type(exc).__name__}: {exc}"
             if repair is None:
                 say(f"{head} -> no repair: {why}")
                 return stop(f"{report.outcome} at {where}; no repair: {why}", report)
