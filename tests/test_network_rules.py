@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from msfix.engine import lint_text
+from msfix.engine import fix_text, lint_text
 from msfix.rule import rule_by_code
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,6 +89,62 @@ def test_ms803_fixed_runs_in_graph_mode():
 def test_ms801_bad_fixture_fails_to_compile():
     bad = _run(FIXTURES / "MS801/bad.py")
     assert bad.returncode != 0 and "Unsupported statement 'Try'" in bad.stderr, bad.stderr[-2000:]
+
+
+@needs_mindspore
+def test_ms801_fixed_try_del_and_imports_compile_in_graph_mode():
+    """The unsafe fix keeps the try body (then else, then finally), the safe ones move the
+    local imports to the top and drop `del` of locals: the script then compiles and runs."""
+    bad = _run(FIXTURES / "MS801/bad_fixable.py")
+    assert bad.returncode != 0 and "Unsupported statement 'Try'" in bad.stderr, bad.stderr[-2000:]
+    fixed = _run(FIXTURES / "MS801/bad_fixable.unsafe-fixed.py")
+    assert fixed.returncode == 0, fixed.stderr[-2000:]
+    assert "(2, 4) (2, 4)" in fixed.stdout
+
+
+@needs_mindspore
+def test_ms801_safe_fixes_alone_compile_in_graph_mode(tmp_path):
+    text = ("import numpy as np\nimport mindspore as ms\nfrom mindspore import nn\n"
+            "ms.set_context(mode=ms.GRAPH_MODE)\n"
+            "class Net(nn.Cell):\n"
+            "    def construct(self, x):\n"
+            "        import math\n"
+            "        y = x * math.pi\n"
+            "        del x\n"
+            "        return y\n"
+            "print(Net()(ms.Tensor(np.ones(2, np.float32))))\n")
+    script = tmp_path / "net.py"
+    script.write_text(text, encoding="utf-8")
+    assert "Unsupported statement 'Import'" in _run(script).stderr
+    fixed, _, n, err = fix_text(text, [rule_by_code("MS801")])
+    assert err is None and n == 2
+    assert "import math" in fixed.splitlines()[:4] and "del x" not in fixed
+    script.write_text(fixed, encoding="utf-8")
+    out = _run(script)
+    assert out.returncode == 0 and "3.14" in out.stdout, out.stderr[-2000:]
+
+
+@needs_mindspore
+def test_ms801_open_without_with_runs_once_at_compile_time(tmp_path):
+    """Why `with open(...)` has no fix: written as `f = open(...)` it compiles (JIT
+    Fallback) but the file is written once, when the graph is compiled, not per call."""
+    log = tmp_path / "log.txt"
+    script = tmp_path / "net.py"
+    script.write_text(
+        "import numpy as np\nimport mindspore as ms\nfrom mindspore import nn\n"
+        "ms.set_context(mode=ms.GRAPH_MODE)\n"
+        "class Net(nn.Cell):\n"
+        "    def construct(self, x):\n"
+        f"        f = open({str(log)!r}, 'a')\n"
+        "        f.write('step\\n')\n"
+        "        f.close()\n"
+        "        return x * 2\n"
+        "net = Net()\n"
+        "for i in range(3):\n"
+        "    net(ms.Tensor(np.ones(2, np.float32)) + i)\n", encoding="utf-8")
+    out = _run(script)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert log.read_text().count("step") == 1
 
 
 def test_graph_rules_need_compiled_code():
