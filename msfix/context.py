@@ -235,6 +235,10 @@ class DataView:
         """{column: spec (dtype, layout, ...)} as the source yields them, or UNKNOWN."""
         return _data.source_columns(self.m, source, env)
 
+    def generator_rows(self, source: Pipeline, env: Optional[Env] = None) -> Optional[List[Optional[ArrayInfo]]]:
+        """[ArrayInfo or None per column] a GeneratorDataset's local generator (or class) yields, or None."""
+        return _data.generator_rows(self.m, source, env)
+
     def stage_columns(self, pipe: Optional[Pipeline], env: Optional[Env] = None):
         """Column names after `pipe` (project/rename and map output_columns followed), or UNKNOWN."""
         return _data.stage_columns(self.m, pipe, env)

@@ -26,7 +26,7 @@ SLOW_FILES = {
     "test_diagnose.py", "test_torch_map.py", "test_mindcv.py", "test_new_rule.py", "test_lint.py",
     "test_api_index.py", "test_api_rules.py", "test_version_rules.py", "test_server.py", "test_cli_ruff_habits.py",
     "test_broken_suite.py",
-    "test_shape_rules.py", "test_torch_step.py",
+    "test_shape_rules.py", "test_torch_step.py", "test_fixes_run.py",
 }
 
 
