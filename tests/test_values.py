@@ -415,3 +415,24 @@ def test_per_call_leaves_out_calls_that_do_not_run_the_statement():
     assert [v for v, _ in per_call(m, arg(mom), mom.scope, mom.order, mom.statement)] == [0.5]
     assert [v for v, _ in per_call(m, arg(mom), mom.scope, mom.order)] == [1.1, 0.5]
     assert 1.1 in [v for v, _ in per_call(m, arg(sgd), sgd.scope, sgd.order, sgd.statement)]
+
+
+def test_per_call_leaves_out_calls_that_returned_earlier():
+    from msfix.analysis.values import per_call
+
+    src = ("import mindspore.dataset as ds\n"
+           "def make(mode=None, workers=8):\n"
+           "    if mode == 'train':\n"
+           "        d = ds.GeneratorDataset(src, ['a'], num_parallel_workers=workers)\n"
+           "        return d.batch(2)\n"
+           "    return ds.GeneratorDataset(src, ['a', 'b'], num_parallel_workers=workers)\n"
+           "make(mode='train')\nmake(mode='train', workers=2)\n")
+    m = build_model(cst.parse_module(src), src)
+    first, second = [s for s in m.calls if s.qualname == "mindspore.dataset.GeneratorDataset"]
+    arg = lambda s: s.keyword("num_parallel_workers").value  # noqa: E731
+    assert [v for v, _ in per_call(m, arg(first), first.scope, first.order, first.statement)] == [8, 2]
+    assert per_call(m, arg(second), second.scope, second.order, second.statement) == []
+    src2 = src.replace("make(mode='train')\n", "make(mode='eval')\n")
+    m = build_model(cst.parse_module(src2), src2)
+    second = [s for s in m.calls if s.qualname == "mindspore.dataset.GeneratorDataset"][1]
+    assert [v for v, _ in per_call(m, arg(second), second.scope, second.order, second.statement)] == [8]

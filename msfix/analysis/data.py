@@ -810,7 +810,89 @@ def branch_taken(m: ScriptModel, statement, scope: Scope, order: Optional[int], 
         t = value(m, node.test, scope, order, env)
         if t is not UNKNOWN and bool(t) != side:
             return False
+    return _reached(m, statement, scope, order, env)
+
+
+def _reached(m: ScriptModel, statement, scope: Scope, order: Optional[int], env: Optional[Env]) -> bool:
+    """False when an earlier `if` of the function, whose condition is known, takes a branch
+    that ends in `return`/`raise` (`if mode == "train": ... return ds` then the eval
+    pipeline), or a `return`/`raise` comes before `statement` in its block."""
+    fn = scope.node
+    if not isinstance(fn, cst.FunctionDef):
+        return True
+    idx = _statement_index(m, fn)
+    s = statement
+    while s is not None and id(s) in idx:
+        siblings, i, parent = idx[id(s)]
+        for prev in siblings[:i]:
+            if _exits(prev):
+                return False
+            if isinstance(prev, cst.If) and _taken_branch_exits(m, prev, scope, order, env):
+                return False
+        s = parent
     return True
+
+
+def _exits(st) -> bool:
+    return isinstance(st, cst.SimpleStatementLine) and bool(st.body) and isinstance(st.body[-1], (cst.Return, cst.Raise))
+
+
+def _taken_branch_exits(m: ScriptModel, node: cst.If, scope: Scope, order: Optional[int], env: Optional[Env]) -> bool:
+    t = value(m, node.test, scope, order, env)
+    if t is UNKNOWN:
+        return False
+    if t:
+        body = _block(node.body)
+        return bool(body) and _exits(body[-1])
+    if isinstance(node.orelse, cst.If):
+        return _taken_branch_exits(m, node.orelse, scope, order, env)
+    if isinstance(node.orelse, cst.Else):
+        body = _block(node.orelse.body)
+        return bool(body) and _exits(body[-1])
+    return False
+
+
+def _statement_index(m: ScriptModel, fn: cst.FunctionDef) -> Dict[int, tuple]:
+    """id(statement) -> (the statements of its block, its position, the compound statement
+    holding the block or None) for the statements of `fn` (not of nested functions)."""
+    c = _cache(m)
+    key = ("statement_index", id(fn))
+    if key in c:
+        return c[key]
+    idx: Dict[int, tuple] = {}
+
+    def walk(stmts, parent) -> None:
+        for i, st in enumerate(stmts):
+            idx[id(st)] = (stmts, i, parent)
+            if isinstance(st, (cst.FunctionDef, cst.ClassDef)):
+                continue
+            for block in _blocks_of(st):
+                walk(block, st)
+
+    walk(_block(fn.body), None)
+    c[key] = idx
+    return idx
+
+
+def _blocks_of(st) -> list:
+    out = []
+    if isinstance(st, cst.If):
+        out.append(_block(st.body))
+        if isinstance(st.orelse, cst.If):
+            out.append([st.orelse])
+        elif st.orelse is not None:
+            out.append(_block(st.orelse.body))
+    elif isinstance(st, (cst.For, cst.While, cst.With)):
+        out.append(_block(st.body))
+        if getattr(st, "orelse", None) is not None:
+            out.append(_block(st.orelse.body))
+    elif isinstance(st, (cst.Try, cst.TryStar)):
+        out.append(_block(st.body))
+        out.extend(_block(h.body) for h in st.handlers)
+        out.extend(_block(x.body) for x in (st.orelse, st.finalbody) if x is not None)
+    elif isinstance(st, cst.Match):
+        out.extend(_block(case.body) for case in st.cases)
+    return out
 
 
 def steps_per_epoch(m: ScriptModel, pipe: Pipeline, env: Optional[Env] = None):
