@@ -422,7 +422,7 @@ def test_load_time():
     runs = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                  check=True).stdout) for _ in range(3)]
     print(f"load_index() in a fresh interpreter: {min(runs):.1f} ms (runs {runs})")
-    assert min(runs) < 150
+    assert min(runs) < 300  # a gross regression (the index is read lazily); figures go in the benchmark
 
 
 def test_data_size():
