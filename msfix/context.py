@@ -479,6 +479,10 @@ class ApiView:
         """The call's arguments bound to the target version's signature, or None."""
         return _aq.bind_call(self.index, qualname, self.version, call)
 
+    def bind_call_at(self, qualname: str, call: cst.Call, version: str):
+        """The call's arguments bound to the signature of another indexed `version`, or None."""
+        return _aq.bind_call(self.index, qualname, version, call)
+
     @staticmethod
     def has_expansion(call: cst.Call) -> bool:
         """The call passes `*args` or `**kwargs`."""

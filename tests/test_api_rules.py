@@ -265,3 +265,22 @@ def test_ops_partial_keywords_run_inside_jit_on_the_wheel(tmp_path):
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "result 5" in out.stdout
+
+
+def test_ms106_old_signature_fix_runs_on_the_wheel(tmp_path):
+    """MS106's fix binds the extra positional arguments as the older signature does:
+    `ops.addr(x, v1, v2, 0.5, 2.0)` (1.9/1.10) -> `beta=0.5, alpha=2.0` (keyword-only
+    since 2.0), and drops `status` of `amp.all_finite` (optional in 1.10, gone in 2.0)."""
+    src = (REPO / "fixtures" / "MS106" / "bad_old_signature.py").read_text(encoding="utf-8")
+    assert codes(src, "1.10") == []
+    path = tmp_path / "old.py"
+    path.write_text(src, encoding="utf-8")
+    before = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=300)
+    assert before.returncode != 0 and "takes 3 positional arguments but 5 were given" in before.stderr
+    fixed = _cli("fix", str(path), "--write", "--unsafe-fixes", "--select", "MS106")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    text = path.read_text(encoding="utf-8")
+    assert "ops.addr(x, v1, v2, beta=0.5, alpha=2.0)" in text and "amp.all_finite(grads)" in text
+    after = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=300)
+    assert after.returncode == 0, after.stderr[-3000:]
+    assert after.stdout.split() == ["(2,", "3)", "2.5", "True"]
