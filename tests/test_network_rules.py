@@ -183,3 +183,22 @@ def test_jit_call_marks_function_compiled():
     diags = lint_text(text, [rule_by_code("MS801")]).diagnostics
     assert [(d.code, d.span.line) for d in diags] == [("MS801", 3)]
     assert "passed to `ms.jit`" in diags[0].message
+
+
+def test_ms801_import_fix_is_safe_only_for_modules_known_to_be_installed():
+    def fixes(head, local):
+        text = (f"import mindspore as ms\n{head}"
+                "@ms.jit\n"
+                "def step(x):\n"
+                f"    {local}\n"
+                "    return x\n")
+        diags = lint_text(text, [rule_by_code("MS801")]).diagnostics
+        return [d.fix.applicability.value if d.fix else None for d in diags]
+
+    assert fixes("", "import math") == ["safe"]  # standard library
+    assert fixes("", "from mindspore import mint") == ["safe"]
+    assert fixes("import numpy as np\n", "import numpy") == ["safe"]  # the script imports numpy already
+    assert fixes("", "import scipy.special") == ["unsafe"]  # now imported at start-up, maybe not installed
+    assert fixes("", "from . import helpers") == ["unsafe"]
+    assert fixes("np = 1\n", "import numpy as np") == [None]  # the module binds `np` to something else
+    assert fixes("", "if x:\n        import math") == [None]  # conditional: moving it would not be

@@ -1,6 +1,7 @@
 """MS801: syntax the graph compiler rejects inside code compiled in GRAPH_MODE / @jit."""
 
 import builtins
+import sys
 from typing import List, Optional
 
 import libcst as cst
@@ -64,9 +65,12 @@ class GraphUnsupportedSyntax(Rule):
       (`try: x = f()`), or when a block holds a multi-line string (dedenting would
       change it).
     - `import` / `from ... import` as a statement of the compiled function's own
-      body: safe. The statement moves to the top of the script (or is just removed
-      when the script already imports it there); the function reads the same
-      module through the module-level name. No fix when the import sits inside an
+      body: the statement moves to the top of the script (or is just removed when
+      the script already imports it there); the function reads the same module
+      through the module-level name. Safe for the standard library, MindSpore and
+      packages the script already imports at module level; unsafe for other
+      packages (they are then imported when the script starts, even when the
+      function never runs, and may not be installed). No fix when the import sits inside an
       `if`/loop/`try` of the function (moving it would make it unconditional),
       when the script binds the same name at module level to something else, when
       the function binds the name elsewhere too, or for names of builtins.
@@ -260,10 +264,41 @@ def _import_fix(ctx, cf, node) -> Optional[Fix]:
     if remove is None:
         return None
     add = ctx.imports_edit([text])
-    edits = [remove] + ([add] if add is not None else [])
-    where = "to the top of the script" if add is not None else "(the script imports it at the top already)"
-    return Fix.safe(f"Move `{text}` {where}", *edits) if add is not None else \
-        Fix.safe(f"Remove `{text}` {where}", *edits)
+    if add is None:
+        return Fix.safe(f"Remove `{text}` (the script imports it at the top already)", remove)
+    msg = f"Move `{text}` to the top of the script"
+    if _known_installed(m, node):
+        return Fix.safe(msg, remove, add)
+    return Fix.unsafe(msg + " (it is then imported when the script starts, even if the function never runs)",
+                      remove, add)
+
+
+def _known_installed(m, node) -> bool:
+    """The imported module is the standard library's, MindSpore's, or a package the script
+    already imports at module level: importing it when the script starts cannot fail
+    where the script ran before."""
+    if isinstance(node, cst.ImportFrom):
+        if node.relative:
+            return False
+        tops = {_dotted(node.module).split(".")[0]}
+    else:
+        tops = {_dotted(a.name).split(".")[0] for a in node.names}
+    module_level = set()
+    for rec in m.imports:
+        if rec.scope is not m.module_scope:
+            continue
+        if rec.module:
+            module_level.add(rec.module.split(".")[0])
+        for dotted, _as, _alias in rec.names:
+            if not rec.module:
+                module_level.add(dotted.split(".")[0])
+    return all(t in sys.stdlib_module_names or t == "mindspore" or t in module_level for t in tops)
+
+
+def _dotted(expr) -> str:
+    if isinstance(expr, cst.Attribute):
+        return f"{_dotted(expr.value)}.{expr.attr.value}"
+    return expr.value if isinstance(expr, cst.Name) else ""
 
 
 def _del_fix(ctx, cf, node) -> Optional[Fix]:
