@@ -314,8 +314,8 @@ def _draw(m, expr, meth, kind, pos, kw, scope, order, env) -> Optional[ArrayInfo
         if kw:
             return None
         vals = [ev(p) for p in pos]
-        shape = tuple(vals) if all(_int(v) and v >= 0 for v in vals) else None
-        return ArrayInfo(shape, "float64", expr, None, True, expr)
+        dims = tuple(vals) if all(_int(v) and v >= 0 for v in vals) else None
+        return ArrayInfo(dims, "float64", expr, None, True, expr)
     if meth == "permutation" and pos:
         n = ev(pos[0])
         if _int(n):
@@ -371,8 +371,7 @@ def _method(m, expr, meth, inner: ArrayInfo, pos, kw, scope, order, env) -> Opti
             return _same(inner, expr, shape=tuple(reversed(shape)), origin=expr if len(shape) > 1 else inner.origin)
         if sorted(v for v in vals if _int(v)) != list(range(len(shape))) or len(vals) != len(shape):
             return _same(inner, expr, shape=None)
-        new = tuple(shape[v] for v in vals)
-        return _same(inner, expr, shape=new, origin=inner.origin if vals[0] == 0 else expr)
+        return _same(inner, expr, shape=tuple(shape[v] for v in vals), origin=inner.origin if vals[0] == 0 else expr)
     if meth == "swapaxes":
         vals = [ev(p) for p in pos]
         if shape is None or len(vals) != 2 or not all(_int(v) for v in vals):
@@ -387,7 +386,8 @@ def _method(m, expr, meth, inner: ArrayInfo, pos, kw, scope, order, env) -> Opti
     if kw.keys() - {"order"}:
         return _same(inner, expr, shape=None)
     vals = [ev(p) for p in pos]
-    new = _signed_shape(vals[0]) if len(vals) == 1 else _signed_shape(vals)
+    want: Optional[Tuple[int, ...]] = _signed_shape(vals[0]) if len(vals) == 1 else _signed_shape(vals)
+    new = want
     if new is not None and -1 in new:
         if shape is None or new.count(-1) != 1:
             new = None
@@ -439,6 +439,8 @@ def _subscript(m, expr: cst.Subscript, scope, order, env, depth) -> Optional[Arr
             out.append(n)
             i += 1
             continue
+        if not isinstance(s, cst.Index):
+            return _same(inner, expr, shape=None)
         v = value(m, s.value, scope, order, env)
         if _int(v) and -dims[i] <= v < dims[i]:
             if i == 0:
@@ -500,8 +502,8 @@ def _matmul(expr, a: Optional[ArrayInfo], b: Optional[ArrayInfo]) -> Optional[Ar
         return None
     dt = _promote(a.dtype, b.dtype)
     sa, sb = a.shape, b.shape
-    shape = None
-    origin = expr
+    shape: Optional[Tuple[int, ...]] = None
+    origin: Optional[cst.CSTNode] = expr
     if sa is not None and sb is not None and sa and sb:
         if len(sa) == 1 and len(sb) == 1:
             shape = () if sa == sb else None
@@ -527,8 +529,9 @@ def _join(m, expr, name, pos, kw, scope, order, env, depth) -> Optional[ArrayInf
                 or len(b.scope.bindings.get(got.value, ())) != 1:
             return None
         seq, scope, order = b.value, b.scope, b.order
-    parts = [array_info(m, e.value, scope, order, env, depth) for e in seq.elements]
-    if not parts or any(p is None for p in parts):
+    infos = [array_info(m, e.value, scope, order, env, depth) for e in seq.elements]
+    parts: List[ArrayInfo] = [p for p in infos if p is not None]
+    if not parts or len(parts) != len(infos):
         return None
     dt = parts[0].dtype
     for p in parts[1:]:
@@ -537,9 +540,9 @@ def _join(m, expr, name, pos, kw, scope, order, env, depth) -> Optional[ArrayInf
         dt = dtype_name(m, kw["dtype"], scope, order, env)
     rnd = any(p.random for p in parts)
     top = None
-    shapes = [p.shape for p in parts]
-    if any(s is None for s in shapes):
+    if any(p.shape is None for p in parts):
         return ArrayInfo(None, dt, expr, top, rnd, expr)
+    shapes: List[Tuple[int, ...]] = [p.shape for p in parts if p.shape is not None]
     ax_expr = kw.get("axis", pos[1] if len(pos) > 1 else None)
     axis = 0 if ax_expr is None else value(m, ax_expr, scope, order, env)
     if name in ("vstack", "row_stack"):
@@ -555,13 +558,13 @@ def _join(m, expr, name, pos, kw, scope, order, env, depth) -> Optional[ArrayInf
     if name == "stack":
         if len(set(shapes)) != 1:
             return None
-        s = list(shapes[0])
+        new = list(shapes[0])
         if axis < 0:
-            axis += len(s) + 1
-        if not 0 <= axis <= len(s):
+            axis += len(new) + 1
+        if not 0 <= axis <= len(new):
             return None
-        s.insert(axis, len(shapes))
-        return ArrayInfo(tuple(s), dt, expr, top, rnd, expr)
+        new.insert(axis, len(shapes))
+        return ArrayInfo(tuple(new), dt, expr, top, rnd, expr)
     nd = {len(s) for s in shapes}
     if len(nd) != 1:
         return None
@@ -572,9 +575,9 @@ def _join(m, expr, name, pos, kw, scope, order, env, depth) -> Optional[ArrayInf
         return None
     if len({s[:axis] + s[axis + 1:] for s in shapes}) != 1:
         return None
-    s = list(shapes[0])
-    s[axis] = sum(x[axis] for x in shapes)
-    return ArrayInfo(tuple(s), dt, expr, top, rnd, expr if axis == 0 else parts[0].origin)
+    out = list(shapes[0])
+    out[axis] = sum(x[axis] for x in shapes)
+    return ArrayInfo(tuple(out), dt, expr, top, rnd, expr if axis == 0 else parts[0].origin)
 
 
 # --------------------------------------------------------------------------- sizes
@@ -584,7 +587,7 @@ def _fake_site(m: ScriptModel, real, func_name: str, args, scope, order, top) ->
     from msfix.analysis.model import CallSite
 
     node = cst.Call(cst.Name(func_name), list(args))
-    return CallSite(node, scope, order, top, real.statement if real is not None else None)
+    return CallSite(node, scope, order, top, real.statement if real is not None else node)
 
 
 def _count(m: ScriptModel, expr, scope, order, env):
@@ -782,7 +785,8 @@ def _def_scope(m: ScriptModel, fn: cst.FunctionDef) -> Optional[Scope]:
     idx = m.memo("arrays").get("def_scopes")
     if idx is None:
         idx = {}
-        starts = [r.lex for r in m.reads] + [c.scope for c in m.calls]
+        starts: List[Optional[Scope]] = [r.lex for r in m.reads]
+        starts.extend(c.scope for c in m.calls)
         for s in starts:
             while s is not None:
                 if s.kind == "function" and s.node is not None:
@@ -798,7 +802,7 @@ def _self_attr(m, cls, meths, attr: str):
     found = []
     for name, fn in meths.items():
         for node in _nodes(fn):
-            targets = []
+            targets: list = []
             if isinstance(node, cst.Assign):
                 targets = [(t.target, node.value) for t in node.targets]
             elif isinstance(node, (cst.AugAssign, cst.AnnAssign)):

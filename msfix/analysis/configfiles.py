@@ -19,7 +19,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional, Tuple
 
 import libcst as cst
 
@@ -79,6 +79,13 @@ def load(model, shown: str, path: str) -> Optional[FileValue]:
 # --------------------------------------------------------------------------- JSON
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
 _WS = re.compile(r"[ \t\n\r]*")
+_scanstring: Callable[[str, int], Tuple[str, int]] = getattr(json.decoder, "scanstring")
+
+
+def _skip(s: str, i: int) -> int:
+    """The position after the JSON whitespace at `i`."""
+    m = _WS.match(s, i)
+    return m.end() if m is not None else i
 
 
 def parse_json(text: str, shown: str) -> Optional[FileValue]:
@@ -88,7 +95,7 @@ def parse_json(text: str, shown: str) -> Optional[FileValue]:
     except ValueError:
         return None
     try:
-        v, end = _json_value(text, _WS.match(text, 0).end(), shown)
+        v, end = _json_value(text, _skip(text, 0), shown)
     except (ValueError, IndexError):  # pragma: no cover - json.loads accepted it
         return None
     return v
@@ -103,20 +110,20 @@ def _json_value(s: str, i: int, shown: str):
     c = s[i]
     if c == "{":
         out: Dict[str, FileValue] = {}
-        i = _WS.match(s, i + 1).end()
+        i = _skip(s, i + 1)
         if s[i] == "}":
             return FileValue(out, shown, line), i + 1
         while True:
-            key, i = json.decoder.scanstring(s, i + 1)
-            i = _WS.match(s, i).end()
+            key, i = _scanstring(s, i + 1)
+            i = _skip(s, i)
             assert s[i] == ":"
-            i = _WS.match(s, i + 1).end()
+            i = _skip(s, i + 1)
             v, i = _json_value(s, i, shown)
             out[key] = v  # a repeated key: the last one wins, as in json.loads
-            i = _WS.match(s, i).end()
+            i = _skip(s, i)
             if s[i] == "}":
                 return FileValue(out, shown, line), i + 1
-            i = _WS.match(s, i + 1).end()  # ","
+            i = _skip(s, i + 1)  # ","
     if c == "[":
         depth, j, in_str = 0, i, False
         while True:  # skip the list: its items are not read
@@ -136,7 +143,7 @@ def _json_value(s: str, i: int, shown: str):
                     return FileValue(UNKNOWN, shown, line), j + 1
             j += 1
     if c == '"':
-        v, i = json.decoder.scanstring(s, i + 1)
+        v, i = _scanstring(s, i + 1)
         return FileValue(v, shown, line), i
     for word, v in (("true", True), ("false", False), ("null", None)):
         if s.startswith(word, i):
