@@ -20,8 +20,14 @@ class BatchLargerThanDataset(Rule):
     ## What it does
     Flags `batch(batch_size, drop_remainder=True)` where the dataset before the batch
     has a size msfix can compute (CIFAR/MNIST readers with their `usage`,
-    `num_samples`, `take`, NumpySlicesDataset from arrays of known shape, helper
-    functions called with literal arguments) and that size is smaller than the batch.
+    `num_samples`, `take`, NumpySlicesDataset from NumPy arrays of known shape --
+    `default_rng()` draws, slices, `concatenate`, `reshape` --, GeneratorDataset over a
+    local generator looping over `range(n)` or a class whose `__len__` the script
+    fixes, helper functions for each of their calls) and that size is smaller than the
+    batch. The sizes and the batch size may come from module constants, argparse
+    defaults, config dicts or a YAML/JSON file next to the script; the message says
+    where the rows and the batch size come from. A batch built in an `if` branch a
+    helper call does not take (`if training:` for `training=False`) is not counted.
 
     ## Why is this bad?
     With `drop_remainder=True` the only, partial batch is dropped: the dataset is
