@@ -1,5 +1,7 @@
 """MS206: training data read with shuffle=False."""
 
+import libcst as cst
+
 from msfix.context import TRAIN
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
@@ -20,7 +22,9 @@ class TrainingDataNotShuffled(Rule):
     function, an optimizer, a `TrainOneStepCell`), built in the `if is_training:` branch
     of a helper, or, as a last resort, named train; the role is decided once by the
     analysis for all rules. Data read in an evaluation branch, or only iterated to show
-    samples or to run inference, is not reported.
+    samples or to run inference, is not reported. The flag is followed to where it is set
+    (an argparse default, a config entry, a module constant, the call of a dataset helper
+    whose parameter it is, judged with that call's role) and the message says where.
 
     ## Why is this bad?
     Stochastic gradient descent relies on fresh random batches every epoch: the same
@@ -40,7 +44,9 @@ class TrainingDataNotShuffled(Rule):
 
     ## Fix safety
     Unsafe: a script may disable shuffling on purpose (curriculum learning, debugging a
-    reproducible run); the fix sets `shuffle=True`.
+    reproducible run); the fix sets `shuffle=True` when `shuffle=False` is written at the
+    read. A flag set elsewhere gets no fix: it is changed where it is set (the option's
+    default, the config entry, the helper's caller).
     """
     invalid = [
         Example(
@@ -59,21 +65,37 @@ class TrainingDataNotShuffled(Rule):
     ]
 
     def check(self, ctx):
-        m = ctx.model
-        for p in m.pipelines:
+        for p in ctx.model.pipelines:
             if p.op != "source":
                 continue
             arg = ctx.data.source_arg(p, "shuffle")
-            if arg is None or m.literal(arg.value, p.call.scope, p.call.order) is not False:
+            if arg is None or ctx.data.later_shuffle(p) or p.call.keyword("sampler") is not None:
                 continue
-            if ctx.data.role_of(p) != TRAIN:
+            site = p.call
+            # a helper's parameter: the value of each call of the helper, with that call's role
+            call = None
+            for value, c in ctx.values.per_call(arg.value, site.scope, site.order, site.statement):
+                if value is not False:
+                    continue
+                if c is None:
+                    if ctx.data.role_of(p) == TRAIN:
+                        break
+                elif ctx.data.call_role(c) == TRAIN and not any(
+                        x.method == "shuffle" for x in ctx.data.downstream_of_call(c)):
+                    call = c
+                    break
+            else:
                 continue
-            if ctx.data.later_shuffle(p) or p.call.keyword("sampler") is not None:
-                continue
+            written = isinstance(arg.value, cst.Name) and arg.value.value == "False"
+            origin = None if written else ctx.values.origin(arg.value, site.scope, site.order, ctx, call)
+            # a value set elsewhere (an option, a config entry, a helper's caller) is changed
+            # there, not by overwriting the expression at the read
+            fix = Fix.unsafe("Set `shuffle=True`", ctx.replace(arg.value, "True", site.top)) if written else None
             ctx.report(
                 arg.value if arg.keyword is None else arg,
                 "training data is read with `shuffle=False`: every epoch sees the same batches in "
-                "the same order; shuffle it so each epoch gets new batches",
-                fix=Fix.unsafe("Set `shuffle=True`", ctx.replace(arg.value, "True", p.call.top)),
-                top=p.call.top,
+                "the same order; shuffle it so each epoch gets new batches"
+                + (f". The value comes from {origin}" if origin else ""),
+                fix=fix,
+                top=site.top,
             )
