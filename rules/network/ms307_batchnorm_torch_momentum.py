@@ -19,7 +19,9 @@ class BatchNormTorchMomentum(Rule):
     versions = "MindSpore 1.x and 2.x (`mindspore.mint.nn` BatchNorm follows PyTorch and is not flagged)"
     doc = """
     ## What it does
-    Flags `nn.BatchNorm1d/2d/3d` given a literal `momentum` below 0.5.
+    Flags `nn.BatchNorm1d/2d/3d` given a `momentum` below 0.5: a literal, or a value from
+    a constant, an argparse default, a config dict or file, or a helper's parameter for
+    a call of the helper (the message says where it comes from).
 
     ## Why is this bad?
     MindSpore updates the running statistics as
@@ -42,7 +44,9 @@ class BatchNormTorchMomentum(Rule):
 
     ## Fix safety
     Unsafe: replaces m by 1 - m, assuming the value was written for PyTorch; a
-    deliberately fast-moving average would be changed.
+    deliberately fast-moving average would be changed. A value written elsewhere keeps
+    its source (`momentum=1 - args.bn_momentum`); a helper's parameter gets no fix when
+    another call of the helper passes a MindSpore-style momentum.
     """
     invalid = [
         Example(
@@ -71,22 +75,28 @@ class BatchNormTorchMomentum(Rule):
             arg = site.arg("momentum", 2)
             if arg is None:
                 continue
-            value = m.literal(arg.value, site.scope, site.order)
-            if value is UNKNOWN or isinstance(value, bool) or not isinstance(value, (int, float)):
+            found = [(v, c) for v, c in ctx.values.per_call(arg.value, site.scope, site.order, site.statement)
+                     if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            bad = [(v, c) for v, c in found if 0.0 <= v < 0.5]
+            if not bad:
                 continue
+            value, call = bad[0]
             mom = float(value)
-            if not 0.0 <= mom < 0.5:
-                continue
             text = expr_text(ctx, arg.value, site.top)
             value_new = repr(round(1 - mom, 10))
-            new = value_new if isinstance(arg.value, (cst.Float, cst.Integer)) else f"1 - {text}"
+            literal = isinstance(arg.value, (cst.Float, cst.Integer))
+            grouped = text if isinstance(arg.value, (cst.Name, cst.Attribute, cst.Subscript, cst.Call)) \
+                else f"({text})"
+            new = value_new if literal else f"1 - {grouped}"
             callee = ctx.source(site.node.func)
+            # `1 - m` in a helper is right only when every call passes the torch convention
             fix = Fix.unsafe(f"Use the MindSpore convention: momentum={new}",
-                             replace_expr(ctx, arg.value, new, site.top))
+                             replace_expr(ctx, arg.value, new, site.top)) if len(bad) == len(found) else None
+            origin = None if literal else ctx.values.origin(arg.value, site.scope, site.order, ctx, call)
             ctx.report(
                 arg,
                 f"`{callee}(momentum={text})` keeps only {mom:.0%} of the running statistics per step: "
                 f"MindSpore's momentum is 1 - PyTorch's (default 0.9 here, 0.1 in PyTorch); for PyTorch's "
-                f"{mom:g} write `momentum={value_new}`",
+                f"{mom:g} write `momentum={value_new}`" + (f". The value comes from {origin}" if origin else ""),
                 fix=fix, top=site.top,
             )
