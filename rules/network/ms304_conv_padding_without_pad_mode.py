@@ -27,8 +27,10 @@ class ConvPaddingWithoutPadMode(Rule):
     versions = "MindSpore 1.x and 2.x"
     doc = """
     ## What it does
-    Flags `nn.Conv1d/2d/3d` and `nn.Conv1d/2d/3dTranspose` given a non-zero literal
-    `padding` without `pad_mode="pad"`.
+    Flags `nn.Conv1d/2d/3d` and `nn.Conv1d/2d/3dTranspose` given a non-zero
+    `padding` without `pad_mode="pad"`: a literal, or a value from a constant, an
+    argparse default, a config dict or file, or a helper's parameter for a call of the
+    helper (the message says where it comes from).
 
     ## Why is this bad?
     MindSpore's convolutions default to `pad_mode="same"` and use `padding` only when
@@ -50,7 +52,10 @@ class ConvPaddingWithoutPadMode(Rule):
     ## Fix safety
     Safe when `pad_mode` is not given: adding `pad_mode="pad"` makes the layer pad
     exactly `padding`, the only reading under which the call runs (and what the
-    PyTorch original did). When `pad_mode` is given as `"same"` or `"valid"` the
+    PyTorch original did), wherever the padding comes from. Unsafe for a helper's
+    parameter when another call of the helper passes padding 0 (or a value msfix cannot
+    tell): that call pads "same" today and would stop padding. When `pad_mode`
+    is given as `"same"` or `"valid"` the
     intent is unclear and no fix is offered.
     """
     invalid = [
@@ -81,18 +86,27 @@ class ConvPaddingWithoutPadMode(Rule):
             pad = site.arg("padding", 5)
             if pad is None:
                 continue
-            value = m.literal(pad.value, site.scope, site.order)
-            if value is UNKNOWN or not _nonzero_padding(value):
+            # a helper's parameter: the first call of the helper that pads
+            every = ctx.values.per_call(pad.value, site.scope, site.order, site.statement)
+            found = [(v, c) for v, c in every if v is not UNKNOWN and _nonzero_padding(v)]
+            if not found:
                 continue
+            value, call = found[0]
+            # other calls with padding 0 (or unknown) rely on the default "same": pad_mode="pad" changes them
+            all_pad = len(found) == len(every)
             mode_arg = site.arg("pad_mode", 4)
             callee = ctx.source(site.node.func)
+            origin = ctx.values.origin(pad.value, site.scope, site.order, ctx, call)
+            comes = f". The value comes from {origin}" if origin else ""
             if mode_arg is None:
-                fix = Fix.safe('Add `pad_mode="pad"`', insert_after_expr(ctx, pad.value, ', pad_mode="pad"', site.top))
+                edit = insert_after_expr(ctx, pad.value, ', pad_mode="pad"', site.top)
+                fix = Fix.safe('Add `pad_mode="pad"`', edit) if all_pad else Fix.unsafe(
+                    'Add `pad_mode="pad"` (the calls with padding 0 stop padding "same")', edit)
                 ctx.report(
                     pad,
                     f"`{callee}(..., padding={ctx.source(pad.value)})` without `pad_mode=\"pad\"` raises "
                     f"ValueError (\"the 'pad' must be zero when 'pad_mode' is not 'pad'\"): the default "
-                    f"pad_mode is \"same\"; add `pad_mode=\"pad\"`",
+                    f"pad_mode is \"same\"; add `pad_mode=\"pad\"`{comes}",
                     fix=fix, top=site.top,
                 )
                 continue
@@ -103,6 +117,6 @@ class ConvPaddingWithoutPadMode(Rule):
                 pad,
                 f"`{callee}(..., pad_mode={mode!r}, padding={ctx.source(pad.value)})` raises ValueError "
                 f"(\"the 'pad' must be zero when 'pad_mode' is not 'pad'\"): use `pad_mode=\"pad\"` to pad "
-                f"explicitly, or drop `padding`",
+                f"explicitly, or drop `padding`{comes}",
                 top=site.top,
             )
