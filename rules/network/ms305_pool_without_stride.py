@@ -8,6 +8,13 @@ from msfix.fixes.edits import expr_text, insert_after_expr
 POOLS = frozenset({"MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d"})
 
 
+def _pools(k) -> bool:
+    """A kernel size larger than 1 (an int or a tuple of ints)."""
+    if isinstance(k, (tuple, list)):
+        return bool(k) and all(isinstance(x, int) and not isinstance(x, bool) for x in k) and any(x != 1 for x in k)
+    return isinstance(k, int) and not isinstance(k, bool) and k != 1
+
+
 class PoolWithoutStride(Rule):
     code = "MS305"
     name = "pool-without-stride"
@@ -21,7 +28,9 @@ class PoolWithoutStride(Rule):
     than 1, no `stride` and no `pad_mode`, in a script that shows other signs of a
     PyTorch port (it imports torch, defines `forward` instead of `construct`, passes
     `padding=` to a convolution without `pad_mode`, gives BatchNorm a torch-style
-    momentum or `nn.Dropout` a drop probability).
+    momentum or `nn.Dropout` a drop probability). The kernel size may come from a
+    constant, an argparse default, a config dict or file, or a helper's parameter for a
+    call of the helper (the message says where).
 
     ## Why is this bad?
     In PyTorch the stride of a pooling layer defaults to its kernel size; in MindSpore
@@ -74,11 +83,12 @@ class PoolWithoutStride(Rule):
             kernel = site.arg("kernel_size", 0)
             if kernel is None:
                 continue
-            k = m.literal(kernel.value, site.scope, site.order)
-            if k is UNKNOWN or k == 1 or k == (1, 1) or isinstance(k, bool):
+            # a helper's parameter: the first call of the helper whose kernel is larger than 1
+            found = [(v, c) for v, c in ctx.values.per_call(kernel.value, site.scope, site.order, site.statement)
+                     if _pools(v)]
+            if not found:
                 continue
-            if not isinstance(k, (int, tuple, list)):
-                continue
+            k, call = found[0]
             if signals is None:
                 signals = net.torch_signals()
             if not signals:
@@ -88,10 +98,11 @@ class PoolWithoutStride(Rule):
             fix = Fix.unsafe(f"Set `stride={ktext}` (the PyTorch default)",
                              insert_after_expr(ctx, kernel.value, f", stride={ktext}", site.top))
             shown = f"kernel_size={ktext}" if kernel.keyword is not None else ktext
+            origin = ctx.values.origin(kernel.value, site.scope, site.order, ctx, call)
             ctx.report(
                 site.node,
                 f"`{callee}({shown})` has no stride: MindSpore's stride defaults to 1, PyTorch's to the kernel "
                 f"size, and this script looks like a PyTorch port ({signals[0]}); pass `stride={ktext}` if "
-                f"the pooling should downsample",
+                f"the pooling should downsample" + (f". The kernel size comes from {origin}" if origin else ""),
                 fix=fix, top=site.top,
             )
