@@ -21,7 +21,8 @@ class BatchNormTorchMomentum(Rule):
     ## What it does
     Flags `nn.BatchNorm1d/2d/3d` given a `momentum` below 0.5: a literal, or a value from
     a constant, an argparse default, a config dict or file, or a helper's parameter for
-    a call of the helper (the message says where it comes from).
+    a call of the helper (the message says where it comes from). Not when
+    `use_batch_statistics=False`: the running statistics are then never updated.
 
     ## Why is this bad?
     MindSpore updates the running statistics as
@@ -65,6 +66,7 @@ class BatchNormTorchMomentum(Rule):
         Example("from mindspore import nn\nbn = nn.BatchNorm2d(64)\n"),
         Example("from mindspore import nn\ndef f(m):\n    return nn.BatchNorm2d(64, momentum=m)\n"),
         Example("from mindspore import mint\nbn = mint.nn.BatchNorm2d(64, momentum=0.1)\n"),
+        Example("from mindspore import nn\nbn = nn.BatchNorm2d(64, momentum=0.1, use_batch_statistics=False)\n"),
     ]
 
     def check(self, ctx):
@@ -77,6 +79,8 @@ class BatchNormTorchMomentum(Rule):
                 continue
             found = [(v, c) for v, c in ctx.values.per_call(arg.value, site.scope, site.order, site.statement)
                      if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            frozen = _frozen_calls(ctx, site)
+            found = [(v, c) for v, c in found if not frozen(c)]
             bad = [(v, c) for v, c in found if 0.0 <= v < 0.5]
             if not bad:
                 continue
@@ -100,3 +104,13 @@ class BatchNormTorchMomentum(Rule):
                 f"{mom:g} write `momentum={value_new}`" + (f". The value comes from {origin}" if origin else ""),
                 fix=fix, top=site.top,
             )
+
+
+def _frozen_calls(ctx, site):
+    """A predicate on the helper call (or None): `use_batch_statistics=False` there, so the
+    running statistics are never updated and the momentum does nothing (checked on 2.10)."""
+    ubs = site.arg("use_batch_statistics", 8)
+    if ubs is None:
+        return lambda call: False
+    values = {id(c): v for v, c in ctx.values.per_call(ubs.value, site.scope, site.order, site.statement)}
+    return lambda call: values.get(id(call)) is False
