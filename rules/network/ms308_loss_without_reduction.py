@@ -41,7 +41,9 @@ class LossWithoutReduction(Rule):
     versions = "MindSpore 1.x and 2.x"
     doc = """
     ## What it does
-    Flags `nn.SoftmaxCrossEntropyWithLogits(...)` built without `reduction` when the
+    Flags `nn.SoftmaxCrossEntropyWithLogits(...)` built without `reduction`, or with
+    `reduction='none'` (written at the call or coming from a constant, an argparse
+    default, a config dict or file, or a helper's parameter for a call of it), when the
     script trains on its output as it is: it is passed to a `Model` that trains (the
     script calls `Model.train`/`fit`) or to `nn.WithLossCell`, or called in a function
     that never averages or sums the result. When the result is
@@ -71,7 +73,8 @@ class LossWithoutReduction(Rule):
     ## Fix safety
     Unsafe: `reduction="mean"` divides the gradients by the batch size, which is what
     training scripts almost always mean, but a learning rate tuned for the summed
-    gradients must then be scaled up.
+    gradients must then be scaled up. A `'none'` that comes from elsewhere gets no fix
+    (the option, the config entry or the other calls of the helper may need it).
     """
     invalid = [
         Example(
@@ -96,6 +99,17 @@ class LossWithoutReduction(Rule):
                   "def forward(x, y):\n"
                   "    return loss_fn(net(x), y)\n",
         ),
+        Example(
+            "from mindspore import nn, Model\n"
+            "loss = nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction='none')\n"
+            "model = Model(net, loss, opt)\n"
+            "model.train(1, data)\n",
+            expect=(2,),
+            fixed="from mindspore import nn, Model\n"
+                  "loss = nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction=\"mean\")\n"
+                  "model = Model(net, loss, opt)\n"
+                  "model.train(1, data)\n",
+        ),
     ]
     valid = [
         Example("from mindspore import nn, Model\n"
@@ -118,7 +132,16 @@ class LossWithoutReduction(Rule):
         m = ctx.model
         net = ctx.network.info
         for site in m.calls_to(LOSS):
-            if site.has_star_args or site.arg("reduction", 1) is not None:
+            if site.has_star_args:
+                continue
+            given = site.arg("reduction", 1)
+            if given is not None:
+                # reduction='none' written elsewhere (a constant, argparse, a config, a helper's call)
+                found = [(v, c) for v, c in ctx.values.per_call(given.value, site.scope, site.order,
+                                                                 site.statement) if isinstance(v, str)]
+                bad = [(v, c) for v, c in found if v == "none"]
+                if bad and self._trained_unreduced(m, net, site):
+                    self._report_none(ctx, site, given, bad[0][1])
                 continue
             if not self._trained_unreduced(m, net, site):
                 continue
@@ -138,6 +161,24 @@ class LossWithoutReduction(Rule):
                 f"the step grows with the batch size; pass `reduction=\"mean\"`",
                 fix=Fix.unsafe('Average over the batch: `reduction="mean"`', edit), top=site.top,
             )
+
+    @staticmethod
+    def _report_none(ctx, site, given, call):
+        callee = ctx.source(site.node.func)
+        text = ctx.source(given.value)
+        literal = isinstance(given.value, cst.SimpleString)
+        origin = None if literal else ctx.values.origin(given.value, site.scope, site.order, ctx, call)
+        # only a literal at the call is rewritten: an option, a config entry or a helper's
+        # parameter may mean 'none' for another run or call
+        fix = Fix.unsafe('Average over the batch: `reduction="mean"`',
+                         ctx.replace(given.value, '"mean"', site.top)) if literal else None
+        ctx.report(
+            given.value,
+            f"`{callee}(..., reduction={text})` is 'none': it returns one loss per sample and the script does "
+            f"not average it: differentiating the vector sums the per-sample gradients, so the step grows "
+            f"with the batch size; pass `reduction=\"mean\"`" + (f". The value comes from {origin}" if origin else ""),
+            fix=fix, top=site.top,
+        )
 
     def _trained_unreduced(self, m, net, site) -> bool:
         """True when the loss object is differentiated as returned; False when unused, reduced
