@@ -47,7 +47,7 @@ def format_timings(timings: dict) -> str:
     for key, label in (("startup", "startup"), ("synthetic_data", "synthetic data"), ("train", "train"),
                        ("eval", "eval"), ("other", "other")):
         value = timings.get(key)
-        if not isinstance(value, (int, float)) or (key != "startup" and value < 0.05 and key != "other"):
+        if not isinstance(value, (int, float)) or (key not in ("startup", "other") and value < 0.05):
             continue
         text = f"{label} {value:.1f} s"
         if key == "train":
@@ -61,9 +61,8 @@ def format_timings(timings: dict) -> str:
             if inner:
                 text += f" ({', '.join(inner)})"
         parts.append(text)
-    if "train" not in timings or timings.get("train", 0) < 0.05:
-        if isinstance(timings.get("step"), (int, float)):
-            parts.append(f"loop {timings['step']:.2f} s/step")
+    if timings.get("train", 0) < 0.05 and isinstance(timings.get("step"), (int, float)):
+        parts.append(f"loop {timings['step']:.2f} s/step")  # custom loops only
     return ", ".join(parts)
 
 
