@@ -43,7 +43,11 @@ class AmpO2OnCpu(Rule):
 
     ## Fix safety
     Unsafe: without loss scaling, float16 gradients may underflow; on CPU that is
-    the only O2 configuration that runs (or use `amp_level="O0"`).
+    the only O2 configuration that runs (or use `amp_level="O0"`). An explicit
+    `DynamicLossScaleManager(...)` is replaced by `None` (a dynamic scale lowers itself
+    on overflow, which CPU cannot detect; keeping its initial scale as a fixed one could
+    overflow unseen). A `FixedLossScaleManager` keeps its scale and gets
+    `drop_overflow_update=False`: overflowing steps are then applied instead of skipped.
     """
     invalid = [
         Example(
@@ -83,12 +87,42 @@ class AmpO2OnCpu(Rule):
                 last = site.node.args[-1]
                 fix = Fix.unsafe("Pass `loss_scale_manager=None`",
                                  ctx.insert_after(last.value, ", loss_scale_manager=None", site.top))
+                what = "O2 uses a dynamic loss scale manager by default and"
+                advice = "pass `loss_scale_manager=None` or use `amp_level=\"O0\"`"
+            else:
+                c = m.instance_call(lsm.value, site.scope, site.order)
+                if c.qualname.rsplit(".", 1)[-1] == "FixedLossScaleManager":
+                    # keep the fixed scale; only the overflow check (skip the step) cannot run on CPU
+                    what = "the `FixedLossScaleManager` skips overflowing updates (drop_overflow_update=True), " \
+                           "which needs overflow detection the CPU backend lacks:"
+                    advice = "pass `drop_overflow_update=False` (overflowing steps are then applied) or " \
+                             "`loss_scale_manager=None`"
+                    fix = self._keep_fixed_scale(ctx, c)
+                else:
+                    what = "the dynamic loss scale manager needs overflow detection, which the CPU backend lacks:"
+                    advice = "pass `loss_scale_manager=None` (no loss scaling) or use `amp_level=\"O0\"`"
+                    fix = Fix.unsafe("Pass `loss_scale_manager=None` (the dynamic loss scale cannot run on CPU)",
+                                     ctx.replace(lsm.value, "None", site.top))
             ctx.report(level.value,
-                       "`amp_level=\"O2\"` on the CPU target: O2 uses a dynamic loss scale manager by default and "
+                       f"`amp_level=\"O2\"` on the CPU target: {what} "
                        "MindSpore raises ValueError (only loss_scale_manager=None or "
-                       "FixedLossScaleManager(drop_overflow_update=False) are supported on CPU); pass "
-                       "`loss_scale_manager=None` or use `amp_level=\"O0\"`",
+                       "FixedLossScaleManager(drop_overflow_update=False) are supported on CPU); "
+                       f"{advice}",
                        fix=fix, top=site.top)
+
+    @staticmethod
+    def _keep_fixed_scale(ctx, c):
+        """`drop_overflow_update=False` written into the `FixedLossScaleManager(...)` call."""
+        if c.has_star_args:
+            return None
+        a = c.arg("drop_overflow_update", 1)
+        if a is not None:
+            edit = ctx.replace(a.value, "False", c.top)
+        elif c.node.args:
+            edit = ctx.insert_after(c.node.args[-1].value, ", drop_overflow_update=False", c.top)
+        else:
+            edit = ctx.replace(c.node, f"{ctx.source(c.node.func)}(drop_overflow_update=False)", c.top)
+        return Fix.unsafe("Pass `drop_overflow_update=False` to the `FixedLossScaleManager` (keep the scale)", edit)
 
     @staticmethod
     def _bad_manager(m, site, lsm) -> bool:
