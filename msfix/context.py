@@ -595,6 +595,12 @@ class ValuesView:
         `expr`, only calls that run it); [(value, None)] otherwise."""
         return _values.per_call(self.m, expr, scope, order, statement)
 
+    def defining_literal(self, expr: cst.BaseExpression, scope: Scope,
+                         order: Optional[int]) -> Optional[cst.BaseExpression]:
+        """The one number literal of the script the value of `expr` is written as (itself, a constant,
+        a dict / namespace entry, an argparse default), or None: where a fix edits the value."""
+        return _values.defining_literal(self.m, expr, scope, order)
+
     def from_outside(self, expr: Optional[cst.BaseExpression], scope: Scope, order: Optional[int]) -> bool:
         """The value of `expr` depends on an argparse option or a config file (a run can change it)."""
         return _values.from_outside(self.m, expr, scope, order)

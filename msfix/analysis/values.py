@@ -798,6 +798,43 @@ def _line(ctx, node, model) -> Optional[int]:
 
 
 # --------------------------------------------------------------------------- origins
+def _is_number_literal(node) -> bool:
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
+        node = node.expression
+    return isinstance(node, (cst.Integer, cst.Float))
+
+
+def defining_literal(model, expr, scope, order, depth: int = 0) -> Optional[cst.BaseExpression]:
+    """The number literal in the script that the value of `expr` is written as, when it
+    comes from that one place (the expression itself, a module constant, a dict /
+    EasyDict / namespace entry, an argparse default), followed through names and
+    members; None otherwise (a config file, a computed value, several bindings)."""
+    if expr is None or depth > 8 or isinstance(expr, FileValue):
+        return None
+    if _is_number_literal(expr):
+        return expr
+    if isinstance(expr, cst.Name):
+        b = _constant_binding(model, expr, scope, order)
+        if b is None:
+            return None
+        return defining_literal(model, b.value, b.scope, b.order, depth + 1)
+    if isinstance(expr, (cst.Attribute, cst.Subscript)) or (
+            isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get"):
+        got = _member(model, expr, scope, order, 0)
+        if got is None:
+            return None
+        _, (node, label) = got
+        if isinstance(node, FileValue) or not isinstance(node, cst.BaseExpression):
+            return None
+        if label == "argparse default":
+            return node if _is_number_literal(node) else None
+        inner = _member(model, expr, scope, order, 0, want_expr=True)
+        if inner is not None and isinstance(inner[0], tuple) and inner[0][0] is node:
+            return defining_literal(model, node, inner[0][1], inner[0][2], depth + 1)
+        return node if _is_number_literal(node) else None
+    return None
+
+
 def origin_of(model, expr, scope, order, ctx=None, site=None) -> Optional[str]:
     """Where the value of `expr` comes from when it is not written at the use:
     "`args.workers` (argparse default 12, line 12)", "`config["momentum"]` (line 5)",

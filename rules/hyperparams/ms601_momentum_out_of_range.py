@@ -45,9 +45,12 @@ class MomentumOutOfRange(Rule):
     ```
 
     ## Fix safety
-    Safe for an int literal in range (`0` -> `0.0`): the same value as a float. No
-    fix for a value out of range: the intended value is a guess (0.9 for `9`,
-    `1 - m` for a torch-style dampening, ...).
+    The fix edits the value where it is written: at the call, or the one constant, dict /
+    EasyDict / namespace entry or argparse default it comes from (not a config file, a
+    helper's parameter or a computed value). Safe for an int in range (`0` -> `0.0`):
+    the same value as a float. Unsafe for a value out of range: it writes the usual
+    `0.9`, but the intended value is a choice (0.9 for `9`, `1 - m` for a torch-style
+    dampening, ...).
     """
     invalid = [
         Example("from mindspore import nn\nopt = nn.Momentum(params, 0.01, 1.0)\n", expect=(2,)),
@@ -78,11 +81,20 @@ class MomentumOutOfRange(Rule):
                 continue
             node = opt.momentum_arg.value
             fix = None
+            # the one literal the value is written as (at the call, a constant, a config entry,
+            # an argparse default): where a fix edits it
+            lit = ctx.values.defining_literal(node, opt.call.scope, opt.call.order) if call is None else None
+            if lit is not None and _number(lit) != mo:
+                lit = None
+            top = opt.call.top if lit is node else None
+            origin = ctx.values.origin(node, opt.call.scope, opt.call.order, ctx, call)
+            where = f". The value comes from {origin}" if origin else ""
             if int_rejected:
                 what = f"`{opt.kind}` raises TypeError when it is built (the type of 'momentum' should be 'float')"
-                if 0 <= mo < 1 and isinstance(node, cst.Integer):
-                    fix = Fix.safe(f"Write {float(mo)!r}", ctx.replace(node, repr(float(mo)), opt.call.top))
-                    ctx.report(node, f"momentum {mo!r} is an int: {what}; write {float(mo)!r}", fix=fix,
+                if 0 <= mo < 1:
+                    if lit is not None:
+                        fix = Fix.safe(f"Write {float(mo)!r}", ctx.replace(lit, repr(float(mo)), top))
+                    ctx.report(node, f"momentum {mo!r} is an int: {what}; write {float(mo)!r}{where}", fix=fix,
                                top=opt.call.top)
                     continue
             elif mo < 0:
@@ -90,7 +102,16 @@ class MomentumOutOfRange(Rule):
             else:
                 what = ("MindSpore accepts it silently, but the velocity never decays "
                         "(v = momentum * v + grad) and training diverges")
-            origin = ctx.values.origin(node, opt.call.scope, opt.call.order, ctx, call)
-            ctx.report(node, f"momentum {mo!r} is outside [0, 1): {what}; use a value such as 0.9"
-                       + (f". The value comes from {origin}" if origin else ""),
+            if lit is not None:
+                # the intended value is a choice (0.9 for `9` or `1`, 1 - m for a torch dampening)
+                fix = Fix.unsafe("Write 0.9 (the usual momentum)", ctx.replace(lit, "0.9", top))
+            ctx.report(node, f"momentum {mo!r} is outside [0, 1): {what}; use a value such as 0.9{where}",
                        fix=fix, top=opt.call.top)
+
+
+def _number(lit: cst.BaseExpression):
+    """The value of a number literal (`-0.9` included)."""
+    if isinstance(lit, cst.UnaryOperation):
+        v = _number(lit.expression)
+        return -v if isinstance(lit.operator, cst.Minus) else v
+    return lit.evaluated_value
