@@ -137,6 +137,10 @@ class DataView:
         """Direct calls, in the script, of the module-level function whose scope is `scope`."""
         return _data.call_sites(self.m, scope)
 
+    def returned_calls(self, site: CallSite) -> List[CallSite]:
+        """The calls whose results the script function called at `site` returns ([] otherwise)."""
+        return _data.returned_calls(self.m, site)
+
     def param_arg(self, site: CallSite, fn: cst.FunctionDef, pname: str):
         """(expr given for parameter `pname` at `site`, or None when not given) or UNKNOWN."""
         return _data.param_arg(site, fn, pname)

@@ -72,6 +72,24 @@ def call_sites(m: ScriptModel, scope: Scope) -> List[CallSite]:
     return list(m.calls_to(f"<local>.{info.name}"))
 
 
+def returned_calls(m: ScriptModel, site: CallSite) -> List[CallSite]:
+    """The calls whose results a call of a script function returns (`return
+    nn.SoftmaxCrossEntropyWithLogits(sparse=sparse)`, or a name bound to such a call), each
+    `return` of its body; [] when `site` does not call a module-level script function."""
+    q = site.qualname or ""
+    info = m.functions.get(q[8:]) if q.startswith("<local>.") else None
+    if info is None:
+        return []
+    vals: list = []
+    _walk_returns(info.node.body, "return", vals)
+    out: List[CallSite] = []
+    for v in vals:
+        got = m.instance_call(v, info.scope, None) if v is not None else None
+        if got is not None and got not in out:
+            out.append(got)
+    return out
+
+
 def param_arg(site: CallSite, fn: cst.FunctionDef, pname: str):
     """(expr given for parameter `pname` at `site`, or None when not given) or UNKNOWN
     when it cannot be told (*args/**kwargs at the call)."""

@@ -1,7 +1,9 @@
 """MS208: integer labels with SoftmaxCrossEntropyWithLogits left at sparse=False."""
 
+import libcst as cst
+
 from msfix.context import INT_DTYPES
-from msfix.diagnostics import Applicability, Fix, Severity
+from msfix.diagnostics import Applicability, Edit, Fix, Severity
 from msfix.rule import Example, Rule
 
 SCE = "mindspore.nn.SoftmaxCrossEntropyWithLogits"
@@ -74,39 +76,52 @@ class SparseFlagMissing(Rule):
     ]
 
     def check(self, ctx):
-        m = ctx.model
         seen = set()
         for use in ctx.data.uses():
-            loss = ctx.data.loss_of_model(use.model_call)
-            if loss is None or loss.qualname != SCE or id(loss.node) in seen or loss.has_star_args:
+            built = ctx.data.loss_of_model(use.model_call)
+            if built is None:
                 continue
-            sparse = loss.arg("sparse", 0)
-            if sparse is not None and m.literal(sparse.value, loss.scope, loss.order) is not False:
-                continue
-            pipe, env = use.view.pipe, use.view.env
-            col = ctx.data.label_column(pipe, env)
-            if col is None:
-                continue
-            dt = ctx.data.column_dtype(pipe, col, env)
-            if dt not in INT_DTYPES:
-                continue
-            seen.add(id(loss.node))
-            if sparse is not None:
-                edit = ctx.replace(sparse.value, "True", loss.top)
-            elif loss.node.args:
-                edit = ctx.insert_before(loss.node.args[0], "sparse=True, ", loss.top)
-            else:
-                end = ctx.offsets(loss.node, loss.top)[1]
-                from msfix.diagnostics import Edit
+            # a helper that returns the loss: its SCE calls, parameters read from this call
+            for loss, call in [(built, None)] if built.qualname == SCE else \
+                    [(c, built) for c in ctx.data.returned_calls(built) if c.qualname == SCE]:
+                key = (id(loss.node), id(call.node) if call is not None else None)
+                if key in seen or loss.has_star_args:
+                    continue
+                if self._check(ctx, use, loss, call):
+                    seen.add(key)
 
-                edit = Edit(end - 1, end - 1, "sparse=True")
-            src = pipe.source.source_class.rsplit(".", 1)[-1]
-            ctx.report(
-                loss.node,
-                f"`SoftmaxCrossEntropyWithLogits` has `sparse=False` (the default), but column \"{col}\" of "
-                f"`{src}` (line {ctx.span(pipe.source.call.node, pipe.source.call.top).line}) holds {dt} class "
-                f"indices: the loss expects one-hot float labels and raises TypeError at the first step; "
-                f"pass `sparse=True`",
-                fix=Fix.unsafe("Set `sparse=True`", edit),
-                top=loss.top,
-            )
+    def _check(self, ctx, use, loss, call) -> bool:
+        sparse = loss.arg("sparse", 0)
+        env = {loss.scope: call} if call is not None else None
+        if sparse is not None and ctx.data.value(sparse.value, loss.scope, loss.order, env) is not False:
+            return False
+        pipe, denv = use.view.pipe, use.view.env
+        col = ctx.data.label_column(pipe, denv)
+        if col is None:
+            return False
+        dt = ctx.data.column_dtype(pipe, col, denv)
+        if dt not in INT_DTYPES:
+            return False
+        written = sparse is None or isinstance(sparse.value, cst.Name) and sparse.value.value == "False"
+        origin = None if written else ctx.values.origin(sparse.value, loss.scope, loss.order, ctx, call)
+        if sparse is None and loss.node.args:
+            edit = ctx.insert_before(loss.node.args[0], "sparse=True, ", loss.top)
+        elif sparse is None:
+            end = ctx.offsets(loss.node, loss.top)[1]
+            edit = Edit(end - 1, end - 1, "sparse=True")
+        elif written:
+            edit = ctx.replace(sparse.value, "True", loss.top)
+        else:
+            edit = None  # set elsewhere (an option, a config entry, a helper's caller): changed there
+        src = pipe.source.source_class.rsplit(".", 1)[-1]
+        flag = "`sparse=False` (the default)" if sparse is None else "`sparse=False`"
+        ctx.report(
+            loss.node,
+            f"`SoftmaxCrossEntropyWithLogits` has {flag}, but column \"{col}\" of "
+            f"`{src}` (line {ctx.span(pipe.source.call.node, pipe.source.call.top).line}) holds {dt} class "
+            f"indices: the loss expects one-hot float labels and raises TypeError at the first step; "
+            f"pass `sparse=True`" + (f". The value comes from {origin}" if origin else ""),
+            fix=Fix.unsafe("Set `sparse=True`", edit) if edit is not None else None,
+            top=loss.top,
+        )
+        return True
