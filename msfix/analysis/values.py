@@ -130,6 +130,13 @@ def evaluate(model: "ScriptModel", expr: cst.BaseExpression, scope: "Scope", ord
             parts = [ev(a.value) for a in expr.args]
             if parts and all(isinstance(p, str) for p in parts) and not any(a.star or a.keyword for a in expr.args):
                 return posixpath.join(*parts)
+        # list(MEAN) / tuple(STD) of a known sequence (the builtin, not a name the script binds)
+        if isinstance(expr.func, cst.Name) and expr.func.value in ("list", "tuple") and len(expr.args) == 1 \
+                and not expr.args[0].star and expr.args[0].keyword is None \
+                and model.lookup(expr.func.value, scope, order) is None:
+            v = ev(expr.args[0].value)
+            if isinstance(v, (list, tuple)):
+                return list(v) if expr.func.value == "list" else tuple(v)
         return UNKNOWN
     if isinstance(expr, cst.FormattedString):
         out = []

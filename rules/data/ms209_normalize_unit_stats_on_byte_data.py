@@ -2,9 +2,16 @@
 
 import libcst as cst
 
+from msfix.context import UNKNOWN, free_names
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 from msfix.rules.data._pipeline import Once
+
+
+def _comes(parts) -> str:
+    """". The mean comes from ..., the std from ..." or ""."""
+    text = ", ".join(parts)
+    return f". {text[:1].upper()}{text[1:]}" if text else ""
 
 
 def _fmt(x: float) -> str:
@@ -68,7 +75,12 @@ class NormalizeUnitStatsOnByteData(Rule):
 
     ## Fix safety
     Safe: multiplying mean and std by 255 gives exactly the normalisation the 0-1
-    statistics describe, `(x / 255 - m) / s == (x - 255 m) / (255 s)`.
+    statistics describe, `(x / 255 - m) / s == (x - 255 m) / (255 s)`. Statistics written
+    at the call are rewritten; statistics set elsewhere (a constant, a config entry) are
+    scaled at the use (`[x * 255 for x in MEAN]`), unsafe when a run can change them (an
+    argparse option, a config file) to values already in 0-255; statistics that are a
+    helper's parameters get no fix (another call may pass 0-255 values). The message
+    says where the values come from.
     """
     invalid = [
         Example(
@@ -119,13 +131,29 @@ class NormalizeUnitStatsOnByteData(Rule):
             if not once(o.op.node):
                 continue
             edits = []
-            for a, v in zip(args, vals):
-                if isinstance(a, cst.Tuple) and a.lpar:
+            call_site = (o.env or {}).get(o.op.scope)
+            safe = True
+            comes = []
+            for (name, _), a, v in zip((("mean", 0), ("std", 1)), args, vals):
+                origin = ctx.values.origin(a, o.op.scope, o.op.order, ctx, call_site)
+                if origin:
+                    comes.append(f"the {name} comes from {origin}" if not comes else f"the {name} from {origin}")
+                if isinstance(a, cst.Tuple) and a.lpar and not free_names(a):
                     new = ", ".join(_fmt(x) for x in v) + ("," if len(v) == 1 else "")
-                elif not isinstance(a, cst.Name):
+                elif not free_names(a):  # written at the call: the numbers are rewritten
                     new = "[" + ", ".join(_fmt(x) for x in v) + "]"
+                elif ctx.values.of(a, o.op.scope, o.op.order) is UNKNOWN:
+                    safe = None  # a helper's parameter: other calls may pass 0-255 statistics
+                    continue
                 else:
-                    new = f"[x * 255 for x in {a.value}]"
+                    # set elsewhere: scaled at the use; unsafe when a run can change it (an
+                    # option, a config file) to values that are already 0-255
+                    if safe is not None and ctx.values.from_outside(a, o.op.scope, o.op.order):
+                        safe = False
+                    text = ctx.source(a)
+                    atom = text if isinstance(a, (cst.Name, cst.Attribute, cst.Subscript, cst.Call)) else f"({text})"
+                    scalar = isinstance(ctx.values.of(a, o.op.scope, o.op.order), (int, float))
+                    new = f"{atom} * 255" if scalar else f"[x * 255 for x in {text}]"
                 edits.append(ctx.replace(a, new, o.op.top))
             if o.state.decoded_by is not None:
                 src = f"`Decode` (line {ctx.span(o.state.decoded_by.node, o.state.decoded_by.top).line})"
@@ -138,7 +166,8 @@ class NormalizeUnitStatsOnByteData(Rule):
                     f"`Normalize` with mean {mean} and std {std} (0-1 statistics) runs on uint8 pixels in 0-255 "
                     f"from {src}, before the `ToTensor` (line {ctx.span(later, o.op.top).line}) that scales to "
                     f"0-1: the order is reversed from the PyTorch original and the result is silently wrong; move "
-                    f"`Normalize` after `ToTensor` and pass `is_hwc=False`",
+                    f"`Normalize` after `ToTensor` and pass `is_hwc=False`"
+                    + _comes(comes),
                     top=o.op.top,
                 )
                 continue
@@ -147,7 +176,8 @@ class NormalizeUnitStatsOnByteData(Rule):
                 f"`Normalize` with mean {mean} and std {std} (0-1 statistics) runs on uint8 pixels in 0-255 "
                 f"from {src} with no Rescale/ToTensor before it: a 255 pixel becomes "
                 f"{(255 - mean[0]) / std[0]:.0f} instead of {(1 - mean[0]) / std[0]:.1f}, silently; scale mean "
-                f"and std by 255",
-                fix=Fix.safe("Multiply mean and std by 255", *edits),
+                f"and std by 255" + _comes(comes),
+                fix=None if safe is None else (Fix.safe if safe else Fix.unsafe)("Multiply mean and std by 255",
+                                                                                   *edits),
                 top=o.op.top,
             )
