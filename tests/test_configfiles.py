@@ -51,6 +51,12 @@ def test_yaml_subset_reads_what_pyyaml_reads(doc):
     assert any(v is not UNKNOWN for v in _plain(mine).values())
 
 
+def test_yaml_relative_paths_are_strings_and_dotted_numbers_stay_numbers():
+    mine = _plain(configfiles.parse_yaml("ckpt: ./output/best.ckpt\nup: ../data\nhalf: .5\nneg: -.5\n", "c.yaml"))
+    assert mine["ckpt"] == "./output/best.ckpt" and mine["up"] == "../data"
+    assert mine["half"] == 0.5 and mine["neg"] is UNKNOWN
+
+
 @pytest.mark.parametrize("doc", [
     "base: &b\n  lr: 1\nother:\n  <<: *b\n",  # merge keys
     "- 1\n- 2\n",  # a list document

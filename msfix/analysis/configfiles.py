@@ -161,7 +161,7 @@ _KEY = re.compile(r"""^(?P<key>[A-Za-z_][\w.\-]*|"[^"\\]*"|'[^']*'):(?:[ \t]+(?P
 # PyYAML (YAML 1.1) implicit types, for the plain scalars read here
 _Y_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$")
 _Y_FLOAT = re.compile(r"^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?)$")
-_Y_NUMBERISH = re.compile(r"^[-+]?[.0-9]")  # other numbers (1e-3, 017, 0x1f, 1:30, -.5): not guessed
+_Y_NUMBERISH = re.compile(r"^[-+]?(?:[0-9]|\.[0-9_])")  # other numbers (1e-3, 017, 0x1f, 1:30, -.5): not guessed; ./path is a string
 _Y_TRUE = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"}
 _Y_FALSE = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"}
 _Y_NULL = {"", "~", "null", "Null", "NULL"}

@@ -37,7 +37,9 @@ class LoadParamIntoNetPath(Rule):
     doc = """
     ## What it does
     Flags `load_param_into_net(net, path)` where `path` is a string (a literal, a
-    constant, or an `os.path.join` of literals).
+    constant, an `os.path.join` of literals, an argparse default, a config dict or file
+    entry, or a helper's parameter for a call of the helper; the message says where the
+    path comes from).
 
     ## Why is this bad?
     `load_param_into_net` expects the dict returned by `load_checkpoint`; given a path
@@ -56,7 +58,8 @@ class LoadParamIntoNetPath(Rule):
 
     ## Fix safety
     Safe: the path is wrapped in `load_checkpoint(...)` (imported from the module
-    `load_param_into_net` came from, or reached through the `mindspore` module).
+    `load_param_into_net` came from, or reached through the `mindspore` module). In a
+    helper, only when every call of the helper passes a path; otherwise no fix.
     """
     invalid = [
         Example(
@@ -83,9 +86,13 @@ class LoadParamIntoNetPath(Rule):
             a = site.arg("parameter_dict", 1)
             if a is None:
                 continue
-            v = m.literal(a.value, site.scope, site.order)
-            if not isinstance(v, str):
+            # a helper's parameter: the calls of the helper that pass a path
+            every = ctx.values.per_call(a.value, site.scope, site.order, site.statement)
+            paths = [(v, c) for v, c in every if isinstance(v, str)]
+            if not paths:
                 continue
+            v, call = paths[0]
+            origin = ctx.values.origin(a.value, site.scope, site.order, ctx, call)
             name, imp = load_checkpoint_name(ctx, site)
             edits = [ctx.replace(a.value, f"{name}({ctx.source(a.value)})", site.top)]
             ie = ctx.imports_edit([imp])
@@ -95,7 +102,8 @@ class LoadParamIntoNetPath(Rule):
                 a.value,
                 f"`load_param_into_net` expects the parameter dict returned by `load_checkpoint`, but gets the "
                 f"path {v!r}: it raises TypeError (parameter_dict should be a dict); "
-                f"use `{name}({ctx.source(a.value)})`",
-                fix=Fix.safe("Wrap the path in `load_checkpoint(...)`", *edits),
+                f"use `{name}({ctx.source(a.value)})`" + (f". The path comes from {origin}" if origin else ""),
+                # in a helper, wrapping is right only when no call passes a dict (or something unknown)
+                fix=Fix.safe("Wrap the path in `load_checkpoint(...)`", *edits) if len(paths) == len(every) else None,
                 top=site.top,
             )
