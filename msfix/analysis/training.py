@@ -220,7 +220,90 @@ def cell_lacks(m: ScriptModel, cell_q: str, method: str) -> bool:
     return member_exists(cell_q, method) is not True
 
 
+ITERATORS = ("create_dict_iterator", "create_tuple_iterator")
+
+
+def _iterator_call(m: ScriptModel, it: cst.BaseExpression) -> Optional[str]:
+    """"dict" / "tuple" when `it` is `<dataset>.create_dict_iterator(...)` /
+    `create_tuple_iterator(...)` giving Tensors (not `output_numpy=True`), else None."""
+    if not (isinstance(it, cst.Call) and isinstance(it.func, cst.Attribute) and it.func.attr.value in ITERATORS):
+        return None
+    if any(a.star for a in it.args):
+        return None
+    for a in it.args:
+        if a.keyword is not None and a.keyword.value == "output_numpy" \
+                and not (isinstance(a.value, cst.Name) and a.value.value == "False"):
+            return None
+    return "dict" if it.func.attr.value == "create_dict_iterator" else "tuple"
+
+
+def _loop_item(m: ScriptModel, name: str, scope: Scope, order: Optional[int]):
+    """For a name bound by a `for` over a dataset iterator: "dict" (the row dict of
+    `create_dict_iterator()`), "tuple" (the row list of `create_tuple_iterator()`),
+    "tensor" (a name unpacked from a tuple row: `for x, y in ds.create_tuple_iterator()`,
+    `enumerate(...)` too), else None."""
+    b = m.lookup(name, scope, order)
+    if b is None or b.kind != "loop" or not isinstance(b.statement, cst.For) \
+            or len(b.scope.bindings.get(name, ())) != 1:
+        return None
+    target, it = b.statement.target, b.statement.iter
+    if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "enumerate" \
+            and m.lookup("enumerate", scope, order) is None and it.args and not it.args[0].star \
+            and isinstance(target, (cst.Tuple, cst.List)) and len(target.elements) == 2:
+        target, it = target.elements[1].value, it.args[0].value
+    kind = _iterator_call(m, it)
+    if kind is None:
+        return None
+    if isinstance(target, cst.Name):
+        return kind if target.value == name else None
+    if kind == "tuple" and isinstance(target, (cst.Tuple, cst.List)) and any(
+            isinstance(e.value, cst.Name) and e.value.value == name for e in target.elements):
+        return "tensor"
+    return None
+
+
+def _iterator_tensor(m: ScriptModel, expr: cst.BaseExpression, scope: Scope, order: Optional[int],
+                     depth: int = 0) -> bool:
+    """`expr` holds a column of a dataset iterator row: `row["image"]` of a dict row,
+    `row[0]` of a tuple row, a name unpacked from a tuple row, or a name bound (once) to
+    one of these (`x = batch["x"]`, `x, y = batch["x"], batch["y"]`, `x, y = row`)."""
+    if depth > 4:
+        return False
+    if isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Name) and len(expr.slice) == 1 \
+            and isinstance(expr.slice[0].slice, cst.Index):
+        key = expr.slice[0].slice.value
+        kind = _loop_item(m, expr.value.value, scope, order)
+        return kind == "dict" and isinstance(key, cst.SimpleString) \
+            or kind == "tuple" and isinstance(key, cst.Integer)
+    if not isinstance(expr, cst.Name):
+        return False
+    if _loop_item(m, expr.value, scope, order) == "tensor":
+        return True
+    b = m.lookup(expr.value, scope, order)
+    if b is None or len(b.scope.bindings.get(expr.value, ())) != 1:
+        return False
+    if b.kind == "assign" and b.value is not None:
+        return _iterator_tensor(m, b.value, b.scope, b.order, depth + 1)
+    if b.kind == "other" and isinstance(b.statement, cst.SimpleStatementLine):
+        for st in b.statement.body:
+            if not (isinstance(st, cst.Assign) and len(st.targets) == 1
+                    and isinstance(st.targets[0].target, (cst.Tuple, cst.List))):
+                continue
+            els = st.targets[0].target.elements
+            pos = [i for i, e in enumerate(els) if e.value is b.node]
+            if not pos or any(isinstance(e, cst.StarredElement) for e in els):
+                continue
+            if isinstance(st.value, (cst.Tuple, cst.List)) and len(st.value.elements) == len(els) \
+                    and not any(isinstance(e, cst.StarredElement) for e in st.value.elements):
+                return _iterator_tensor(m, st.value.elements[pos[0]].value, b.scope, b.order, depth + 1)
+            if isinstance(st.value, cst.Name):  # x, y = row (a tuple row)
+                return _loop_item(m, st.value.value, b.scope, b.order) == "tuple"
+    return False
+
+
 def is_tensor(m: ScriptModel, expr: cst.BaseExpression, scope: Scope, order: Optional[int]) -> bool:
+    if not isinstance(expr, cst.Call) and _iterator_tensor(m, expr, scope, order):
+        return True  # a column of a MindSpore dataset iterator row
     site = value_call(m, expr, scope, order) if not isinstance(expr, cst.Call) else m.call_of(expr)
     if site is None:
         return False

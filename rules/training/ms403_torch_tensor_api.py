@@ -38,7 +38,9 @@ class TorchTensorApi(Rule):
     ## What it does
     Flags PyTorch methods called on objects msfix knows are MindSpore Cells (instances
     of `mindspore.nn` classes or of Cells defined in the script, `self` inside a Cell)
-    or MindSpore Tensors (`ms.Tensor(...)`, `ops.ones(...)`, ...):
+    or MindSpore Tensors (`ms.Tensor(...)`, `ops.ones(...)`, the columns of a dataset's
+    `create_dict_iterator()` / `create_tuple_iterator()` rows: `batch["image"]`,
+    `for x, y in data.create_tuple_iterator()`, not with `output_numpy=True`, ...):
     `net.parameters()`, `net.named_parameters()`, `net.eval()`, `net.train()`,
     `net.cuda()`, `net.cpu()`, `net.modules()`, `net.children()`, `net.half()`,
     `net.zero_grad()`, `t.cuda()`, `t.cpu()`, `t.detach()`, `t.to("cuda")`,
