@@ -490,9 +490,34 @@ def dtype_name(m: ScriptModel, expr: Optional[cst.BaseExpression], scope: Scope,
         if root in ("numpy", "mindspore", "mindspore.common.dtype", "mindspore.dtype") and last in _DTYPE_NAMES:
             return _DTYPE_ALIASES.get(last, last)
         return None
+    followed = _dtype_source(m, expr, scope, order, env)
+    if followed is not None:  # a helper's parameter, a config entry: the expression written there
+        return dtype_name(m, *followed, env)
     v = value(m, expr, scope, order, env)
     if isinstance(v, str) and v in _DTYPE_NAMES | {"float", "int"}:
         return _DTYPE_ALIASES.get(v, v)
+    return None
+
+
+def _dtype_source(m: ScriptModel, expr, scope: Scope, order: Optional[int], env: Optional[Env], _depth: int = 0):
+    """(expr, scope, order) a dtype is written as elsewhere: the argument (or default) of
+    the helper call in `env` for a parameter, the entry of a dict / EasyDict / namespace
+    the script builds (`cfg["dtype"]`); None otherwise."""
+    from msfix.analysis.values import member_expr
+
+    if isinstance(expr, cst.Name) and env:
+        b = m.lookup(expr.value, scope, order)
+        site = env.get(b.scope) if b is not None and b.kind == "param" else None
+        fn = b.scope.node if site is not None else None
+        if isinstance(fn, cst.FunctionDef) and isinstance(b.node, cst.Param):
+            given = param_arg(site, fn, expr.value)
+            if given is None and b.node.default is not None:
+                return b.node.default, b.scope.parent or m.module_scope, None
+            if given is not None and given is not UNKNOWN:
+                return given, site.scope, site.order
+        return None
+    if isinstance(expr, (cst.Attribute, cst.Subscript)):
+        return member_expr(m, expr, scope, order)
     return None
 
 

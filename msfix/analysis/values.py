@@ -555,6 +555,15 @@ def _member_expr(model, expr, scope, order, depth):
     return got
 
 
+def member_expr(model, expr, scope, order):
+    """(expr, scope, order) of the entry `rec.k` / `rec["k"]` reads in a dict / EasyDict /
+    namespace / dataclass the script builds (not an argparse option), None when unknown."""
+    got = _member(model, expr, scope, order, 0, want_expr=True)
+    if got is None or not isinstance(got[0], tuple) or got[0][0] is None:
+        return None
+    return got[0]
+
+
 def _member(model, expr, scope, order, depth, want_expr=False):
     """(value, origin) of a member read, None when unknown. origin: (label, node) where
     label is "" or "argparse default"."""

@@ -26,6 +26,30 @@ def _casts_inputs(ctx, qualname) -> bool:
     return any(w in text for w in ("cast", "Cast", "astype", "float32", "to_float", ".float()"))
 
 
+def _dtype_expr(node):
+    """The dtype written where the array is made (`dtype=...`, `.astype(...)`), or None."""
+    if not isinstance(node, cst.Call):
+        return None
+    for a in node.args:
+        if a.keyword is not None and a.keyword.value == "dtype":
+            return a.value
+    f = node.func
+    if isinstance(f, cst.Attribute) and f.attr.value == "astype" and node.args and node.args[0].keyword is None:
+        return node.args[0].value
+    return None
+
+
+def _why(ctx, arr, scope, order, site, default: str):
+    """(how the array got float64, ". The value comes from ..." or "")."""
+    d = _dtype_expr(arr.node)
+    if d is None:
+        return default, ""
+    origin = ctx.values.origin(d, scope, order, ctx, site)
+    if origin is None and site is not None and (site.qualname or "").startswith("<local>."):
+        origin = f"the call of `{site.qualname[8:]}` on line {ctx.span(site.node, site.top).line}"
+    return f"the dtype `{ctx.source(d)}` asks for", f". The value comes from {origin}" if origin else ""
+
+
 def _network_call(ctx, site) -> bool:
     """Is `site` a call of a network: a Cell instance, Model.predict or mindspore.export?"""
     m = ctx.model
@@ -86,7 +110,9 @@ class Float64NumpyData(Rule):
     ## Fix safety
     Safe: the fix appends `.astype(np.float32)` to the expression that makes the array;
     float32 is the only dtype the float32 network accepts. No fix when the script asks
-    for float64 explicitly (`astype(np.float64)`, `dtype=np.float64`).
+    for float64 explicitly (`astype(np.float64)`, `dtype=np.float64`), also through an
+    argparse option, a config entry, a constant or a helper's parameter: the message says
+    which dtype asks for it and where it comes from, and the dtype is changed there.
     """
     invalid = [
         Example(
@@ -159,12 +185,14 @@ class Float64NumpyData(Rule):
                 top = arr.top if arr.top is not None else m.owner.get(id(node), src.call.top)
                 use_line = ctx.span(use.node, use.top).line
                 short = src.source_class.rsplit(".", 1)[-1]
+                how, comes = _why(ctx, arr, src.call.scope, src.call.order, (view.env or {}).get(src.call.scope),
+                                  "NumPy's default")
                 ctx.report(
                     node,
                     f"column \"{col}\" of `{short}` (line {ctx.span(src.call.node, src.call.top).line}) "
-                    f"is float64 (NumPy's default) and reaches the network (line {use_line}) uncast: float32 "
+                    f"is float64 ({how}) and reaches the network (line {use_line}) uncast: float32 "
                     f"layers raise TypeError (\"Tensor[Float64] and ... Tensor[Float32]\"); use "
-                    f"`.astype(np.float32)`",
+                    f"`.astype(np.float32)`" + comes,
                     fix=self._fix(ctx, arr),
                     top=top,
                 )
@@ -190,12 +218,13 @@ class Float64NumpyData(Rule):
             net_use = next((u for u in users if _network_call(ctx, u)), None)
             if net_use is None or not once(t.node):
                 continue
+            how, comes = _why(ctx, arr, t.scope, t.order, None, "NumPy's default float")
             ctx.report(
                 t.node,
-                f"`Tensor(...)` of a float64 NumPy array (NumPy's default float) is passed to the network at "
+                f"`Tensor(...)` of a float64 NumPy array ({how}) is passed to the network at "
                 f"line {ctx.span(net_use.node, net_use.top).line}: float32 layers raise TypeError "
                 f"(\"Tensor[Float64] and ... Tensor[Float32]\"); cast with `.astype(np.float32)` or pass "
-                f"`dtype=ms.float32`",
+                f"`dtype=ms.float32`" + comes,
                 fix=self._fix(ctx, arr),
                 top=t.top,
             )
