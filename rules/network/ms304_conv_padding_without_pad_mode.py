@@ -54,7 +54,9 @@ class ConvPaddingWithoutPadMode(Rule):
     exactly `padding`, the only reading under which the call runs (and what the
     PyTorch original did), wherever the padding comes from. Unsafe for a helper's
     parameter when another call of the helper passes padding 0 (or a value msfix cannot
-    tell): that call pads "same" today and would stop padding. When `pad_mode`
+    tell): that call pads "same" today and would stop padding; unsafe too when the
+    padding comes from an argparse option or a config file, which another run may set
+    to 0. When `pad_mode`
     is given as `"same"` or `"valid"` the
     intent is unclear and no fix is offered.
     """
@@ -94,14 +96,20 @@ class ConvPaddingWithoutPadMode(Rule):
             value, call = found[0]
             # other calls with padding 0 (or unknown) rely on the default "same": pad_mode="pad" changes them
             all_pad = len(found) == len(every)
+            # an option or a config file may give 0 on another run, which pads "same" today
+            outside = ctx.values.from_outside(pad.value, site.scope, site.order)
             mode_arg = site.arg("pad_mode", 4)
             callee = ctx.source(site.node.func)
             origin = ctx.values.origin(pad.value, site.scope, site.order, ctx, call)
             comes = f". The value comes from {origin}" if origin else ""
             if mode_arg is None:
                 edit = insert_after_expr(ctx, pad.value, ', pad_mode="pad"', site.top)
-                fix = Fix.safe('Add `pad_mode="pad"`', edit) if all_pad else Fix.unsafe(
-                    'Add `pad_mode="pad"` (the calls with padding 0 stop padding "same")', edit)
+                if not all_pad:
+                    fix = Fix.unsafe('Add `pad_mode="pad"` (the calls with padding 0 stop padding "same")', edit)
+                elif outside:
+                    fix = Fix.unsafe('Add `pad_mode="pad"` (a run with padding 0 stops padding "same")', edit)
+                else:
+                    fix = Fix.safe('Add `pad_mode="pad"`', edit)
                 ctx.report(
                     pad,
                     f"`{callee}(..., padding={ctx.source(pad.value)})` without `pad_mode=\"pad\"` raises "
