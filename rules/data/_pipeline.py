@@ -121,3 +121,30 @@ def envs_lines(ctx, env: Dict) -> str:
     name = sites[0].node.func
     fname = name.value if isinstance(name, cst.Name) else "the helper"
     return f" (for the call `{fname}(...)` at line {lines})"
+
+
+def dtype_origin(ctx, expr: cst.BaseExpression, scope, order, site) -> str:
+    """". The value comes from ..." for a dtype written as `expr` (an argparse option, a
+    config entry; a parameter of the helper called at `site`: that call), or ""."""
+    origin = ctx.values.origin(expr, scope, order, ctx, site)
+    fn = scope.node if site is not None else None
+    if origin is None and isinstance(expr, cst.Name) and isinstance(fn, cst.FunctionDef) \
+            and expr.value in {p.name.value for p in (*fn.params.posonly_params, *fn.params.params,
+                                                      *fn.params.kwonly_params)} \
+            and (site.qualname or "").startswith("<local>."):
+        origin = (f"`{expr.value}`, given by the call of `{site.qualname[8:]}` on line "
+                  f"{ctx.span(site.node, site.top).line}")
+    return f". The value comes from {origin}" if origin else ""
+
+
+def dtype_expr(node) -> Optional[cst.BaseExpression]:
+    """The dtype written where an array is made (`dtype=...`, `.astype(...)`), or None."""
+    if not isinstance(node, cst.Call):
+        return None
+    for a in node.args:
+        if a.keyword is not None and a.keyword.value == "dtype":
+            return a.value
+    f = node.func
+    if isinstance(f, cst.Attribute) and f.attr.value == "astype" and node.args and node.args[0].keyword is None:
+        return node.args[0].value
+    return None

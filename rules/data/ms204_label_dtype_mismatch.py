@@ -6,7 +6,7 @@ import libcst as cst
 from msfix.context import FLOAT_DTYPES, INT_DTYPES, UNKNOWN
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
-from msfix.rules.data._pipeline import insert_map_edit
+from msfix.rules.data._pipeline import dtype_expr, dtype_origin, insert_map_edit
 
 CASTS = {"TypeCast", "ToType"}
 
@@ -170,17 +170,24 @@ class LabelDtypeMismatch(Rule):
                 cast_op = ev.op
         line = ctx.span(loss.node, loss.top).line
         fix = None
+        comes = ""
         if cast_op is not None:
             node, top = cast_op.node, cast_op.top
             arg = cast_op.call.args[0].value if cast_op.call is not None and cast_op.call.args else None
             if not float_labels and isinstance(arg, cst.Attribute) and arg.attr.value == dt:
                 fix = Fix.safe("Cast to int32 instead", ctx.replace(arg.attr, "int32", top))
+            elif arg is not None:  # the dtype set elsewhere: say where
+                comes = dtype_origin(ctx, arg, cast_op.scope, cast_op.order, (env or {}).get(cast_op.scope))
             where = f"`{cast_op.short}` casts column \"{col}\" to"
         else:
             node, top = src.call.node, src.call.top
             short = src.source_class.rsplit(".", 1)[-1]
             where = f"column \"{col}\" of `{short}` is"
             spec = ctx.data.source_columns(src, env)
+            arr = spec.get(col, {}).get("array") if spec is not UNKNOWN else None
+            d = dtype_expr(arr.node) if arr is not None else None
+            if d is not None:  # the array's dtype written elsewhere: say where
+                comes = dtype_origin(ctx, d, src.call.scope, src.call.order, (env or {}).get(src.call.scope))
             row = spec.get(col, {}).get("shape") if spec is not UNKNOWN else None
             if not float_labels or row == []:
                 ms_name, ms_imp = ctx.ensure_module("mindspore", "ms")
@@ -208,7 +215,7 @@ class LabelDtypeMismatch(Rule):
             advice = "cast it to int32 with `TypeCast(mindspore.int32)`"
         ctx.report(
             node,
-            f"{where} {problem} (loss at line {line}): TypeError at the first step; {advice}",
+            f"{where} {problem} (loss at line {line}): TypeError at the first step; {advice}{comes}",
             fix=fix,
             top=top,
         )

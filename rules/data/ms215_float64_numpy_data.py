@@ -5,7 +5,7 @@ import libcst as cst
 from msfix.context import UNKNOWN
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
-from msfix.rules.data._pipeline import Once
+from msfix.rules.data._pipeline import Once, dtype_expr, dtype_origin
 
 TENSORS = ("mindspore.Tensor", "mindspore.tensor", "mindspore.Tensor.from_numpy", "mindspore.from_numpy")
 LOOPS = ("mindspore.value_and_grad", "mindspore.grad", "mindspore.ops.value_and_grad", "mindspore.ops.grad",
@@ -26,28 +26,12 @@ def _casts_inputs(ctx, qualname) -> bool:
     return any(w in text for w in ("cast", "Cast", "astype", "float32", "to_float", ".float()"))
 
 
-def _dtype_expr(node):
-    """The dtype written where the array is made (`dtype=...`, `.astype(...)`), or None."""
-    if not isinstance(node, cst.Call):
-        return None
-    for a in node.args:
-        if a.keyword is not None and a.keyword.value == "dtype":
-            return a.value
-    f = node.func
-    if isinstance(f, cst.Attribute) and f.attr.value == "astype" and node.args and node.args[0].keyword is None:
-        return node.args[0].value
-    return None
-
-
 def _why(ctx, arr, scope, order, site, default: str):
     """(how the array got float64, ". The value comes from ..." or "")."""
-    d = _dtype_expr(arr.node)
+    d = dtype_expr(arr.node)
     if d is None:
         return default, ""
-    origin = ctx.values.origin(d, scope, order, ctx, site)
-    if origin is None and site is not None and (site.qualname or "").startswith("<local>."):
-        origin = f"the call of `{site.qualname[8:]}` on line {ctx.span(site.node, site.top).line}"
-    return f"the dtype `{ctx.source(d)}` asks for", f". The value comes from {origin}" if origin else ""
+    return f"the dtype `{ctx.source(d)}` asks for", dtype_origin(ctx, d, scope, order, site)
 
 
 def _network_call(ctx, site) -> bool:
