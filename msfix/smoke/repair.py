@@ -142,19 +142,20 @@ def crash_site(report, script: Path) -> CrashSite:
     # notes and traceback
     from msfix.diagnose import ScriptMatcher, _primary, parse_log
 
-    line, lines = report.script_line, []
+    line = report.script_line
+    frame_lines: List[int] = []
     blocks = [b for b in parse_log(log)[0] if b.exception == report.exception_type] if report.exception_type else []
     if blocks:
         matcher = ScriptMatcher(script)
         matcher.settle([*blocks[-1].frames, *blocks[-1].inner])
-        best, others = _primary(blocks[-1], matcher)
+        best, rest = _primary(blocks[-1], matcher)
         if best is not None:
             loc = matcher.locate(best)
             if loc.get("in_script"):
                 line = loc["line"]
-            lines = [matcher.locate(f)["line"] for f in others]
-    lines = [x for x in [line, *lines, report.script_line] if x is not None]
-    return CrashSite(line, list(dict.fromkeys(lines)), None, report.rule_code)
+            frame_lines = [matcher.locate(f)["line"] for f in rest]
+    kept = [x for x in [line, *frame_lines, report.script_line] if x is not None]
+    return CrashSite(line, list(dict.fromkeys(kept)), None, report.rule_code)
 
 
 # ---------------------------------------------------------------------------
@@ -212,9 +213,9 @@ def layer_repair(text: str, line: int, crash: ShapeCrash) -> Tuple[Optional[Repa
         value = built[0]
         layers = []  # the value itself, or the layers listed in a container call
         for node in _calls_within(value):
-            site = m.call_of(node)
-            if site is not None and _canonical(site.qualname, nn_class) in crash.layers:
-                layers.append(site)
+            built_site = m.call_of(node)
+            if built_site is not None and _canonical(built_site.qualname, nn_class) in crash.layers:
+                layers.append(built_site)
         for site in layers:
             kind = _canonical(site.qualname, nn_class)
             param = crash.layers[kind]
@@ -366,7 +367,9 @@ def rule_repair(text: str, code: str, lines: Sequence[int], path: str = "",
     edits, applied = select_edits(diags, unsafe=True)
     if not applied:
         return None, f"{code} has no fix at the crash's lines"
-    repair = Repair(f"{code} fix at line {diags[0].span.line}: {diags[0].fix.message}",
+    first_fix = diags[0].fix
+    assert first_fix is not None  # `fixable` holds diagnostics with a fix
+    repair = Repair(f"{code} fix at line {diags[0].span.line}: {first_fix.message}",
                     tuple((e.start, e.end, e.text) for e in edits))
     try:
         parse(repair.apply(text), path)
