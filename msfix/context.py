@@ -18,7 +18,7 @@ module (for the types and constants below) and its own family's helpers
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -286,6 +286,14 @@ class NetworkView:
     def compiled(self) -> List[CompiledFunction]:
         """Functions MindSpore compiles to a graph (construct under GRAPH_MODE, @jit...)."""
         return self.info.compiled()
+
+    def tensor_names(self, fn: cst.FunctionDef, params: bool) -> Set[str]:
+        """Local names of `fn` that hold a Tensor at every binding (its inputs too when `params`)."""
+        return self.info.tensor_names(fn, params)
+
+    def is_tensor_expr(self, expr: cst.BaseExpression, names: Set[str]) -> bool:
+        """`expr` gives a Tensor, given the Tensor-holding locals `names` (see tensor_names)."""
+        return self.info.is_tensor_expr(expr, names)
 
     def graph_mode(self) -> bool:
         """Does the script set GRAPH_MODE with a literal `set_context(mode=...)`?"""

@@ -27,6 +27,9 @@ PARAMETERIZED_NN = frozenset({
 })
 
 JIT_NAMES = frozenset({"jit", "ms_function"})
+# mindspore.value_and_grad / grad (and the ops spellings): the function they wrap runs,
+# and so is compiled, where the returned function is called
+GRAD_NAMES = frozenset({"value_and_grad", "grad"})
 
 # numpy functions that call the argument's method with `out=` and so raise TypeError
 # on a MindSpore Tensor (verified on 2.10, GRAPH and PyNative), mapped to the Tensor
@@ -38,6 +41,14 @@ NUMPY_REDUCTIONS: Dict[str, Tuple[str, bool]] = {
     "max": ("max", False), "min": ("min", False), "amax": ("max", False), "amin": ("min", False),
     "prod": ("prod", False), "ptp": ("", False),
 }
+
+# Tensor methods that return a Tensor (`x.reshape(...)`; not `asnumpy`, `item`, `tolist`)
+TENSOR_METHODS = frozenset({
+    "reshape", "view", "transpose", "permute", "swapaxes", "flatten", "squeeze", "unsqueeze", "expand_dims",
+    "astype", "float", "half", "abs", "clip", "clamp", "mean", "sum", "std", "var", "exp", "log", "sqrt",
+    "pow", "square", "neg", "matmul", "repeat", "tile", "broadcast_to", "expand_as", "sigmoid", "tanh",
+    "softmax", "norm", "cumsum", "round", "floor", "ceil", "copy", "contiguous", "narrow", "masked_fill",
+})
 
 RANDOM_PREFIXES = ("random.", "numpy.random.")
 TIME_CALLS = frozenset({"time.time", "time.perf_counter", "time.monotonic", "time.time_ns",
@@ -191,6 +202,61 @@ class NetworkInfo:
             self._scope_calls = by
         return self._scope_calls.get(id(fn), [])
 
+    # -- Tensors inside a compiled function ---------------------------------------------
+    def tensor_names(self, fn: cst.FunctionDef, params: bool) -> Set[str]:
+        """Local names of `fn` that hold a MindSpore Tensor at every binding: its
+        parameters without a default (when `params`, e.g. the inputs of `construct`) and
+        names bound from a layer (`self.x(...)`), a `mindspore.ops`/`mint` call, a Tensor
+        method that returns a Tensor, or arithmetic/subscripts of such names. A name also
+        bound to anything else (a NumPy call, a literal, a loop variable) is left out."""
+        names: Set[str] = set()
+        if params:
+            ps = list(fn.params.params)
+            for p in ps[1:] if ps and ps[0].name.value == "self" else ps:
+                if p.default is None:
+                    names.add(p.name.value)
+        scope = next((site.scope for site in self.calls_in(fn)), None)
+        if scope is None:
+            return names
+        # greatest fixed point: `x = x / s` keeps x a Tensor when every other binding does
+        cand: Dict[str, list] = {}
+        for name, bindings in scope.bindings.items():
+            if all((b.kind == "param" and name in names) or (b.kind == "assign" and b.value is not None)
+                   for b in bindings):
+                cand[name] = [b for b in bindings if b.kind == "assign"]
+        out = set(cand)
+        changed = True
+        while changed:
+            changed = False
+            for name in list(out):
+                if not all(self.is_tensor_expr(b.value, out) for b in cand[name]):
+                    out.discard(name)
+                    changed = True
+        return out
+
+    def is_tensor_expr(self, expr: cst.BaseExpression, names: Set[str]) -> bool:
+        """`expr` (in a compiled function whose Tensor-holding locals are `names`) gives a Tensor."""
+        if isinstance(expr, cst.Name):
+            return expr.value in names
+        if isinstance(expr, cst.BinaryOperation):
+            return self.is_tensor_expr(expr.left, names) or self.is_tensor_expr(expr.right, names)
+        if isinstance(expr, cst.UnaryOperation):
+            return not isinstance(expr.operator, cst.Not) and self.is_tensor_expr(expr.expression, names)
+        if isinstance(expr, cst.Subscript):
+            return self.is_tensor_expr(expr.value, names)
+        if isinstance(expr, cst.IfExp):
+            return self.is_tensor_expr(expr.body, names) and self.is_tensor_expr(expr.orelse, names)
+        if not isinstance(expr, cst.Call):
+            return False
+        f = expr.func
+        if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.value.value == "self":
+            return True  # a layer of the Cell
+        if isinstance(f, cst.Attribute) and f.attr.value in TENSOR_METHODS and self.is_tensor_expr(f.value, names):
+            return True  # x.reshape(...), self.pool(x).flatten()
+        site = self.m.call_of(expr)
+        q = site.qualname if site is not None else None
+        return bool(q) and q.startswith(("mindspore.ops.", "mindspore.mint."))
+
     # -- graph mode -------------------------------------------------------------------
     def graph_mode_site(self) -> Optional[CallSite]:
         """The `set_context(mode=GRAPH_MODE)` / `set_context(mode=0)` call, if any."""
@@ -215,7 +281,8 @@ class NetworkInfo:
         """Functions MindSpore compiles: `construct` of local Cells when the script sets
         GRAPH_MODE, functions and methods decorated with `@jit`, and the undecorated local
         methods and module functions these call (transitively; a decorated callee such as
-        `@constexpr` runs in Python at compile time)."""
+        `@constexpr` runs in Python at compile time), and the function given to
+        `value_and_grad`/`grad` where the function these return is called."""
         if self._compiled is not None:
             return self._compiled
         m = self.m
@@ -273,8 +340,42 @@ class NetworkInfo:
                         continue
                     todo.append(CompiledFunction(info.node, m.owner.get(id(info.node), 0), None, cf.why,
                                                  f"{label} -> {info.name}"))
+                    continue
+                # grad_fn = ms.value_and_grad(forward_fn, ...); grad_fn(x) -> forward_fn is compiled too
+                wrapped = self.grad_wrapped(site)
+                if wrapped is not None:
+                    fn, through = wrapped
+                    todo.append(CompiledFunction(fn, m.owner.get(id(fn), 0), None, cf.why,
+                                                 f"{label} -> {through} -> {fn.name.value}"))
         self._compiled = out
         return out
+
+    def grad_wrapped(self, site: CallSite) -> Optional[Tuple[cst.FunctionDef, str]]:
+        """(the script function, how the call spells the wrapper) when `site` calls the
+        result of `mindspore.value_and_grad`/`grad` of an undecorated script function:
+        `grad_fn(x)` after `grad_fn = ms.value_and_grad(forward_fn, ...)`, or
+        `ms.grad(forward_fn)(x)`."""
+        m = self.m
+        func = site.node.func
+        wrap = None
+        if isinstance(func, cst.Call):
+            wrap = m.call_of(func)
+        elif isinstance(func, cst.Name):
+            b = m.lookup(func.value, site.scope, site.order)
+            if b is not None and b.kind == "assign" and isinstance(b.value, cst.Call):
+                wrap = m.call_of(b.value)
+        if wrap is None or wrap.has_star_args:
+            return None
+        q = wrap.qualname or ""
+        if not (q.startswith("mindspore.") and q.rsplit(".", 1)[-1] in GRAD_NAMES):
+            return None
+        arg = wrap.arg("fn", 0)
+        if arg is None or not isinstance(arg.value, cst.Name):
+            return None
+        b = m.lookup(arg.value.value, wrap.scope, wrap.order)
+        if b is None or b.kind != "def" or not isinstance(b.node, cst.FunctionDef) or b.node.decorators:
+            return None
+        return b.node, (func.value if isinstance(func, cst.Name) else ctx_name(wrap))
 
     # -- torch-port evidence ------------------------------------------------------------
     def torch_signals(self) -> List[str]:

@@ -38,7 +38,9 @@ class InvalidEnumValue(Rule):
       one of ['CPU', 'GPU', 'Ascend']`;
     - `usage=` of the dataset classes msfix knows (`Cifar10Dataset`, `MnistDataset`,
       ...): `"training"` raises `ValueError: Input usage is not within the valid set
-      of ['train', 'test', 'all']`.
+      of ['train', 'test', 'all']`. The value may be a literal, a module constant, an
+      argparse default or a config entry, or a loader helper's parameter: each call of
+      the helper is judged with the value it passes (the message names that call).
 
     ## Why is this bad?
     The script fails at that line, usually at start-up (a cheap error, but one that a
@@ -60,7 +62,8 @@ class InvalidEnumValue(Rule):
     Safe when only one valid value matches: the mode constant named in the string,
     the device name in another case, `"training"`->`"train"`, `"Test"`->`"test"`.
     Unsafe for guesses: `"cuda"`->`"GPU"`, `"npu"`->`"Ascend"`, `usage="eval"`->
-    `"test"`. Variables and other values: no fix.
+    `"test"`. For a helper's parameter the fix edits the string literal the call
+    passes. Other variables: no fix.
     """
     invalid = [
         Example("import mindspore as ms\nms.set_context(mode='GRAPH_MODE')\n", expect=(2,),
@@ -159,23 +162,47 @@ class InvalidEnumValue(Rule):
             return
         m = ctx.model
         v = m.literal(arg.value, site.scope, site.order)
-        if not isinstance(v, str) or v in usages:
+        if isinstance(v, str):
+            if v not in usages:
+                origin = None if _string_literal(arg.value) is not None else ctx.values.origin(
+                    arg.value, site.scope, site.order, ctx)
+                self._report_usage(ctx, site, arg, v, arg.value, site.top, usages, q, enum, origin)
             return
+        # a helper's parameter (`def load(path, usage): ds.X(path, usage=usage)`): the value of
+        # each call of the helper; the fix edits the literal the call passes
+        seen = set()
+        for value, call in ctx.values.per_call(arg.value, site.scope, site.order, site.statement):
+            if not isinstance(value, str) or value in usages or id(call) in seen:
+                continue
+            seen.add(id(call))
+            given = None
+            fn = site.scope.node
+            if call is not None and isinstance(arg.value, cst.Name) and isinstance(fn, cst.FunctionDef):
+                got = ctx.data.param_arg(call, fn, arg.value.value)
+                if isinstance(got, cst.SimpleString) and _string_literal(got) == value:
+                    given = got
+            origin = ctx.values.origin(arg.value, site.scope, site.order, ctx, call)
+            self._report_usage(ctx, site, arg, value, given, call.top if call is not None else site.top,
+                               usages, q, enum, origin)
+
+    def _report_usage(self, ctx, site, arg, v, lit_node, lit_top, usages, q, enum, origin):
+        """Report `usage=v` at `arg`; the fix rewrites the string literal `lit_node` (if any)."""
         key = v.strip().lower()
         fix = None
         hint = ""
-        lit = _string_literal(arg.value)
+        lit = _string_literal(lit_node) if lit_node is not None else None
         new = key if key in usages else enum["safe"].get(key)
         if new is not None and new in usages:
             hint = f"; use {new!r}"
             if lit is not None:
-                fix = Fix.safe(f"Use {new!r}", ctx.replace(arg.value, _quoted(arg.value, new), site.top))
+                fix = Fix.safe(f"Use {new!r}", ctx.replace(lit_node, _quoted(lit_node, new), lit_top))
         elif enum["review"].get(key) in usages:
             new = enum["review"][key]
             hint = f"; the held-out split is {new!r}"
             if lit is not None:
-                fix = Fix.unsafe(f"Use {new!r}", ctx.replace(arg.value, _quoted(arg.value, new), site.top))
+                fix = Fix.unsafe(f"Use {new!r}", ctx.replace(lit_node, _quoted(lit_node, new), lit_top))
         cls = q.rsplit(".", 1)[1]
+        comes = f". The value comes from {origin}" if origin else ""
         ctx.report(arg.value, f"`{cls}(usage={v!r})`: usage must be one of "
-                              + ", ".join(repr(u) for u in usages) + f": it raises ValueError{hint}",
+                              + ", ".join(repr(u) for u in usages) + f": it raises ValueError{hint}{comes}",
                    fix=fix, top=site.top)

@@ -162,7 +162,12 @@ class CheckpointNeverWritten(Rule):
     Without a `ModelCheckpoint`, a literal path loaded after `save_checkpoint(obj,
     "<literal>")` wrote into the same folder (in the same function) must be one of the
     saved files; `save_checkpoint` appends `.ckpt` to a name without it. Paths built
-    with `os.path.join` of literals count as literals.
+    with `os.path.join` of literals count as literals. A literal path whose file name
+    only a `save_checkpoint` into another folder writes (a custom Callback saving
+    `"best.ckpt"` in the working directory, loaded as `"./ckpt/best.ckpt"` after
+    `Model.train`) is reported too, when that save runs before the load (earlier in the
+    same function, or in a function or Callback method reached before it through a call
+    or a `Model.train`/`fit`) and no ModelCheckpoint prefix matches the name.
 
     ## Why is this bad?
     A guessed name such as `resnet50-200_1000.ckpt` (step 1000 is a global step, but the
@@ -188,7 +193,8 @@ class CheckpointNeverWritten(Rule):
     Safe: `latest_ckpt_file_name` is the full path of the last file the callback wrote,
     which is the file written at the end of training. For `save_checkpoint`, adding
     the missing `.ckpt` is safe; replacing another name by the one saved file of that
-    folder is unsafe (the author may have meant a file written elsewhere).
+    folder is unsafe (the author may have meant a file written elsewhere); so is
+    loading the file a save into another folder wrote (the save may be what is wrong).
     """
     invalid = [
         Example(
@@ -269,7 +275,8 @@ class CheckpointNeverWritten(Rule):
                 if found:
                     break
             if not found and literal_saves and all(self._cannot_write(m, cb, base) for cb in callbacks):
-                self._check_saved(ctx, load, arg, path, written)
+                if not self._check_saved(ctx, load, arg, path, written):
+                    self._check_elsewhere(ctx, load, arg, path, written)
 
     @staticmethod
     def _cannot_write(m, cb, base) -> bool:
@@ -279,15 +286,15 @@ class CheckpointNeverWritten(Rule):
         prefix = m.literal(a.value, cb.scope, cb.order) if a is not None else "CKP"
         return isinstance(prefix, str) and not base.startswith(prefix.rsplit("/", 1)[-1])
 
-    def _check_saved(self, ctx, load, arg, path, written) -> None:
+    def _check_saved(self, ctx, load, arg, path, written) -> bool:
         """`load_checkpoint(path)` after `save_checkpoint(obj, other)` into the same folder
-        in the same function, where no save writes `path`."""
+        in the same function, where no save writes `path` (True when reported)."""
         norm = posixpath.normpath(path)
         folder = posixpath.dirname(norm)
         before = [(p, sv) for p, sv in written.items()
                   if sv.scope is load.scope and sv.order < load.order and posixpath.dirname(p) == folder]
         if not before:
-            return
+            return False
         names = ", ".join(repr(p) for p, _ in before)
         fix = None
         value = arg.value
@@ -320,6 +327,56 @@ class CheckpointNeverWritten(Rule):
             fix=fix,
             top=load.top,
         )
+        return True
+
+    def _check_elsewhere(self, ctx, load, arg, path, written) -> None:
+        """`load_checkpoint("dir/name.ckpt")` where the script's only writer of `name.ckpt` is a
+        `save_checkpoint` with a literal path in another folder (a custom Callback saving
+        "best.ckpt" in the working directory) that runs before the load: in the same function
+        earlier, or in a function (a Callback method) reached before it, through a call of that
+        function or a `Model.train`/`fit` in the load's function."""
+        m = ctx.model
+        norm = posixpath.normpath(path)
+        base = posixpath.basename(norm)
+        same = [(p, sv) for p, sv in written.items() if posixpath.basename(p) == base]
+        if not same or any(posixpath.dirname(p) == posixpath.dirname(norm) for p, _ in same):
+            return
+        if not all(self._runs_before(m, sv, load) for _, sv in same):
+            return
+        # another writer: a download, a copy, or the name in another string than the saves and loads
+        if self._other_writers(m, base, load, extra=len(same)):
+            return
+        saved, sv = same[0]
+        where = "the working directory" if not posixpath.dirname(saved) else repr(posixpath.dirname(saved))
+        lines = ", ".join(str(ctx.span(s.node, s.top).line) for _, s in same)
+        fix = None
+        if len(same) == 1 and isinstance(arg.value, cst.SimpleString):
+            from msfix.fixes.edits import string_literal
+
+            fix = Fix.unsafe(f"Load {saved!r}, the file saved on line {lines}",
+                             ctx.replace(arg.value, string_literal(saved, arg.value), load.top))
+        ctx.report(
+            arg.value,
+            f"{path!r} is never written by this script: `save_checkpoint` (line {lines}) writes {base!r} in "
+            f"{where}, not in {posixpath.dirname(norm)!r}; `load_checkpoint` raises ValueError",
+            fix=fix,
+            top=load.top,
+        )
+
+    @staticmethod
+    def _runs_before(m, sv, load) -> bool:
+        """The `save_checkpoint` call `sv` can run before `load`."""
+        if sv.scope is load.scope:
+            return sv.order < load.order
+        fn = sv.scope.node
+        if not isinstance(fn, cst.FunctionDef):
+            return False
+        for c in m.calls:
+            if c.scope is not load.scope or c.order >= load.order:
+                continue
+            if c.method in ("train", "fit") or c.qualname == f"<local>.{fn.name.value}":
+                return True
+        return False
 
     def _check_one(self, ctx, load, arg, path, base, cb) -> bool:
         m = ctx.model
@@ -440,9 +497,10 @@ class CheckpointNeverWritten(Rule):
         return epochs, sink
 
     @staticmethod
-    def _other_writers(m, base, load) -> bool:
+    def _other_writers(m, base, load, extra: int = 0) -> bool:
         """Other code may write the file: a download (a call named like one), or the
-        name in another string of the script (a URL, a copy), besides the loads."""
+        name in another string of the script (a URL, a copy), besides the loads (and
+        `extra` other known mentions)."""
         for c in m.calls:
             f = c.node.func
             name = f.attr.value if isinstance(f, cst.Attribute) else f.value if isinstance(f, cst.Name) else ""
@@ -455,7 +513,7 @@ class CheckpointNeverWritten(Rule):
             if a is not None and isinstance(m.literal(a.value, c.scope, c.order), str) \
                     and posixpath.basename(m.literal(a.value, c.scope, c.order)) == base:
                 loads += 1
-        return m.text.count(base) > loads
+        return m.text.count(base) > loads + extra
 
     @staticmethod
     def _binding_is(m, cb, load) -> bool:

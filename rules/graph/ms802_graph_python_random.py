@@ -17,7 +17,9 @@ class GraphPythonRandom(Rule):
     Flags calls to Python's `random` module, `numpy.random` and clock functions
     (`time.time()`, `time.perf_counter()`, `datetime.now()`) inside code MindSpore
     compiles: the `construct` of the script's Cells when it sets GRAPH_MODE, `@jit`
-    functions, and what they call.
+    functions, and what they call, the loss function given to `value_and_grad`/`grad`
+    included when the function these return is called there
+    (`grad_fn = ms.value_and_grad(forward_fn, ...)` called in a `@jit` train step).
 
     ## Why is this bad?
     The graph compiler evaluates these calls once, while compiling, and bakes the

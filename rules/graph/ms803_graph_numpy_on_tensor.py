@@ -24,7 +24,10 @@ class GraphNumpyOnTensor(Rule):
     Flags NumPy reductions (`np.mean`, `np.sum`, `np.max`, `np.min`, `np.amax`,
     `np.amin`, `np.std`, `np.var`, `np.prod`, `np.any`, `np.all`, `np.ptp`) applied
     to a Tensor in the `construct` of a Cell (or in a `@jit` function): an input of
-    `construct`, or the output of a layer or a `mindspore.ops` call.
+    `construct`, the output of a layer or a `mindspore.ops` call, a Tensor method that
+    returns a Tensor (`x.reshape(...)`), arithmetic or a slice of these, or a local name
+    every binding of which is one of these (`x = self.conv(x)` in a `try`, then
+    `x = x / s`). A name also bound to a NumPy array or a number is left alone.
 
     ## Why is this bad?
     These NumPy functions hand the work to the argument's own method with NumPy's
@@ -115,7 +118,7 @@ class GraphNumpyOnTensor(Rule):
                 seen.add(id(cf.node))
                 targets.append((cf.node, cf.top, cf.node.name.value == "construct" or cf.via is None))
         for fn, top, params_are_tensors in targets:
-            tensors = self._tensor_names(m, net, fn, params_are_tensors)
+            tensors = ctx.network.tensor_names(fn, params_are_tensors)
             for site in net.calls_in(fn):
                 q = site.qualname or ""
                 if not q.startswith("numpy.") or q.count(".") != 1:
@@ -124,53 +127,9 @@ class GraphNumpyOnTensor(Rule):
                 if np_fn not in NUMPY_REDUCTIONS or site.has_star_args:
                     continue
                 arg = site.positional(0)
-                if arg is None or not self._is_tensor(m, arg.value, tensors):
+                if arg is None or not ctx.network.is_tensor_expr(arg.value, tensors):
                     continue
                 self._report(ctx, site, np_fn, arg, top)
-
-    @staticmethod
-    def _tensor_names(m, net, fn: cst.FunctionDef, params: bool) -> Set[str]:
-        names: Set[str] = set()
-        if params:
-            ps = list(fn.params.params)
-            for p in ps[1:] if ps and ps[0].name.value == "self" else ps:
-                if p.default is None:
-                    names.add(p.name.value)
-        # local names bound from a layer or a mindspore.ops call, in order
-        scope = None
-        for site in net.calls_in(fn):
-            scope = site.scope
-            break
-        if scope is None:
-            return names
-        params_set = set(names)
-        out: Set[str] = set()
-        for name, bindings in scope.bindings.items():
-            if all((b.kind == "param" and name in params_set)
-                   or (b.kind == "assign" and b.value is not None and GraphNumpyOnTensor._tensor_call(m, b.value))
-                   for b in bindings):
-                out.add(name)
-        return out
-
-    @staticmethod
-    def _tensor_call(m, expr) -> bool:
-        if not isinstance(expr, cst.Call):
-            return False
-        f = expr.func
-        if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.value.value == "self":
-            return True  # a layer of the Cell
-        site = m.call_of(expr)
-        q = site.qualname if site is not None else None
-        return bool(q) and q.startswith(("mindspore.ops.", "mindspore.mint."))
-
-    def _is_tensor(self, m, expr, tensors: Set[str]) -> bool:
-        if isinstance(expr, cst.Name):
-            return expr.value in tensors
-        if isinstance(expr, cst.BinaryOperation):
-            return self._is_tensor(m, expr.left, tensors) or self._is_tensor(m, expr.right, tensors)
-        if isinstance(expr, cst.UnaryOperation):
-            return self._is_tensor(m, expr.expression, tensors)
-        return self._tensor_call(m, expr)
 
     def _report(self, ctx, site, np_fn, arg, top):
         method, axis_ok = NUMPY_REDUCTIONS[np_fn]
