@@ -61,7 +61,7 @@ def parent_body(root: cst.CSTNode, stmt: cst.CSTNode) -> Optional[Sequence[cst.C
     todo: List[cst.CSTNode] = [root]
     while todo:
         node = todo.pop()
-        body = None
+        body: Optional[Sequence[cst.BaseStatement]] = None
         if isinstance(node, cst.Module):
             body = node.body
         elif isinstance(node, (cst.IndentedBlock,)):

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
+# report(results, out, **options): writes the results to the stream
+Reporter = Callable[..., None]
+
 FORMATS = ("text", "concise", "json", "json-lines", "sarif", "github", "junit")
 
 
-def get_reporter(name: str):
+def get_reporter(name: str) -> Reporter:
+    report: Reporter
     if name == "json":
         from msfix.report.json_format import report
     elif name == "json-lines":

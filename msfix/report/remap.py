@@ -16,9 +16,12 @@ import bisect
 import dataclasses
 import difflib
 import re
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Literal, Optional, Sequence, Tuple
 
 from msfix.diagnostics import Diagnostic, Edit, Fix, Span
+
+# one opcode of difflib.SequenceMatcher.get_opcodes(): (tag, i1, i2, j1, j2)
+_Opcode = Tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]
 
 
 class OffsetMap:
@@ -40,7 +43,7 @@ class OffsetMap:
                 for i in range(i1, i2):
                     removed.setdefault(self.old_lines[i], []).append(i)
         self.removed = removed
-        self._char: Dict[int, List[Tuple[str, int, int, int, int]]] = {}
+        self._char: Dict[int, List[_Opcode]] = {}
 
     def _line_of_new(self, offset: int) -> int:
         return max(0, bisect.bisect_right(self.new_starts, offset) - 1)

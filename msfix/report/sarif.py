@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import PurePath
+from typing import Any, Dict
 from urllib.parse import quote
 
 from msfix import __version__
@@ -116,7 +117,7 @@ def sarif_log(results) -> dict:
                     }],
                 }]
             out.append(item)
-    invocation = {"executionSuccessful": not any(r.error for r in results)}
+    invocation: Dict[str, Any] = {"executionSuccessful": not any(r.error for r in results)}
     errors = [r for r in results if r.error]
     if errors:
         invocation["toolExecutionNotifications"] = [{

@@ -4,7 +4,7 @@ with a marker under the reported range, then a summary."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import List
+from typing import Dict, List
 
 from msfix.diagnostics import Severity
 
@@ -141,9 +141,9 @@ def _summary(results, out, fix_mode: bool = False, unsafe: bool = False, written
 
 
 def report_statistics(results, out) -> None:
-    counts = Counter()
-    names = {}
-    fixable = {}
+    counts: Counter[str] = Counter()
+    names: Dict[str, str] = {}
+    fixable: Dict[str, bool] = {}
     for r in results:
         for d in r.diagnostics:
             counts[d.code] += 1
