@@ -348,6 +348,7 @@ class CheckpointNeverWritten(Rule):
             return
         saved, sv = same[0]
         where = "the working directory" if not posixpath.dirname(saved) else repr(posixpath.dirname(saved))
+        there = repr(posixpath.dirname(norm)) if posixpath.dirname(norm) else "the working directory"
         lines = ", ".join(str(ctx.span(s.node, s.top).line) for _, s in same)
         fix = None
         if len(same) == 1 and isinstance(arg.value, cst.SimpleString):
@@ -358,7 +359,7 @@ class CheckpointNeverWritten(Rule):
         ctx.report(
             arg.value,
             f"{path!r} is never written by this script: `save_checkpoint` (line {lines}) writes {base!r} in "
-            f"{where}, not in {posixpath.dirname(norm)!r}; `load_checkpoint` raises ValueError",
+            f"{where}, not in {there}; `load_checkpoint` raises ValueError",
             fix=fix,
             top=load.top,
         )
