@@ -17,6 +17,27 @@ COLUMN_ARGS = {
 }
 
 
+def _listed(names) -> list:
+    return names if isinstance(names, list) else []
+
+
+def _name_origin(ctx, st, expr, env, name):
+    """Where the column name `name` that `expr` gives comes from, when it is not written
+    at the call (an element of a list written there is followed on its own), or None."""
+    if isinstance(expr, (cst.List, cst.Tuple)):
+        for el in expr.elements:
+            if ctx.data.value(el.value, st.call.scope, st.call.order, env) == name:
+                return _name_origin(ctx, st, el.value, env, name)
+        return None
+    if isinstance(expr, cst.SimpleString):
+        return None
+    site = env.get(st.call.scope)
+    if site is None:  # a helper's parameter: the first call that gives the name
+        site = next((c for v, c in ctx.values.per_call(expr, st.call.scope, st.call.order, st.call.statement)
+                     if c is not None and v is not UNKNOWN and name in _listed(ctx.data.names(v))), None)
+    return ctx.values.origin(expr, st.call.scope, st.call.order, ctx, site)
+
+
 class UnknownColumn(Rule):
     code = "MS214"
     name = "unknown-column"
@@ -112,11 +133,12 @@ class UnknownColumn(Rule):
                     src = st.source.source_class.rsplit(".", 1)[-1]
                     cols = ", ".join(f'"{c}"' for c in have)  # type: ignore[union-attr]
                     what = ", ".join(f'"{c}"' for c in missing)
+                    origin = _name_origin(ctx, st, arg.value, env, missing[0])
                     ctx.report(
                         arg.value,
                         f"`{st.op}` names column{'s' if len(missing) > 1 else ''} {what}, but the `{src}` "
                         f"pipeline has {cols} here{envs_lines(ctx, env)}: RuntimeError when the first row is "
-                        f"read",
+                        f"read" + (f". The name comes from {origin}" if origin else ""),
                         fix=_rename_fix(ctx, st, arg), top=st.call.top,
                     )
 
