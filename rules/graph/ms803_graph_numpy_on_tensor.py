@@ -34,7 +34,10 @@ class GraphNumpyOnTensor(Rule):
     keywords (`x.mean(axis=None, out=None)`), which a MindSpore Tensor does not accept:
     `TypeError: mean() got an unexpected keyword argument 'out'` /
     `Failed calling sum with "sum(axis=None, out=None)"`. Verified on MindSpore 2.10 in
-    GRAPH_MODE and in PyNative mode. (Element-wise NumPy functions such as `np.exp`
+    GRAPH_MODE and in PyNative mode. In compiled code the graph fallback may instead
+    return a Float64 Tensor (in a `TrainOneStepCell` under GRAPH_MODE, 2.10: the loss
+    then raises `TypeError: ... 'logits' should be one of [float16, float32], but got
+    Float64`). (Element-wise NumPy functions such as `np.exp`
     run through the graph fallback and return NumPy arrays; they are not flagged here.)
 
     ## Example
@@ -117,6 +120,7 @@ class GraphNumpyOnTensor(Rule):
             if id(cf.node) not in seen:
                 seen.add(id(cf.node))
                 targets.append((cf.node, cf.top, cf.node.name.value == "construct" or cf.via is None))
+        compiled = {id(cf.node) for cf in net.compiled()}
         for fn, top, params_are_tensors in targets:
             tensors = ctx.network.tensor_names(fn, params_are_tensors)
             for site in net.calls_in(fn):
@@ -129,9 +133,9 @@ class GraphNumpyOnTensor(Rule):
                 arg = site.positional(0)
                 if arg is None or not ctx.network.is_tensor_expr(arg.value, tensors):
                     continue
-                self._report(ctx, site, np_fn, arg, top)
+                self._report(ctx, site, np_fn, arg, top, id(fn) in compiled)
 
-    def _report(self, ctx, site, np_fn, arg, top):
+    def _report(self, ctx, site, np_fn, arg, top, compiled=False):
         method, axis_ok = NUMPY_REDUCTIONS[np_fn]
         callee = ctx.source(site.node.func)
         fix = None
@@ -153,6 +157,8 @@ class GraphNumpyOnTensor(Rule):
         ctx.report(
             site.node,
             f"`{call}` on a MindSpore Tensor raises TypeError: NumPy calls the Tensor's own `{own}` with "
-            f"`out=`, which it does not take; {advice}",
+            f"`out=`, which it does not take"
+            + ("; compiled, the graph fallback may instead give a Float64 result that the next op rejects "
+               "(TypeError)" if compiled else "") + f"; {advice}",
             fix=fix, top=top,
         )
