@@ -155,6 +155,12 @@ class ApiIndex:
             e = self._names[q] = json.loads(s)
         return e
 
+    def _indexed(self, q: str) -> dict:
+        """The entry of `q`, a key of the names table."""
+        e = self._ent(q)
+        assert e is not None, q
+        return e
+
     @property
     def _classes_raw(self) -> dict[str, str]:
         if self._classes_map is None:
@@ -230,6 +236,7 @@ class ApiIndex:
     def _class_closed(self, canon: str, bit: int) -> bool:
         for c in self._mro(canon, bit):
             ce = self._cls(c)
+            assert ce is not None  # _mro lists only classes with an entry
             if not (ce.get("closed", 0) & bit):
                 return False
         return True
@@ -324,7 +331,7 @@ class ApiIndex:
             return None  # private names are not indexed
         pe = self._ent(parent)
         pk = self._kind_of(pe, bit) if pe is not None else None
-        if pk == "module":
+        if pk == "module" and pe is not None:
             if not (pe.get("cov", 0) & bit) or pe.get("open", 0) & bit:
                 return None
             return False
@@ -353,7 +360,7 @@ class ApiIndex:
                         ch.setdefault(p, []).append(n)
                 self._children = ch
             return frozenset(n for n in self._children.get(qualname, ())
-                             if self._ent(f"{qualname}.{n}").get("m", 0) & bit)
+                             if self._indexed(f"{qualname}.{n}").get("m", 0) & bit)
         if k == "class":
             canon = self._canonical_class(qualname, bit)
             if canon is None:

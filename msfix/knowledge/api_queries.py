@@ -237,26 +237,26 @@ class Binding:
         self.sig = sig
         pos_params = [p for p in sig.params if p.kind in ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD")]
         self.npos = sum(1 for a in call.args if a.keyword is None and not a.star)
-        kws = [a for a in call.args if a.keyword is not None]
+        kws = [(a, a.keyword) for a in call.args if a.keyword is not None]
         names = keyword_params(sig) | extra
         self.has_var_kw = any(p.kind == "VAR_KEYWORD" for p in sig.params)
         self.has_var_pos = any(p.kind == "VAR_POSITIONAL" for p in sig.params)
-        self.unknown = [a for a in kws if a.keyword.value not in names]
-        given = {a.keyword.value for a in kws}
+        self.unknown = [a for a, kw in kws if kw.value not in names]
+        given = {kw.value for _, kw in kws}
         self.max_positional = None if self.has_var_pos else len(pos_params)
         self.too_many = self.max_positional is not None and self.npos > self.max_positional
         bound_pos = {p.name for p in pos_params[: self.npos]}
         self.missing = [p.name for p in sig.params
                         if not p.has_default and p.kind not in ("VAR_POSITIONAL", "VAR_KEYWORD")
                         and p.name not in bound_pos and p.name not in given]
-        self.duplicate = [a for a in kws if a.keyword.value in bound_pos]
+        self.duplicate = [a for a, kw in kws if kw.value in bound_pos]
 
 
 def bind_call(idx: ApiIndex, q: str, version: str, call: cst.Call) -> Optional[Binding]:
     if has_expansion(call):
         return None
     sig, extra = checkable_signature(idx, q, version)
-    if sig is None:
+    if sig is None or extra is None:  # both None or neither
         return None
     return Binding(sig, extra, call)
 
