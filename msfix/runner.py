@@ -72,9 +72,14 @@ def _run(job: Job) -> FileResult:
     from msfix.engine import fix_file, lint_file
     from msfix.rule import rule_by_code
 
-    rules = [rule_by_code(c) for c in job.codes]
     path = Path(job.path)
     try:
+        rules: List[Type[Rule]] = []
+        for c in job.codes:  # codes of rules_for's rules: every one is known
+            r = rule_by_code(c)
+            if r is None:
+                raise LookupError(f"unknown rule code {c}")
+            rules.append(r)
         if job.path.endswith(".ipynb"):
             from msfix.notebook import fix_notebook, lint_notebook
 

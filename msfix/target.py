@@ -81,7 +81,8 @@ def _key(v: str) -> Tuple[int, ...]:
 
 def _release(v: str) -> Tuple[int, int, int]:
     """Release part only: an indexed dev snapshot (2.5.0.dev20250202) stands for its line."""
-    return _key(v)[:3]
+    k = _key(v)  # always (major, minor, micro, pre-release rank, number)
+    return k[0], k[1], k[2]
 
 
 def _fmt_versions(versions: Sequence[str]) -> str:
@@ -294,7 +295,9 @@ def _from_pyproject(path: Path) -> Iterator[Requirement]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         return
-    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    project = data.get("project")
+    if not isinstance(project, dict):
+        project = {}
     lists = [project.get("dependencies")]
     opt = project.get("optional-dependencies")
     if isinstance(opt, dict):
@@ -373,11 +376,10 @@ def _from_setup_py(path: Path) -> Iterator[Requirement]:
             if isinstance(kw.value, ast.Dict):
                 values = list(kw.value.values)
             for v in values:
-                if isinstance(v, ast.Name):
-                    v = lists.get(v.id)
-                if not isinstance(v, (ast.List, ast.Tuple)):
+                seq = lists.get(v.id) if isinstance(v, ast.Name) else v
+                if not isinstance(seq, (ast.List, ast.Tuple)):
                     continue
-                for e in v.elts:
+                for e in seq.elts:
                     if isinstance(e, ast.Constant) and isinstance(e.value, str):
                         r = parse_requirement(e.value, path, e.lineno)
                         if r is not None:
@@ -408,7 +410,7 @@ def _from_environment_yml(path: Path) -> Iterator[Requirement]:
 
 
 def _requirement_files(d: Path) -> List[Path]:
-    out = []
+    out: List[Path] = []
     try:
         names = sorted(os.listdir(d))
     except OSError:
@@ -496,13 +498,15 @@ def resolve_target(start: Optional[Path] = None, explicit: Optional[str] = None,
 
     inst = api.installed_mindspore()
     if inst:
+        resolved: Optional[str]
         try:
-            v = idx.resolve_version(inst[1])
+            resolved = idx.resolve_version(inst[1])
         except ValueError:
-            v = None
-        if v is not None:
-            note = "" if v == inst[1] else f"; checked against {v}"
-            return Target(v, f"installed {inst[0]} {inst[1]} (package metadata{note})", "installed", inst[1])
+            resolved = None
+        if resolved is not None:
+            note = "" if resolved == inst[1] else f"; checked against {resolved}"
+            return Target(resolved, f"installed {inst[0]} {inst[1]} (package metadata{note})", "installed",
+                          inst[1])
     return Target(idx.newest, "the newest indexed version (no MindSpore pin in the project files, "
                               "MindSpore not installed)", "newest")
 
