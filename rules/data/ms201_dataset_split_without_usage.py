@@ -151,12 +151,14 @@ class DatasetSplitWithoutUsage(Rule):
                 continue
             tr, ev = (ctx.span(by_role[r].node, by_role[r].top).line for r in (TRAIN, EVAL))
             short = source.source_class.rsplit(".", 1)[-1]
+            origin = ctx.values.origin(d.value, source.call.scope, source.call.order, ctx, by_role[TRAIN])
             ctx.report(
                 source.call.node,
                 f"`{short}` reads the same directory without `usage` for the training data (the call at "
                 f"line {tr}) and for the evaluation data (the call at line {ev}): both get every sample "
                 f"(train and test files), so the test set leaks into training; pass `usage` through the "
-                f"helper (`usage=\"train\"` / `usage=\"test\"`)",
+                f"helper (`usage=\"train\"` / `usage=\"test\"`)"
+                + (f". The directory comes from {origin}" if origin else ""),
                 top=source.call.top,
             )
             return
@@ -207,11 +209,13 @@ class DatasetSplitWithoutUsage(Rule):
                 usage = USAGE[roles[id(s)]]
                 fix = Fix.unsafe(f'Add `usage="{usage}"`',
                                  ctx.insert_after(d.value, f', usage="{usage}"', s.call.top))
+                origin = ctx.values.origin(d.value, s.call.scope, s.call.order, ctx)
                 ctx.report(
                     s.call.node,
                     f"`{short}` reads the same directory as line {', '.join(map(str, others))} without `usage`: "
                     f"both get every sample (train and test files), so the test set leaks into training; "
-                    f"pass `usage=\"train\"` / `usage=\"test\"`",
+                    f"pass `usage=\"train\"` / `usage=\"test\"`"
+                    + (f". The directory comes from {origin}" if origin else ""),
                     fix=fix,
                     top=s.call.top,
                 )
