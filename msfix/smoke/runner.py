@@ -273,7 +273,8 @@ def run_smoke(
     python = python or sys.executable
     check_interpreter(python)
 
-    kwargs: dict[str, Any] = dict(script_path=script_path, script_abs=script_abs, notebook=notebook, device=device, steps=steps,
+    kwargs: dict[str, Any] = dict(
+                  script_path=script_path, script_abs=script_abs, notebook=notebook, device=device, steps=steps,
                   epochs=epochs, eval_steps=eval_steps, timeout=timeout, python=python, script_args=script_args,
                   allow_host_workers=allow_host_workers, env=env, extra_path=extra_path, progress=progress)
     report = _run_once(batch_size=batch_size, **kwargs)
