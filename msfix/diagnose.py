@@ -164,7 +164,9 @@ def _frames_in(lines: list[str]) -> list[Frame]:
         if kind == "graph" and m.group("src") and not text:
             text = m.group("src").strip()  # analyze_fail.ir: '# In file x.py:12, 8~20/    return y/'
         groups = m.groupdict()
-        frames.append(Frame(path=groups["path"].strip(), line=int(groups["line"] or groups.get("line1x")),
+        number = groups["line"] or groups.get("line1x")
+        assert number is not None  # each frame pattern captures a line number
+        frames.append(Frame(path=groups["path"].strip(), line=int(number),
                             func=(groups.get("func") or "").strip(), text=text, kind=kind, marked=marked))
     return frames
 
@@ -270,24 +272,24 @@ def parse_log(text: str) -> tuple[list[ErrorBlock], list[ErrorBlock]]:
             continue
         head = _GLOG_START.search(line)
         g = _GLOG.match(line[head.start():]) if head else None
-        if g:
+        if g and head:  # g implies head
             if g.group("level") not in ("ERROR", "CRITICAL", "EXCEPTION"):
                 continue
-            body = g.group("text")
+            glog_text = g.group("text")
             prefix = _prefix_regex(line[:head.start()])
             # the glog message continues on the following lines, up to the next log line
             follow = []
             for k, nxt in enumerate(lines[n + 1:n + 400], n + 1):
                 if _GLOG_START.search(nxt) or _TRACEBACK in nxt or k in consumed:
                     break
-                nxt = _strip(nxt, prefix)
-                if nxt is None:
+                stripped = _strip(nxt, prefix)
+                if stripped is None:
                     continue  # another process's line
-                if re.match(r"\s*(?:E[A-Z0-9]\d{4}|EE\d{4})\b", nxt):
+                if re.match(r"\s*(?:E[A-Z0-9]\d{4}|EE\d{4})\b", stripped):
                     break  # an Ascend error-code line is an error of its own
-                follow.append(nxt)
+                follow.append(stripped)
                 in_glog.add(k)
-            log_errors.append(ErrorBlock(exception=None, message="\n".join([body, *follow]).rstrip(),
+            log_errors.append(ErrorBlock(exception=None, message="\n".join([glog_text, *follow]).rstrip(),
                                          log_line=n + 1, inner=_frames_in(follow)))
         elif _DEVICE_CODE.search(line) or re.search(r"\b(error|failed|fail)\b|analyze_fail", line, re.I):
             log_errors.append(ErrorBlock(exception=None, message=line.strip(), log_line=n + 1))
@@ -356,7 +358,7 @@ class ScriptMatcher:
     def is_user(self, frame: Frame) -> bool:
         if self.cells:
             return bool(_CELL_FRAME.match(frame.path))
-        if self.by_name:
+        if self.by_name and self.script is not None:  # by_name implies a script
             return _basename(frame.path) == self.script.name
         return not _is_library(frame.path)
 
