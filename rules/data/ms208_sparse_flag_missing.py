@@ -21,7 +21,9 @@ class SparseFlagMissing(Rule):
     Flags a `Model` whose loss is `nn.SoftmaxCrossEntropyWithLogits` without
     `sparse=True` when the dataset it trains or evaluates on yields integer labels
     (the CIFAR/MNIST/ImageFolder readers, integer NumPy arrays, a `TypeCast` to an
-    integer type) with no `OneHot` on them.
+    integer type) with no `OneHot` on them. A `sparse` flag set elsewhere (an argparse
+    default, a config entry, a constant, the call of a script helper that builds and
+    returns the loss) is followed, and the message says where it comes from.
 
     ## Why is this bad?
     `sparse` defaults to False: the loss then expects one-hot float labels of the same
@@ -46,7 +48,7 @@ class SparseFlagMissing(Rule):
     Unsafe: the fix sets `sparse=True`, the reading that matches integer labels; a
     pipeline that one-hot encodes the labels in a Python function msfix cannot read
     would need `sparse=False`. With uint32 labels the loss then also needs a cast
-    (MS204).
+    (MS204). A flag set elsewhere gets no fix: it is changed where it is set.
     """
     invalid = [
         Example(
