@@ -35,9 +35,9 @@ import json
 import re
 import warnings
 from dataclasses import dataclass, field
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # defined at run time, not in typeshed
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Type
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Type, cast
 
 from msfix.diagnostics import Diagnostic, Span
 from msfix.engine import FileResult, ParseError, fix_text, lint_text, parse
@@ -60,56 +60,64 @@ class _Node:
     value: object
     start: int
     end: int
-    items: object = None  # dict key -> _Node for objects, list of _Node for arrays
+    members: Dict[str, "_Node"] = field(default_factory=dict)  # an object's: key -> its value's node
+    elements: List["_Node"] = field(default_factory=list)  # an array's: the node of each element
 
 
 _WS = re.compile(r"[ \t\n\r]*")
 _SCALAR = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null")
 
 
+def _ws_end(s: str, i: int) -> int:
+    """The offset after the JSON whitespace starting at `i`."""
+    m = _WS.match(s, i)
+    assert m is not None  # _WS matches the empty string
+    return m.end()
+
+
 def _scan(s: str, i: int) -> _Node:
-    i = _WS.match(s, i).end()
+    i = _ws_end(s, i)
     if i >= len(s):
         raise NotebookError("not valid JSON: unexpected end of file")
     c = s[i]
     if c == "{":
         items: Dict[str, _Node] = {}
         value: Dict[str, object] = {}
-        j = _WS.match(s, i + 1).end()
+        j = _ws_end(s, i + 1)
         if s.startswith("}", j):
-            return _Node(value, i, j + 1, items)
+            return _Node(value, i, j + 1, members=items)
         while True:
-            j = _WS.match(s, j).end()
+            j = _ws_end(s, j)
             if not s.startswith('"', j):
                 raise NotebookError(f"not valid JSON at offset {j}: expected a key")
             key, j = scanstring(s, j + 1)
-            j = _WS.match(s, j).end()
+            j = _ws_end(s, j)
             if not s.startswith(":", j):
                 raise NotebookError(f"not valid JSON at offset {j}: expected ':'")
             node = _scan(s, j + 1)
             items[key] = node
             value[key] = node.value
-            j = _WS.match(s, node.end).end()
+            j = _ws_end(s, node.end)
             if s.startswith(",", j):
                 j += 1
                 continue
             if s.startswith("}", j):
-                return _Node(value, i, j + 1, items)
+                return _Node(value, i, j + 1, members=items)
             raise NotebookError(f"not valid JSON at offset {j}: expected ',' or '}}'")
     if c == "[":
         nodes: List[_Node] = []
-        j = _WS.match(s, i + 1).end()
+        j = _ws_end(s, i + 1)
         if s.startswith("]", j):
-            return _Node([], i, j + 1, nodes)
+            return _Node([], i, j + 1, elements=nodes)
         while True:
             node = _scan(s, j)
             nodes.append(node)
-            j = _WS.match(s, node.end).end()
+            j = _ws_end(s, node.end)
             if s.startswith(",", j):
                 j += 1
                 continue
             if s.startswith("]", j):
-                return _Node([n.value for n in nodes], i, j + 1, nodes)
+                return _Node([n.value for n in nodes], i, j + 1, elements=nodes)
             raise NotebookError(f"not valid JSON at offset {j}: expected ',' or ']'")
     if c == '"':
         text, j = scanstring(s, i + 1)
@@ -148,7 +156,9 @@ def _leading_indent(text: str) -> Tuple[str, List[str]]:
     the text and, per line, the prefix removed (all "" when nothing was)."""
     lines = text.splitlines(keepends=True)
     first = next((i for i, raw in enumerate(lines) if raw and not raw.isspace()), None)
-    m = _INDENT.match(lines[first]) if first is not None else None
+    if first is None:
+        return text, []
+    m = _INDENT.match(lines[first])
     if m is None:
         return text, []
     space = m.group()
@@ -236,7 +246,7 @@ class Notebook:
     @classmethod
     def parse(cls, raw: str) -> "Notebook":
         root = _scan(raw, 0)
-        if _WS.match(raw, root.end).end() != len(raw):
+        if _ws_end(raw, root.end) != len(raw):
             raise NotebookError("not valid JSON: text after the notebook")
         if not isinstance(root.value, dict):
             raise NotebookError("not a notebook: the top level is not a JSON object")
@@ -251,13 +261,14 @@ class Notebook:
         if not isinstance(nb["cells"], list):
             raise NotebookError("not a notebook: `cells` is not a list")
         cells: List[Cell] = []
-        for i, node in enumerate(root.items["cells"].items or (), start=1):
+        for i, node in enumerate(root.members["cells"].elements, start=1):
             if not isinstance(node.value, dict) or node.value.get("cell_type") != "code":
                 continue
-            src = node.items.get("source")
+            src = node.members.get("source")
             if src is None:
                 continue
-            text = src.value if isinstance(src.value, str) else "".join(src.value)
+            # nbformat: a string or a list of strings (join raises on anything else)
+            text = src.value if isinstance(src.value, str) else "".join(cast(List[str], src.value))
             first = text.lstrip().split("\n", 1)[0]
             if first.startswith("%%") and first[2:].split(" ")[0].strip() not in _PY_CELL_MAGICS:
                 continue  # %%bash, %%writefile, ...: not Python
@@ -330,7 +341,7 @@ class Notebook:
         if isinstance(node.value, str):
             return json.dumps(text, ensure_ascii=ascii_only)
         lines = text.splitlines(keepends=True)
-        elems = node.items or []
+        elems = node.elements
         raw = self.raw
         if len(elems) >= 2:
             opening = raw[node.start + 1:elems[0].start]
@@ -386,7 +397,7 @@ class NotebookResult(FileResult):
         return []
 
     def cell_diff(self) -> str:
-        out = []
+        out: List[str] = []
         name = self.path.replace("\\", "/")
         for c in self.notebook.cells if self.notebook else ():
             new = self.cell_texts.get(c.number, c.text)
@@ -403,11 +414,12 @@ class NotebookResult(FileResult):
         every cell named in `wanted` ((cell, line) -> codes); returns the notebook text,
         the total n and the skipped positions as `cell N:line`."""
         nb = self.notebook
-        per_cell: Dict[int, Dict[int, object]] = {}
+        per_cell: Dict[Optional[int], Dict[int, object]] = {}
         for (cell, line), codes in wanted.items():
             per_cell.setdefault(cell, {})[line] = codes
         new: Dict[int, str] = {}
-        total, skipped = 0, []
+        total = 0
+        skipped: List[str] = []
         for k, c in enumerate(nb.cells if nb else ()):
             if c.number not in per_cell:
                 continue
@@ -416,7 +428,10 @@ class NotebookResult(FileResult):
             skipped.extend(f"cell {c.number}:{x}" for x in skip)
             if n:
                 new[k] = c.restore(text)
-        return (nb.render(new) if nb else self.source.text), total, skipped
+        if nb is not None:
+            return nb.render(new), total, skipped
+        assert self.source is not None, "a notebook result read from a file has its source"
+        return self.source.text, total, skipped
 
 
 def _indent_shifts(cell: Cell, lint: str) -> List[int]:
