@@ -1,6 +1,5 @@
 """MS305: `nn.MaxPool2d(k)` / `nn.AvgPool2d(k)` without stride in a script ported from PyTorch."""
 
-from msfix.context import UNKNOWN
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 from msfix.fixes.edits import expr_text, insert_after_expr

@@ -2,7 +2,6 @@
 
 import libcst as cst
 
-from msfix.context import UNKNOWN
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.rule import Example, Rule
 from msfix.fixes.edits import expr_text, replace_expr

@@ -3,6 +3,7 @@
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.fixes.edits import replace_expr
 from msfix.rule import Example, Rule
+from msfix.rules.network._shapes import origin_text
 
 _LENET_28 = """import mindspore.dataset as ds
 import mindspore.dataset.vision as vision
@@ -118,19 +119,6 @@ class LayerInputMismatch(Rule):
             ctx.report(
                 arg.value,
                 f"the input {kind} from {data} do not fit `{rec.label}`: {rec.path}, but {rec.label} expects "
-                f"{rec.expected} (`{what}`{_origin(ctx, rec)}); MindSpore raises on the first batch",
+                f"{rec.expected} (`{what}`{origin_text(ctx, rec)}); MindSpore raises on the first batch",
                 fix=fix, top=site.top,
             )
-
-
-def _origin(ctx, rec) -> str:
-    """", from `args.x` (argparse default 3, line 8) given to `Net`" or ""."""
-    if rec.origin:
-        return rec.origin
-    if rec.origin_at is None:
-        return ""
-    expr, scope, order, given_to = rec.origin_at
-    o = ctx.values.origin(expr, scope, order, ctx)
-    if not o:
-        return ""
-    return f", from {o}" + (f" {given_to}" if given_to else "")

@@ -3,6 +3,7 @@
 from msfix.diagnostics import Applicability, Fix, Severity
 from msfix.fixes.edits import replace_expr
 from msfix.rule import Example, Rule
+from msfix.rules.network._shapes import origin_text
 
 _NET = """import mindspore.dataset as ds
 import mindspore.dataset.vision as vision
@@ -95,21 +96,8 @@ class ClassifierSmallerThanClasses(Rule):
             loss = ctx.source(cl.loss.node)
             ctx.report(
                 arg.value,
-                f"`{cl.label}` gives {cl.out} outputs (`{param}`{_origin(ctx, cl)}), but the `{cl.column}` column of "
+                f"`{cl.label}` gives {cl.out} outputs (`{param}`{origin_text(ctx, cl)}), but the `{cl.column}` column of "
                 f"`{data}` holds {cl.classes} classes (0-{cl.classes - 1}) and `{loss}` reads each label as the "
                 f"index of a logit: MindSpore raises on the first batch with a label >= {cl.out}",
                 fix=fix, top=site.top,
             )
-
-
-def _origin(ctx, rec) -> str:
-    """", from `args.x` (argparse default 3, line 8) given to `Net`" or ""."""
-    if rec.origin:
-        return rec.origin
-    if rec.origin_at is None:
-        return ""
-    expr, scope, order, given_to = rec.origin_at
-    o = ctx.values.origin(expr, scope, order, ctx)
-    if not o:
-        return ""
-    return f", from {o}" + (f" {given_to}" if given_to else "")
