@@ -39,6 +39,7 @@ STRUCTURAL = {
     "MS203": "an image column that reaches the network undecoded / unscaled: the transforms missing, not a value",
     "MS210": "Normalize after HWC2CHW: the pipeline order, not a value",
     "MS211": "HWC2CHW applied twice: the pipeline order, not a value",
+    "MS217": "the number of columns a pipeline yields against what Model.train consumes: its shape, not a value",
 }
 
 
