@@ -93,6 +93,10 @@ class DataView:
         """Each dataset passed to Model.train / eval / fit, with the Model call."""
         return _data.dataset_uses(self.m)
 
+    def loop_label_losses(self) -> List[Any]:
+        """Losses a `for ... in data.create_tuple_iterator()` loop calls on a row column (LoopLoss)."""
+        return _data.loop_label_losses(self.m)
+
     def sources_reaching_network(self) -> List[Tuple[Pipeline, List[Pipeline]]]:
         """(source, leaves) for each dataset source whose pipelines are passed to
         Model.train / Model.eval / Model.fit."""

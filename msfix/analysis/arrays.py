@@ -118,7 +118,7 @@ def array_info(m: ScriptModel, expr: Optional[cst.BaseExpression], scope: Scope,
                 return None
             return _same(inner, expr, shape=tuple(reversed(inner.shape)) if inner.shape is not None else None,
                          origin=expr if inner.shape and len(inner.shape) > 1 else inner.origin)
-        return None
+        return _self_attr_info(m, expr, scope, env, d)
     if isinstance(expr, cst.Subscript):
         return _subscript(m, expr, scope, order, env, d)
     if isinstance(expr, cst.BinaryOperation):
@@ -818,6 +818,34 @@ def _self_attr(m, cls, meths, attr: str):
     if not any(isinstance(st, cst.SimpleStatementLine) and found[0][1] in st.body for st in body):
         return None
     return found[0][2]
+
+
+def _self_attr_info(m: ScriptModel, expr: cst.Attribute, scope: Scope, env, depth) -> Optional[ArrayInfo]:
+    """`self.x` read in a method of a script class without bases (a GeneratorDataset
+    source's `__getitem__`): the array `__init__` assigns to `self.x`, when it assigns it
+    once, unconditionally, and no other method stores it."""
+    if not isinstance(expr.value, cst.Name):
+        return None
+    b = m.lookup(expr.value.value, scope, None)
+    fscope = b.scope if b is not None and b.kind == "param" else None
+    fn = fscope.node if fscope is not None else None
+    cscope = fscope.parent if fscope is not None else None
+    if not isinstance(fn, cst.FunctionDef) or cscope is None or cscope.kind != "class" \
+            or not isinstance(cscope.node, cst.ClassDef) or fn.decorators:
+        return None
+    params = [*fn.params.posonly_params, *fn.params.params]
+    if not params or params[0].name.value != expr.value.value:
+        return None  # not the instance parameter
+    cls = cscope.node
+    if cls.bases or not isinstance(cls.body, cst.IndentedBlock):
+        return None
+    meths = {el.name.value: el for el in cls.body.body if isinstance(el, cst.FunctionDef)}
+    init = meths.get("__init__")
+    got = _self_attr(m, cls, meths, expr.attr.value, in_place_ok=True) if init is not None else None
+    iscope = _def_scope(m, init) if got is not None else None
+    if got is None or iscope is None:
+        return None
+    return array_info(m, got, iscope, None, env, depth)
 
 
 def _unpack(t, v):

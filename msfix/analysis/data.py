@@ -1093,8 +1093,8 @@ def _scope_of_def(m: ScriptModel, fn: cst.FunctionDef) -> Optional[Scope]:
     idx = c.get("def_scopes")
     if idx is None:
         idx = {}
-        for site in m.calls:
-            s = site.scope
+        # scopes holding a call or a name read (a `__getitem__` that only indexes arrays)
+        for s in [site.scope for site in m.calls] + [r.lex for r in m.reads]:
             while s is not None:
                 if s.kind == "function" and s.node is not None:
                     idx.setdefault(id(s.node), s)
@@ -1736,3 +1736,126 @@ def _decide_role(m: ScriptModel, pipe: Pipeline) -> str:
         names |= d.names
     found = {name_role(n) for n in names} - {NO_ROLE}
     return found.pop() if len(found) == 1 else NO_ROLE
+
+
+# -- labels reaching a loss in a functional training loop --------------------------------------
+@dataclass
+class LoopLoss:
+    """A loss called, in the body of a `for` loop over `<dataset>.create_tuple_iterator()`,
+    on a column of the row, directly or through script functions and `value_and_grad`."""
+
+    view: DatasetView  # the dataset the loop iterates
+    column: str  # the column the loss gets as its labels
+    loss: CallSite  # the call that built the loss
+    call: CallSite  # the loss call
+
+
+_LABELS_ARG = ("labels", 1)
+
+
+def _tracked(m: ScriptModel, expr, scope: Scope, order: Optional[int], names: Dict[int, int]) -> Optional[int]:
+    """The column index the name `expr` holds (its binding is one of `names`), else None."""
+    if not isinstance(expr, cst.Name):
+        return None
+    b = m.lookup(expr.value, scope, order)
+    if b is None or len(b.scope.bindings.get(expr.value, ())) != 1:
+        return None
+    return names.get(id(b))
+
+
+def _step_function(m: ScriptModel, site: CallSite) -> Optional[cst.FunctionDef]:
+    """The script function a call runs with its arguments as given: `step(x, y)`, or
+    `grad_fn(x, y)` for `grad_fn = value_and_grad(forward, ...)` (also `grad(forward)`)."""
+    q = site.qualname
+    if q and q.startswith("<local>.") and q[8:] in m.functions:
+        return m.functions[q[8:]].node
+    made = m.instance_call(site.node.func, site.scope, site.order) if isinstance(site.node.func, cst.Name) else None
+    if made is None or made.qualname not in GRAD_QUALNAMES or not made.node.args or made.node.args[0].keyword:
+        return None
+    f = made.node.args[0].value
+    if isinstance(f, cst.Name):
+        fq = m.qualname(f, made.scope, made.order)
+        if fq and fq.startswith("<local>.") and fq[8:] in m.functions:
+            return m.functions[fq[8:]].node
+    return None
+
+
+def _losses_from(m: ScriptModel, site: CallSite, names: Dict[int, int], depth: int, out: list) -> None:
+    if site.has_star_args or depth > 3:
+        return
+    made = m.instance_call(site.node.func, site.scope, site.order) if isinstance(site.node.func, cst.Name) else None
+    if made is not None and made.qualname and made.qualname.startswith("mindspore.nn."):
+        a = site.arg(*_LABELS_ARG)
+        k = _tracked(m, a.value, site.scope, site.order, names) if a is not None else None
+        if k is not None:
+            out.append((k, made, site))
+        return
+    fn = _step_function(m, site)
+    if fn is None:
+        return
+    fscope = _scope_of_def(m, fn)
+    if fscope is None:
+        return
+    inner: Dict[int, int] = {}
+    params = [*fn.params.posonly_params, *fn.params.params]
+    for i, p in enumerate(params):
+        a = site.keyword(p.name.value) or site.positional(i)
+        k = _tracked(m, a.value, site.scope, site.order, names) if a is not None else None
+        bs = fscope.bindings.get(p.name.value, ())
+        if k is not None and len(bs) == 1 and bs[0].kind == "param":
+            inner[id(bs[0])] = k
+    if not inner:
+        return
+    for s in _calls_in(m, fn):
+        if s.scope is fscope:
+            _losses_from(m, s, inner, depth + 1, out)
+
+
+def loop_label_losses(m: ScriptModel) -> List[LoopLoss]:
+    """Losses a functional training (or evaluation) loop calls on a column of the dataset
+    it iterates: `for x, y in data.create_tuple_iterator(): grad_fn(x, y)` with
+    `grad_fn = value_and_grad(forward, ...)` and `loss_fn(net(x), y)` in `forward`. Only
+    the row's names passed on unchanged (never rebound) are followed."""
+    c = _cache(m)
+    if "loop_losses" in c:
+        return c["loop_losses"]
+    out: List[LoopLoss] = []
+    for loop in _structure(m).loops:
+        target, it = loop.target, loop.iter
+        if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "enumerate" \
+                and it.args and not it.args[0].star and isinstance(target, (cst.Tuple, cst.List)) \
+                and len(target.elements) == 2:
+            target, it = target.elements[1].value, it.args[0].value
+        if not (isinstance(it, cst.Call) and isinstance(it.func, cst.Attribute)
+                and it.func.attr.value == "create_tuple_iterator") or any(a.star for a in it.args):
+            continue
+        if any(a.keyword is not None and a.keyword.value in ("output_numpy", "columns") for a in it.args):
+            continue
+        if not isinstance(target, (cst.Tuple, cst.List)) or \
+                not all(isinstance(e.value, cst.Name) and not isinstance(e, cst.StarredElement)
+                        for e in target.elements):
+            continue
+        isite = m.call_of(it)
+        if isite is None:
+            continue
+        view = dataset_view(m, it.func.value, isite.scope, isite.order)
+        if view is None:
+            continue
+        cols = stage_columns(m, view.pipe, view.env)
+        if not isinstance(cols, list) or len(cols) != len(target.elements):
+            continue
+        names: Dict[int, int] = {}
+        for i, e in enumerate(target.elements):
+            bs = isite.scope.bindings.get(e.value.value, ())
+            if len(bs) == 1 and bs[0].kind == "loop" and bs[0].statement is loop:
+                names[id(bs[0])] = i
+        found: list = []
+        for s in _calls_in(m, loop):
+            _losses_from(m, s, names, 0, found)
+        seen = set()
+        for k, made, call in found:
+            if (k, id(made.node)) not in seen:
+                seen.add((k, id(made.node)))
+                out.append(LoopLoss(view, cols[k], made, call))
+    c["loop_losses"] = out
+    return out

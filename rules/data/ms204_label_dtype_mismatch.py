@@ -44,12 +44,15 @@ class LabelDtypeMismatch(Rule):
     doc = """
     ## What it does
     Follows the label column of each dataset passed to `Model.train`/`eval`/`fit` to the
-    `Model`'s loss and flags dtypes the loss rejects:
+    `Model`'s loss, and the row of a `for x, y in data.create_tuple_iterator()` loop to a
+    loss called on it (directly, or through script functions and `value_and_grad`), and
+    flags dtypes the loss rejects:
     - uint32 labels (CIFAR-10/100, MNIST, Fashion-MNIST readers) without a `TypeCast`,
       with `SoftmaxCrossEntropyWithLogits(sparse=True)`, `nn.CrossEntropyLoss` or
       `nn.NLLLoss`;
     - int64 labels (NumPy integer arrays such as `np.random.randint(...)` or
-      `np.array([...])` in a NumpySlicesDataset, or a `TypeCast(int64)`) with
+      `np.array([...])` in a NumpySlicesDataset or yielded by a GeneratorDataset source
+      function or class, or a `TypeCast(int64)`) with
       `nn.CrossEntropyLoss` or `nn.NLLLoss`, which take int32 class indices only (int64
       is fine for the sparse softmax loss);
     - float labels with `SoftmaxCrossEntropyWithLogits(sparse=True)`.
@@ -132,14 +135,17 @@ class LabelDtypeMismatch(Rule):
     def _check_other(self, ctx):
         m = ctx.model
         seen = set()
+        found = []  # (use: has .view, loss CallSite, label column)
         for use in ctx.data.uses():
             loss = ctx.data.loss_of_model(use.model_call)
-            if loss is None or loss.qualname not in LOSSES:
+            if loss is not None:
+                found.append((use, loss, ctx.data.label_column(use.view.pipe, use.view.env)))
+        # a functional loop: `for x, y in data.create_tuple_iterator(): grad_fn(x, y)`
+        found.extend((ll, ll.loss, ll.column) for ll in ctx.data.loop_label_losses())
+        for use, loss, col in found:
+            if loss.qualname not in LOSSES or col is None:
                 continue
             pipe, env = use.view.pipe, use.view.env
-            col = ctx.data.label_column(pipe, env)
-            if col is None:
-                continue
             dt = ctx.data.column_dtype(pipe, col, env)
             if dt is None or dt == "uint32":
                 continue
