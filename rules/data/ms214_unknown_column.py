@@ -1,5 +1,7 @@
 """MS214: a map/batch/project/rename names a column the dataset does not have."""
 
+import re
+
 import libcst as cst
 
 from msfix.context import UNKNOWN
@@ -83,9 +85,12 @@ class UnknownColumn(Rule):
     five letters or more) from it, or that it abbreviates (`img` -> `image`, same first
     letter); never a column the same argument already names. The fix is made only when
     that column is the same for every call of the helper that builds the pipeline and no
-    call has the name. It is unsafe because the right column is a guess; a name with no
-    such candidate or with two (`label` on CIFAR-100: `coarse_label` or `fine_label`),
-    or held in a variable, gets no fix, and the message lists the columns that exist.
+    call has the name. A name that is a part of several columns (`label` on CIFAR-100:
+    `coarse_label` or `fine_label`) is renamed to the one whose class count (dataset
+    facts) equals the output size of the network (its final `Dense`) that every `Model`
+    given the pipeline trains (100 outputs: `fine_label`). It is unsafe because the right
+    column is a guess; a name with no such candidate or with two, or held in a variable,
+    gets no fix, and the message lists the columns that exist.
     """
     invalid = [
         Example(
@@ -209,6 +214,7 @@ def _rename_fix(ctx, st, arg):
     if any(not isinstance(n, str) for n in named):
         return None
     renames = {}
+    by_classes = False
     for env in [{}] + [e for e in ctx.data.contexts(st) if e]:
         have = ctx.data.stage_columns(st.parent, env)
         if have is UNKNOWN:
@@ -218,7 +224,11 @@ def _rename_fix(ctx, st, arg):
                 if n in renames:
                     return None  # there for one call, missing for another
                 continue
-            to = _near_miss(n, [c for c in have if c not in named])
+            free = [c for c in have if c not in named]
+            to = _near_miss(n, free)
+            if to is None:
+                to = _label_choice(ctx, st, n, free)
+                by_classes = by_classes or to is not None
             if to is None or renames.setdefault(n, to) != to:
                 return None
     if not renames or len(set(renames.values())) != len(renames):
@@ -226,7 +236,16 @@ def _rename_fix(ctx, st, arg):
     edits = [replace_expr(ctx, e, string_literal(renames[e.evaluated_value], e), st.call.top)
              for e in strings if e.evaluated_value in renames]
     what = ", ".join(f'"{a}" -> "{b}"' for a, b in renames.items())
-    return Fix.unsafe(f"Rename the column ({what}): the one existing column it is a near miss of", *edits)
+    why = ("the column whose class count matches the network's output size" if by_classes
+           else "the one existing column it is a near miss of")
+    return Fix.unsafe(f"Rename the column ({what}): {why}", *edits)
+
+
+def _label_choice(ctx, st, name, columns):
+    """The column among those `name` is a part of (`label` in `fine_label`) whose class
+    count equals the output size of the network trained on the pipeline, or None."""
+    parts = [c for c in columns if name.lower() in re.split(r"[_\-\s]+", c.lower())]
+    return ctx.network.label_for_output(st, parts) if parts else None
 
 
 def _near_miss(name, columns):
