@@ -323,6 +323,16 @@ class NetworkView:
         from msfix.analysis import shapes as _shapes
         return _shapes.classifiers(self.m)
 
+    def out_size(self, model_call: Optional[CallSite]) -> Optional[int]:
+        """The output size of the network a `Model(...)` call is given (its final Dense), or None."""
+        from msfix.analysis import shapes as _shapes
+        return _shapes.network_out_size(self.m, model_call)
+
+    def label_for_output(self, pipe: Pipeline, candidates: List[str]) -> Optional[str]:
+        """The one candidate label column whose class count equals the output size of the network every Model trains on `pipe`, or None."""
+        from msfix.analysis import shapes as _shapes
+        return _shapes.label_for_output(self.m, pipe, candidates)
+
 
 # ------------------------------------------------------------------------ training
 class TrainingView:

@@ -1376,3 +1376,49 @@ def layer_inputs(m: ScriptModel) -> List[LayerInput]:
 def classifiers(m: ScriptModel) -> List[Classifier]:
     """Networks whose output size and the class count of their sparse loss's labels are known."""
     return shapes(m).classifiers
+
+
+def network_out_size(m: ScriptModel, model_call: Optional[CallSite]) -> Optional[int]:
+    """The output size (last dim, set by the final Dense) of the network a `Model(...)`
+    call is given, or None when it does not follow from the script."""
+    if model_call is None or model_call.has_star_args:
+        return None
+
+    def compute() -> Optional[int]:
+        a = model_call.arg("network", MODEL_ARGS["network"])
+        if a is None:
+            return None
+        net, _ = _unwrap(m, value_call(m, a.value, model_call.scope, model_call.order))
+        if net is None:
+            return None
+        t = _output_only(_Shapes(m), net)  # a fresh walk: the shared one's records stay as they are
+        if t is None or t.last is None or t.producer is None or (t.dims is not None and len(t.dims) != 2):
+            return None
+        return t.last
+
+    return m.cached(f"out_size:{id(model_call.node)}", compute)
+
+
+def label_for_output(m: ScriptModel, pipe: Pipeline, candidates: Sequence[str]) -> Optional[str]:
+    """The one column of `candidates` whose class count (dataset facts; integer labels)
+    equals the output size of the network of every `Model` given a dataset built on
+    `pipe`, the same column for every such use; None when not certain."""
+    found: Optional[str] = None
+    seen = False
+    for use in _data.dataset_uses(m):
+        v = use.view
+        if not any(st is pipe for st in v.pipe.stages()):
+            continue
+        seen = True
+        out = network_out_size(m, use.model_call)
+        if out is None:
+            return None
+        hits = []
+        for c in candidates:
+            got = _label_classes(m, v.pipe, v.env, c)
+            if got is not None and got[0] == out:
+                hits.append(c)
+        if len(hits) != 1 or (found is not None and hits[0] != found):
+            return None
+        found = hits[0]
+    return found if seen else None
