@@ -14,6 +14,10 @@ CASES = [
     ("MS204/bad_int64.py", "MS204/bad_int64.fixed.py", "TypeError"),
     ("MS215/bad.py", "MS215/bad.fixed.py", "TypeError"),
     ("MS215/bad_generator.py", "MS215/bad_generator.fixed.py", "TypeError"),
+    # issue 12: float64 from a helper's returned tuple, a source class attribute, list(generator())
+    ("MS215/bad_broken_tuple_return.py", "MS215/bad_broken_tuple_return.fixed.py", "TypeError"),
+    ("MS215/bad_broken_source_class.py", "MS215/bad_broken_source_class.fixed.py", "TypeError"),
+    ("MS215/bad_broken_generator_list.py", "MS215/bad_broken_generator_list.fixed.py", "TypeError"),
     # issue 11: the value set elsewhere (an argparse default dtype, NumPy-made labels)
     ("MS204/bad_argparse.py", "MS204/bad_argparse.fixed.py", "TypeError"),
     ("MS208/bad_numpy.py", "MS208/bad_numpy.unsafe-fixed.py", "TypeError"),

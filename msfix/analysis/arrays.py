@@ -137,7 +137,7 @@ def array_info(m: ScriptModel, expr: Optional[cst.BaseExpression], scope: Scope,
         rng = _rng_receiver(m, func.value, scope, order)
         if rng is not None:
             return _draw(m, expr, meth, rng, pos, kw, scope, order, env)
-        if meth in ("astype", "reshape", "transpose", "flatten", "ravel", "copy", "squeeze", "swapaxes"):
+        if meth in ("astype", "reshape", "transpose", "flatten", "ravel", "copy", "squeeze", "swapaxes", "repeat"):
             inner = ai(func.value)
             if inner is None:
                 return None
@@ -202,6 +202,16 @@ def array_info(m: ScriptModel, expr: Optional[cst.BaseExpression], scope: Scope,
             rest = [kw["newshape"]]
         return _method(m, expr, name, inner, rest, {k: v for k, v in kw.items() if k != "newshape"},
                        scope, order, env)
+    if name in _FLOAT_UFUNCS or name in _SAME_UFUNCS:
+        if len(pos) != 1 or kw:
+            return None
+        inner = ai(pos[0])
+        if inner is None:
+            return None
+        dt = inner.dtype
+        if name in _FLOAT_UFUNCS and dt not in _FLOAT:
+            dt = "float64" if dt in ("int32", "int64", "uint32", "uint64") else None
+        return _same(inner, expr, dtype=dt)
     if name in ("matmul", "dot"):
         if len(pos) != 2:
             return None
@@ -218,6 +228,8 @@ def array_info(m: ScriptModel, expr: Optional[cst.BaseExpression], scope: Scope,
             return None
         v = ev(pos[0])
         if v is UNKNOWN:
+            if dt_kw is None and name == "array":
+                return _array_of_items(m, expr, pos[0], scope, order, env, d)
             return ArrayInfo(None, dt_kw, expr, None, False) if dt_kw else None
         shape = _nested_shape(v)
         dt = dt_kw
@@ -260,6 +272,13 @@ def _name_info(m, expr: cst.Name, scope, order, env, depth) -> Optional[ArrayInf
         return None
     if b.kind == "param":
         return _param_info(m, b, env, depth)
+    if b.kind == "loop" and b.scope.kind == "comprehension":
+        return _comp_item_info(m, b, env, depth)
+    if b.kind == "other" and len(b.scope.bindings.get(expr.value, ())) == 1:
+        got = _unpacked_info(m, b, env, depth)
+        if got is not None and got.top is None:
+            got.top = b.top
+        return got
     if b.kind != "assign" or b.value is None:
         return None
     bs = b.scope.bindings.get(expr.value, ())
@@ -269,6 +288,111 @@ def _name_info(m, expr: cst.Name, scope, order, env, depth) -> Optional[ArrayInf
     if got is not None and got.top is None:
         got.top = b.top
     return got
+
+
+_FLOAT_UFUNCS = ("sin", "cos", "tan", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "tanh", "sinh",
+                 "cosh", "arcsin", "arccos", "arctan")
+_SAME_UFUNCS = ("abs", "absolute", "negative", "square")
+
+
+def _comp_scope(m: ScriptModel, comp) -> Optional[Scope]:
+    """The scope of a comprehension (found from the names read in it)."""
+    idx = m.memo("arrays").get("comp_scopes")
+    if idx is None:
+        idx = {}
+        for r in m.reads:
+            s: Optional[Scope] = r.lex
+            while s is not None and s.kind == "comprehension":
+                idx.setdefault(id(s.node), s)
+                s = s.parent
+        m.memo("arrays")["comp_scopes"] = idx
+    return idx.get(id(comp))
+
+
+def _comp_item_info(m, b, env, depth) -> Optional[ArrayInfo]:
+    """`k` of `[... for k in arr]` over a known array: one row of it."""
+    comp = b.scope.node
+    f = getattr(comp, "for_in", None)
+    first = True
+    while f is not None:
+        if f.target is b.node:
+            sc = b.scope.parent if first else b.scope
+            inner = array_info(m, f.iter, sc or m.module_scope, None, env, depth)
+            if inner is None:
+                return None
+            return ArrayInfo(inner.shape[1:] if inner.shape else None, inner.dtype, b.node, None, inner.random)
+        f, first = f.inner_for_in, False
+    return None
+
+
+def _unpacked_info(m, b, env, depth) -> Optional[ArrayInfo]:
+    """`x, y = make_data()`: the matching element of what the script function returns
+    (every `return` a tuple of the same width, agreeing on the dtype)."""
+    st = b.statement
+    assigns = [x for x in getattr(st, "body", ()) if isinstance(x, cst.Assign)]
+    if len(assigns) != 1 or len(assigns[0].targets) != 1:
+        return None
+    tgt, val = assigns[0].targets[0].target, assigns[0].value
+    if not isinstance(tgt, (cst.Tuple, cst.List)) or any(isinstance(e, cst.StarredElement) for e in tgt.elements):
+        return None
+    idx = next((i for i, e in enumerate(tgt.elements) if e.value is b.node), None)
+    if idx is None:
+        return None
+    width = len(tgt.elements)
+    if isinstance(val, (cst.Tuple, cst.List)):
+        if len(val.elements) != width or any(isinstance(e, cst.StarredElement) for e in val.elements):
+            return None
+        return array_info(m, val.elements[idx].value, b.scope, b.order, env, depth)
+    if not isinstance(val, cst.Call) or not isinstance(val.func, cst.Name) or val.func.value not in m.functions:
+        return None
+    if m.qualname(val.func, b.scope, b.order) != f"<local>.{val.func.value}":
+        return None
+    fn = m.functions[val.func.value]
+    site = m.call_of(val)
+    if site is None or site.has_star_args:
+        return None
+    from msfix.analysis.data import _walk_returns
+
+    rets: list = []
+    _walk_returns(fn.node.body, "return", rets)
+    if not rets:
+        return None
+    env2 = dict(env or {})
+    env2[fn.scope] = site
+    infos = []
+    for r in rets:
+        if not isinstance(r, cst.Tuple) or len(r.elements) != width \
+                or any(isinstance(e, cst.StarredElement) for e in r.elements):
+            return None
+        got = array_info(m, r.elements[idx].value, fn.scope, None, env2, depth)
+        if got is None:
+            return None
+        infos.append(got)
+    first = infos[0]
+    if len(infos) == 1:
+        return first
+    return ArrayInfo(first.shape if all(i.shape == first.shape for i in infos) else None,
+                     first.dtype if all(i.dtype == first.dtype for i in infos) else None,
+                     first.node, first.top, first.random)
+
+
+def _array_of_items(m, expr, items, scope, order, env, depth) -> Optional[ArrayInfo]:
+    """`np.array([x, y])` of NumPy arrays or scalars (`x = np.random.uniform(...)`):
+    their promoted dtype, (n,) + their shape."""
+    if not isinstance(items, (cst.List, cst.Tuple)) or not items.elements \
+            or any(isinstance(e, cst.StarredElement) for e in items.elements):
+        return None
+    infos = [array_info(m, e.value, scope, order, env, depth) for e in items.elements]
+    known = [i for i in infos if i is not None]
+    if len(known) != len(infos):
+        return None
+    dt = known[0].dtype
+    for i in known[1:]:
+        dt = _promote(dt, i.dtype)
+    shapes = {i.shape for i in known}
+    sh = shapes.pop() if len(shapes) == 1 else None
+    return ArrayInfo((len(known),) + sh if sh is not None else None, dt, expr, None,
+                     any(i.random for i in known), expr)
 
 
 def _param_info(m, b, env, depth) -> Optional[ArrayInfo]:
@@ -353,6 +477,8 @@ def _method(m, expr, meth, inner: ArrayInfo, pos, kw, scope, order, env) -> Opti
         return _same(inner, expr, dtype=dtype_name(m, a, scope, order, env))
     if meth == "copy":
         return _same(inner, expr)
+    if meth == "repeat":  # keeps the dtype
+        return _same(inner, expr, shape=None, origin=expr)
     if meth in ("flatten", "ravel"):
         return _same(inner, expr, shape=(math.prod(shape),) if shape is not None else None, origin=expr)
     if meth == "squeeze":
@@ -520,6 +646,13 @@ def _matmul(expr, a: Optional[ArrayInfo], b: Optional[ArrayInfo]) -> Optional[Ar
 
 def _join(m, expr, name, pos, kw, scope, order, env, depth) -> Optional[ArrayInfo]:
     seq = kw.get("arrays", kw.get("tup", pos[0] if pos else None))
+    if isinstance(seq, (cst.ListComp, cst.GeneratorExp)) and "dtype" not in kw:
+        # `np.stack([row(k) for k in ...])`: the rows' dtype, an unknown count
+        cs = _comp_scope(m, seq)
+        el = array_info(m, seq.elt, cs, None, env, depth) if cs is not None else None
+        if el is None:
+            return None
+        return ArrayInfo(None, el.dtype, expr, None, el.random, expr)
     if not isinstance(seq, (cst.List, cst.Tuple)) or any(isinstance(e, cst.StarredElement) for e in seq.elements):
         got = seq if isinstance(seq, cst.Name) else None
         if got is None:
@@ -796,15 +929,18 @@ def _def_scope(m: ScriptModel, fn: cst.FunctionDef) -> Optional[Scope]:
     return idx.get(id(fn))
 
 
-def _self_attr(m, cls, meths, attr: str):
+def _self_attr(m, cls, meths, attr: str, in_place_ok: bool = False):
     """The value assigned to `self.<attr>` when the class assigns it once, in __init__'s
-    body (not in a branch), and nothing else stores it."""
+    body (not in a branch), and nothing else stores it (with `in_place_ok`, augmented
+    assignments `self.x += ...` may also store it: the array keeps its dtype and shape)."""
     found = []
     for name, fn in meths.items():
         for node in _nodes(fn):
             targets: list = []
             if isinstance(node, cst.Assign):
                 targets = [(t.target, node.value) for t in node.targets]
+            elif isinstance(node, cst.AugAssign) and in_place_ok:
+                continue
             elif isinstance(node, (cst.AugAssign, cst.AnnAssign)):
                 targets = [(node.target, getattr(node, "value", None))]
             for t, v in targets:

@@ -1142,6 +1142,14 @@ def generator_rows(m: ScriptModel, source: Pipeline, env: Optional[Env] = None):
         return None
     expr, scope, order = a.value, source.call.scope, source.call.order
     rows = None
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("list", "tuple") \
+            and m.lookup(expr.func.value, scope, order) is None and len(expr.args) == 1 \
+            and not expr.args[0].star and expr.args[0].keyword is None \
+            and isinstance(expr.args[0].value, cst.Call):
+        expr = expr.args[0].value  # `list(gen(n))`: the rows the generator yields
+        q = m.qualname(expr.func, scope, order)
+        if not (q and q.startswith("<local>.") and q[8:] in m.functions):
+            return None
     if isinstance(expr, cst.Call):
         q = m.qualname(expr.func, scope, order)
         if q and q.startswith("<local>."):

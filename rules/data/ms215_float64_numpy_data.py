@@ -63,8 +63,10 @@ class Float64NumpyData(Rule):
     `np.zeros`/`np.ones` without `dtype`, `np.array` of Python floats) that reach a
     network without a cast to float32:
     - as a column of a `NumpySlicesDataset`, or of a `GeneratorDataset` whose generator
-      (a function or a class with `__getitem__`/`__next__` defined in the script) yields
-      such arrays, passed to `Model.train`/`eval`/`fit` (or iterated in a
+      (a function or a class with `__getitem__`/`__next__` defined in the script, or a
+      `list(...)` of a generator function's rows) yields such arrays (also an attribute
+      the class's `__init__` builds, `np.stack` of a comprehension, `np.array` of NumPy
+      scalars, or what a helper returns as `x, y = make_data()`), passed to `Model.train`/`eval`/`fit` (or iterated in a
       `value_and_grad` training loop) with no `TypeCast` on it;
     - wrapped in `Tensor(...)` without `dtype` and passed to a Cell defined in the
       script (whose `construct` does not cast), a MindSpore layer, or `Model.predict`.
@@ -92,7 +94,8 @@ class Float64NumpyData(Rule):
     ```
 
     ## Fix safety
-    Safe: the fix appends `.astype(np.float32)` to the expression that makes the array;
+    Safe: the fix appends `.astype(np.float32)` to the expression that makes the array
+    (or to the row a source class returns, `self.x[idx].astype(np.float32)`);
     float32 is the only dtype the float32 network accepts. No fix when the script asks
     for float64 explicitly (`astype(np.float64)`, `dtype=np.float64`), also through an
     argparse option, a config entry, a constant or a helper's parameter: the message says
@@ -118,13 +121,14 @@ class Float64NumpyData(Rule):
     ]
 
     def _fix(self, ctx, arr):
-        if arr is None or arr.node is None or not isinstance(arr.node, cst.Call):
-            return None
-        f = arr.node.func
-        if isinstance(f, cst.Attribute) and f.attr.value == "astype":
-            return None
-        if any(a.keyword is not None and a.keyword.value == "dtype" for a in arr.node.args):
-            return None
+        if arr is None or not isinstance(arr.node, (cst.Call, cst.Subscript, cst.Attribute)):
+            return None  # a call making the array, or a row read `self.x[idx]` of a source class
+        if isinstance(arr.node, cst.Call):
+            f = arr.node.func
+            if isinstance(f, cst.Attribute) and f.attr.value == "astype":
+                return None
+            if any(a.keyword is not None and a.keyword.value == "dtype" for a in arr.node.args):
+                return None
         np_name, imp = ctx.ensure_module("numpy", "np")
         top = arr.top if arr.top is not None else ctx.model.owner.get(id(arr.node))
         if top is None:
