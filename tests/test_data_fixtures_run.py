@@ -21,6 +21,12 @@ CASES = [
     # issue 11: the value set elsewhere (an argparse default dtype, NumPy-made labels)
     ("MS204/bad_argparse.py", "MS204/bad_argparse.fixed.py", "TypeError"),
     ("MS208/bad_numpy.py", "MS208/bad_numpy.unsafe-fixed.py", "TypeError"),
+    # issue 12: int64 labels of a source class / of a functional loop; labels through a helper given datasets
+    ("MS204/bad_broken_source_class.py", "MS204/bad_broken_source_class.fixed.py", "TypeError"),
+    ("MS204/bad_broken_functional_loop.py", "MS204/bad_broken_functional_loop.fixed.py", "TypeError"),
+    ("MS208/bad_broken_dataset_helper.py", "MS208/bad_broken_dataset_helper.unsafe-fixed.py", "TypeError"),
+    # issue 12: three CIFAR-100 columns reach Model(net, loss_fn).train; the fix projects two
+    ("MS217/bad.py", "MS217/bad.unsafe-fixed.py", "ValueError"),
 ]
 
 

@@ -22,6 +22,16 @@ INT32_ONLY = {"mindspore.nn.CrossEntropyLoss", "mindspore.nn.NLLLoss"}
 SPARSE = "mindspore.nn.SoftmaxCrossEntropyWithLogits"
 
 
+def _may_reach_loss(ctx, leaves, col):
+    """Can `col` be the label a Model's loss gets: some leaf's columns are unknown, or it
+    has two columns and `col` is one of them (with three, which one is unknown)."""
+    for leaf in leaves:
+        cols = ctx.data.stage_columns(leaf)
+        if not isinstance(cols, list) or (len(cols) == 2 and col in cols):
+            return True
+    return False
+
+
 def _loss_of_model(ctx, site):
     """The loss CallSite of the Model whose method `site` calls."""
     m = ctx.model
@@ -255,6 +265,8 @@ class LabelDtypeMismatch(Rule):
             for col, spec in info["columns"].items():
                 if spec.get("kind") != "label" or spec.get("dtype") != "uint32":
                     continue
+                if not _may_reach_loss(ctx, leaves, col):
+                    continue  # projected away, or not the one label of two columns (MS217)
                 cast = False
                 for leaf in leaves:
                     maps = ctx.data.maps_on_column(leaf, col)

@@ -54,8 +54,10 @@ class VisionOpAfterBatch(Rule):
     ## Fix safety
     Safe: when the map directly follows the batch (in one chain, or in the next
     statement that rebinds the same name) the fix moves the map before the batch, where
-    per-image ops belong; the batches then hold the same transformed images. No fix when
-    other stages sit between them, or the batch has a `per_batch_map`.
+    per-image ops belong; the batches then hold the same transformed images. A `repeat`
+    between them is crossed first (a per-row map gives the same rows before or after
+    it), then the batch. No fix when other stages sit between them, or the batch has a
+    `per_batch_map`.
     """
     invalid = [
         Example(
@@ -100,6 +102,13 @@ class VisionOpAfterBatch(Rule):
                 edit = swap_edit(ctx, batch, st)
                 if edit is not None:
                     fix = Fix.safe("Move the map before `batch`", edit)
+            elif st.parent is not None and st.parent.op == "repeat" and st.parent.parent is batch \
+                    and not (set(shorts) & BATCH_OPS) and batch.call.keyword("per_batch_map") is None:
+                # a per-row map gives the same rows before or after `repeat`; the next round
+                # moves it before `batch`
+                edit = swap_edit(ctx, st.parent, st)
+                if edit is not None:
+                    fix = Fix.safe("Move the map before `repeat` and then before `batch`", edit)
             line = ctx.span(batch.call.node, batch.call.top).line
             names = ", ".join(f"`{s}`" for s in dict.fromkeys(crash + rand + other))
             if crash:
