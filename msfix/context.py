@@ -509,6 +509,11 @@ class ApiView:
         """The call's arguments bound to the signature of another indexed `version`, or None."""
         return _aq.bind_call(self.index, qualname, version, call)
 
+    def conventional_value(self, qualname: str, param: str) -> Optional[dict]:
+        """{"value", "source"} MindSpore's docs give for required `param` of `qualname` (conventional_args.json), or None."""
+        from msfix.knowledge.conventional import lookup
+        return lookup(self.canonical_user_name(qualname), param)
+
     @staticmethod
     def has_expansion(call: cst.Call) -> bool:
         """The call passes `*args` or `**kwargs`."""

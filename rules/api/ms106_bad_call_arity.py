@@ -59,13 +59,21 @@ class BadCallArity(Rule):
     was renamed in between (the reading by name is lost), when the dropped
     argument computes something (`amp.all_finite(grads, amp.init_status())`), or
     when the rewritten call would still miss a required argument.
-    No fix for a missing required argument: the value is the author's choice.
-    Where an older release had a default for it, that default is no certain
-    reading either (`export`'s `file_format` was `'AIR'` before 2.0; the
+    For a missing required argument, unsafe and only for the few hyperparameters
+    for which MindSpore's own docs give a conventional value (a shipped table,
+    each entry with its source; today `nn.Momentum`'s `momentum=0.9`, the value
+    of its API examples and mindcv's default): the value is added by keyword
+    (`nn.Momentum(params, 0.005)` becomes `nn.Momentum(params, 0.005,
+    momentum=0.9)`). Unsafe because the value is a choice: the script's author
+    may have meant another one, and training behaves differently with it.
+    No fix for any other missing required argument: the value is the author's
+    choice. Where an older release had a default for it, that default is no
+    certain reading either (`export`'s `file_format` was `'AIR'` before 2.0; the
     caller wanted some format, not necessarily that one).
     """
     invalid = [
-        Example("import mindspore.nn as mnn\nopt = mnn.Momentum([], 0.01)\n", expect=(2,)),
+        Example("import mindspore.nn as mnn\nopt = mnn.Momentum([], 0.01)\n", expect=(2,),
+                fixed="import mindspore.nn as mnn\nopt = mnn.Momentum([], 0.01, momentum=0.9)\n"),
         Example("from mindspore import nn as N\nfc = N.Dense(4)\n", expect=(2,)),
         Example("import mindspore as ms\nms.set_seed(1, 2)\n", expect=(2,)),
         Example("import mindspore.ops as ops\ny = ops.addr(x, a, b, 0.5, 2.0)\n", expect=(2,),
@@ -101,10 +109,31 @@ class BadCallArity(Rule):
                 continue
             names = ", ".join(f"`{x}`" for x in b.missing)
             ctx.report(site.node, f"`{user}` is called without the required argument{'s' if len(b.missing) > 1 else ''} "
-                                  f"{names} (MindSpore {api.short_version}): it raises TypeError", top=site.top)
+                                  f"{names} (MindSpore {api.short_version}): it raises TypeError",
+                       fix=_conventional_fix(ctx, api, q, site, b, user), top=site.top)
 
 
 # ------------------------------------------------------------------------------ fix
+def _conventional_fix(ctx, api, q, site, b, user) -> Optional[Fix]:
+    """Every missing required argument is a hyperparameter for which MindSpore's docs give
+    a conventional value (the shipped conventional_args.json): pass it by keyword."""
+    call = site.node
+    if not call.args or b.duplicate:
+        return None
+    kinds = {p.name: p.kind for p in b.sig.params}
+    vals = []
+    for name in b.missing:
+        entry = api.conventional_value(q, name)
+        if entry is None or kinds.get(name) not in ("POSITIONAL_OR_KEYWORD", "KEYWORD_ONLY"):
+            return None
+        vals.append((name, entry["value"]))
+    end = expr_offsets(ctx, call.args[-1].value, site.top)[1]
+    text = "".join(f", {n}={v}" for n, v in vals)
+    said = ", ".join(f"`{n}={v}`" for n, v in vals)
+    return Fix.unsafe(f"Pass {said}, the value MindSpore's `{user}` docs use: a conventional choice, "
+                      "not necessarily the one the script's author meant; check it", Edit(end, end, text))
+
+
 def _old_signature_fix(ctx, api, q, site, b, user) -> Optional[Fix]:
     """Too many positional arguments for the target, but the call binds in other indexed
     releases and every one of them gives the same reading: each extra argument is a
