@@ -59,7 +59,8 @@ class LabelDtypeMismatch(Rule):
     flags dtypes the loss rejects:
     - uint32 labels (CIFAR-10/100, MNIST, Fashion-MNIST readers) without a `TypeCast`,
       with `SoftmaxCrossEntropyWithLogits(sparse=True)`, `nn.CrossEntropyLoss` or
-      `nn.NLLLoss`;
+      `nn.NLLLoss` (not a label column projected away before the `Model`, nor one of
+      three columns, where which one is the label is unknown: MS217);
     - int64 labels (NumPy integer arrays such as `np.random.randint(...)` or
       `np.array([...])` in a NumpySlicesDataset or yielded by a GeneratorDataset source
       function or class, or a `TypeCast(int64)`) with
