@@ -25,7 +25,7 @@ from typing import Dict, List, Optional, Tuple, Union
 
 import libcst as cst
 
-from msfix.analysis.model import UNKNOWN, CallSite, Pipeline, Scope, ScriptModel
+from msfix.analysis.model import PIPELINE_OPS, UNKNOWN, CallSite, Pipeline, Scope, ScriptModel
 
 Env = Dict[Scope, CallSite]
 
@@ -167,7 +167,48 @@ def _follow(m: ScriptModel, expr: cst.BaseExpression, scope: Scope, order: Optio
             if p is not None:
                 return p
         return None
-    return m.pipeline_of(call.node, call.scope, call.order)
+    got = m.pipeline_of(call.node, call.scope, call.order)
+    return got if got is not None else _through_param(m, call.node, call.scope, call.order, env)
+
+
+def _through_param(m: ScriptModel, expr: cst.BaseExpression, scope: Scope, order: Optional[int], env: Env,
+                   depth: int = 0) -> Optional[Pipeline]:
+    """The pipeline a helper builds on a dataset its caller passes (`def prep(data): data =
+    data.map(...); return data.batch(8)` called as `prep(ds.MnistDataset(...))`): the
+    caller's pipeline (from the call in `env`) with the helper's stages on top, made for
+    this view (one Pipeline per call of the helper, not in `m.pipelines`)."""
+    if depth > 16:
+        return None
+    if isinstance(expr, cst.Call):
+        func = expr.func
+        site = m.call_of(expr)
+        if not isinstance(func, cst.Attribute) or func.attr.value not in PIPELINE_OPS or site is None:
+            return None
+        parent = m.pipeline_of(func.value, site.scope, site.order)
+        if parent is None:
+            parent = _through_param(m, func.value, site.scope, site.order, env, depth + 1)
+        if parent is None:
+            return None
+        made = _cache(m).setdefault("through_param", {})
+        key = (id(expr), id(parent))
+        if key not in made:
+            made[key] = Pipeline(func.attr.value, site, parent, source_class=parent.source_class)
+        return made[key]
+    if not isinstance(expr, cst.Name):
+        return None
+    b = m.lookup(expr.value, scope, order)
+    if b is None:
+        return None
+    if b.kind == "assign" and b.value is not None and isinstance(b.value, cst.Call):
+        return _through_param(m, b.value, b.scope, b.order, env, depth + 1)
+    fn = b.scope.node
+    site = env.get(b.scope)
+    if b.kind != "param" or site is None or not isinstance(fn, cst.FunctionDef):
+        return None
+    given = param_arg(site, fn, expr.value)
+    if given is None or given is UNKNOWN:
+        return None
+    return _follow(m, given, site.scope, site.order, env, depth + 1) or m.pipeline_of(given, site.scope, site.order)
 
 
 def _stage_env(m: ScriptModel, pipe: Pipeline, env: Env) -> None:
@@ -1536,8 +1577,8 @@ def _use_targets(m: ScriptModel, expr, scope: Scope, order: Optional[int], depth
         return []
     out = []
     v = dataset_view(m, expr, scope, order)
-    if v is not None:
-        out.append(id(v.pipe.call.node))
+    if v is not None and m.pipeline_of(v.pipe.call.node, v.pipe.call.scope) is v.pipe:
+        out.append(id(v.pipe.call.node))  # not a helper's stage on its caller's dataset: shared by all calls
     made = m.instance_call(expr, scope, order)
     if made is not None:
         out.append(id(made.node))
