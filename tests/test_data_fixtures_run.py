@@ -25,6 +25,8 @@ CASES = [
     ("MS204/bad_broken_source_class.py", "MS204/bad_broken_source_class.fixed.py", "TypeError"),
     ("MS204/bad_broken_functional_loop.py", "MS204/bad_broken_functional_loop.fixed.py", "TypeError"),
     ("MS208/bad_broken_dataset_helper.py", "MS208/bad_broken_dataset_helper.unsafe-fixed.py", "TypeError"),
+    # issue 12: three CIFAR-100 columns reach Model(net, loss_fn).train; the fix projects two
+    ("MS217/bad.py", "MS217/bad.unsafe-fixed.py", "ValueError"),
 ]
 
 
