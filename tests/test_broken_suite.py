@@ -137,8 +137,6 @@ def test_the_scripts_that_do_not_run_after_fix_are_the_ones_the_readme_names(tab
     assert failing == listed, f"runs after fix differs from the README:\n{detail}"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: 17 of 23 broken scripts run after fix today; the README "
-                                       "table lists the others with the cause (fixes in progress)")
 def test_at_least_90_percent_run_after_fix(outcomes):
     running = sum(o.runs for o in outcomes.values())
     assert running / len(outcomes) >= 0.9, f"{running} of {len(outcomes)} run after fix"
