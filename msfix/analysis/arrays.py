@@ -978,7 +978,7 @@ def _self_attr_info(m: ScriptModel, expr: cst.Attribute, scope: Scope, env, dept
     meths = {el.name.value: el for el in cls.body.body if isinstance(el, cst.FunctionDef)}
     init = meths.get("__init__")
     got = _self_attr(m, cls, meths, expr.attr.value, in_place_ok=True) if init is not None else None
-    iscope = _def_scope(m, init) if got is not None else None
+    iscope = _def_scope(m, init) if got is not None and init is not None else None
     if got is None or iscope is None:
         return None
     return array_info(m, got, iscope, None, env, depth)
