@@ -17,7 +17,7 @@ from typing import List, Optional, Tuple
 
 import libcst as cst
 
-from msfix.analysis.data import ArrayInfo, Env, call_sites, dtype_name, param_arg, value
+from msfix.analysis.data import ArrayInfo, Env, _nested_shape, call_sites, dtype_name, param_arg, value
 from msfix.analysis.model import UNKNOWN, Pipeline, Scope, ScriptModel
 
 _FLOAT = ("float16", "float32", "float64")
@@ -242,19 +242,6 @@ def array_info(m: ScriptModel, expr: Optional[cst.BaseExpression], scope: Scope,
             elif flat and all(isinstance(x, (int, float)) for x in flat):
                 dt = "float64"
         return ArrayInfo(shape, dt, expr, None, False, expr)
-    return None
-
-
-def _nested_shape(v) -> Optional[Tuple[int, ...]]:
-    if isinstance(v, (list, tuple)):
-        if not v:
-            return (0,)
-        inner = [_nested_shape(x) for x in v]
-        if any(s is None for s in inner) or len(set(inner)) != 1:
-            return None
-        return (len(v),) + inner[0]  # type: ignore[operator]
-    if isinstance(v, (int, float, bool)):
-        return ()
     return None
 
 
