@@ -4,6 +4,7 @@ and in fix mode apply fixes round after round until nothing changes."""
 from __future__ import annotations
 
 import ast
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,7 +71,9 @@ def parse(text: str, path: str = "") -> cst.Module:
 
 def _quick_syntax_check(text: str) -> None:
     try:
-        ast.parse(text)
+        with warnings.catch_warnings():  # the script's invalid escapes are not ours to report
+            warnings.simplefilter("ignore")
+            ast.parse(text)
     except SyntaxError as exc:
         raise ParseError(f"syntax error at {exc.lineno}:{exc.offset}: {exc.msg}") from None
     except (ValueError, RecursionError, MemoryError) as exc:
@@ -89,7 +92,7 @@ def lint_text(text: str, rules: Sequence[Type[Rule]], path: str = "",
     module = parse(text, path)
     model = build_model(module, text)
     model.path = path
-    locator = Locator(module, text)
+    locator = Locator(module, text, model.owner)
     ctx = RuleContext(model, locator, path=path, target_version=target_version)
     # noqa bookkeeping for rules that run after noqa (`after_noqa = True`, e.g. MS001
     # unused-noqa): line -> codes that a noqa comment on it suppressed, and the codes

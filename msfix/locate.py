@@ -1,15 +1,21 @@
 """Positions of nodes, computed only for the nodes that are reported or rewritten.
 
 LibCST's PositionProvider generates code for the whole module to position every
-node. msfix needs positions only for a handful of nodes per file, so it generates
-code for the top-level statements up to the one that holds the node (plain codegen,
-cheap) and then runs the position-recording codegen on that one statement.
+node. msfix needs positions only for a handful of nodes per file, so it runs the
+position-recording codegen on the innermost statement that holds the node: the
+analysis walk records that statement and the indents of its blocks
+(`ScriptModel.owner`), and the line it starts on comes from Python's own `ast`
+(a C parse). The statement's generated code must equal the file's text at that
+line, else (and for a node the walk did not record) the statement's line comes from
+generating the code of the top-level statements before it.
 """
 
 from __future__ import annotations
 
+import ast
 import re
-from typing import Dict, List, Tuple
+import warnings
+from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -23,10 +29,93 @@ class _Sink:
         self._computed: Dict[cst.CSTNode, object] = {}
 
 
+class _Mismatch(Exception):
+    pass
+
+
+_COMPOUND = {
+    cst.If: ast.If, cst.For: (ast.For, ast.AsyncFor), cst.While: ast.While,
+    cst.With: (ast.With, ast.AsyncWith), cst.Try: ast.Try, cst.TryStar: getattr(ast, "TryStar", ()),
+    cst.FunctionDef: (ast.FunctionDef, ast.AsyncFunctionDef), cst.ClassDef: ast.ClassDef,
+    cst.Match: getattr(ast, "Match", ()),
+}
+
+
+def _block(body) -> Optional[list]:
+    """The statements of an indented block; None for a one-line suite (`if x: y`), whose
+    small statements are positioned with the compound statement."""
+    return list(body.body) if isinstance(body, cst.IndentedBlock) else None
+
+
+def _pair(stmts, nodes, out: Dict[int, Tuple[int, bool]], elif_: bool = False) -> None:
+    """Line each LibCST statement's code starts on (its leading blank and comment lines
+    included), from the `ast` statements of the same block."""
+    if stmts is None:
+        return
+    j = 0
+    for s in stmts:
+        if j >= len(nodes):
+            raise _Mismatch
+        a = nodes[j]
+        if type(s) is cst.SimpleStatementLine:
+            if isinstance(a, tuple(_COMPOUND_AST)):
+                raise _Mismatch
+            out[id(s)] = (a.lineno - len(s.leading_lines), False)
+            j += len(s.body)
+            continue
+        want = _COMPOUND.get(type(s))
+        if not want or not isinstance(a, want):
+            raise _Mismatch
+        j += 1
+        first = a.lineno
+        decorators = getattr(s, "decorators", ())
+        if decorators:
+            first = a.decorator_list[0].lineno - len(decorators[0].leading_lines)
+        out[id(s)] = (first - len(s.leading_lines), elif_)
+        elif_ = False
+        if isinstance(s, cst.If):
+            _pair(_block(s.body), a.body, out)
+            if isinstance(s.orelse, cst.If):
+                _pair([s.orelse], a.orelse, out, elif_=True)
+            elif s.orelse is not None:
+                _pair(_block(s.orelse.body), a.orelse, out)
+        elif isinstance(s, (cst.For, cst.While)):
+            _pair(_block(s.body), a.body, out)
+            if s.orelse is not None:
+                _pair(_block(s.orelse.body), a.orelse, out)
+        elif isinstance(s, (cst.Try, cst.TryStar)):
+            _pair(_block(s.body), a.body, out)
+            if len(s.handlers) != len(a.handlers):
+                raise _Mismatch
+            for h, ah in zip(s.handlers, a.handlers):
+                _pair(_block(h.body), ah.body, out)
+            if s.orelse is not None:
+                _pair(_block(s.orelse.body), a.orelse, out)
+            if s.finalbody is not None:
+                _pair(_block(s.finalbody.body), a.finalbody, out)
+        elif isinstance(s, cst.Match):
+            if len(s.cases) != len(a.cases):
+                raise _Mismatch
+            for c, ac in zip(s.cases, a.cases):
+                _pair(_block(c.body), ac.body, out)
+        else:  # With, FunctionDef, ClassDef
+            _pair(_block(s.body), a.body, out)
+    if j != len(nodes):
+        raise _Mismatch
+
+
+_COMPOUND_AST = tuple(t for v in _COMPOUND.values() for t in (v if isinstance(v, tuple) else (v,)))
+
+
 class Locator:
-    def __init__(self, module: cst.Module, text: str) -> None:
+    def __init__(self, module: cst.Module, text: str, owner: Optional[Dict[int, tuple]] = None) -> None:
+        """`owner`: ScriptModel.owner (id(node) -> (top index, innermost statement,
+        indents)); without it every node is positioned through its top-level statement."""
         self.module = module
         self.text = text
+        self.owner = owner
+        self._lines: Optional[Dict[int, Tuple[int, bool]]] = None
+        self._inner: Dict[int, Optional[Dict[cst.CSTNode, object]]] = {}
         self._line_starts: List[int] | None = None
         self._stmt_lines: List[int] = []  # start line of each top-level statement
         self._plain: CodegenState | None = None
@@ -95,8 +184,68 @@ class Locator:
             self._positioned[stmt_index] = got
         return got
 
+    def _statement_lines(self) -> Dict[int, Tuple[int, bool]]:
+        if self._lines is None:
+            lines: Dict[int, Tuple[int, bool]] = {}
+            try:
+                with warnings.catch_warnings():  # the script's invalid escapes are not ours to report
+                    warnings.simplefilter("ignore")
+                    tree = ast.parse(self.text)
+                _pair(self.module.body, tree.body, lines)
+            except (_Mismatch, SyntaxError, ValueError, RecursionError, MemoryError, AttributeError):
+                lines = {}
+            self._lines = lines
+        return self._lines
+
+    def _inner_positions(self, frame: tuple) -> Optional[Dict[cst.CSTNode, object]]:
+        """Positions of the nodes of a frame's statement, or None when its line is unknown
+        or its code does not match the text there."""
+        stmt = frame[1]
+        key = id(stmt)
+        if key in self._inner:
+            return self._inner[key]
+        got = None
+        where = self._statement_lines().get(key)
+        if where is not None:
+            line, elif_ = where
+            sink = _Sink()
+            state = PositionProvidingCodegenState(
+                default_indent=self.module.default_indent,
+                default_newline=self.module.default_newline,
+                provider=sink,  # type: ignore[arg-type]
+            )
+            state.line = line
+            state.column = 0
+            state.indent_tokens = list(frame[2])
+            if elif_:
+                stmt._codegen(state, is_elif=True)
+            else:
+                stmt._codegen(state)
+            code = "".join(state.tokens)
+            starts = self.line_starts
+            if 1 <= line <= len(starts):
+                at = starts[line - 1]
+                ok = self.text.startswith(code, at)
+                if not ok and not self.module.has_trailing_newline:  # the last line lacks its newline
+                    for nl in ("\r\n", "\n", "\r"):
+                        if code.endswith(nl):
+                            trimmed = code[:-len(nl)]
+                            ok = at + len(trimmed) == len(self.text) and self.text.startswith(trimmed, at)
+                            break
+                if ok:
+                    got = sink._computed
+        self._inner[key] = got
+        return got
+
     def range(self, node: cst.CSTNode, stmt_index: int):
         """CodeRange (1-based lines, 0-based columns) of `node` in top-level statement."""
+        frame = self.owner.get(id(node)) if self.owner is not None else None
+        if frame is not None and frame[0] == stmt_index and frame[1] is not None:
+            inner = self._inner_positions(frame)
+            if inner is not None:
+                r = inner.get(node)
+                if r is not None:
+                    return r
         positions = self._positions(stmt_index)
         try:
             return positions[node]

@@ -103,6 +103,11 @@ class _Builder:
         self.not_read: Set[int] = set()
         self.globals_in: List[Scope] = []  # scopes with a `global` statement
         self.suites: List[int] = []  # ids of the enclosing indented blocks
+        # where each node is, for positions (msfix.locate): (top-level index, innermost
+        # statement, indents of the enclosing blocks); one tuple shared by a statement's nodes
+        self.indents: List[str] = []
+        self.frame: tuple = (-1, None, ())
+        self.frames: List[tuple] = []
 
     def _handler(self, t: type):
         h = self._handlers.get(t)
@@ -119,9 +124,11 @@ class _Builder:
         i = self.top_index.get(id(node))
         if i is not None:
             self.top = i
-        self.m.owner[id(node)] = self.top
         if is_stmt:
             self.statements.append(node)
+            self.frames.append(self.frame)
+            self.frame = (self.top, node, tuple(self.indents))
+        self.m.owner[id(node)] = self.frame
         if visit is None or visit(self, node) is not False:
             for name in fields:
                 v = getattr(node, name)
@@ -136,6 +143,7 @@ class _Builder:
         self.counter += 1
         if is_stmt:
             self.statements.pop()
+            self.frame = self.frames.pop()
 
     def _bind(self, name: str, kind: str, node: cst.CSTNode, value=None, qualname=None,
               scope: Optional[Scope] = None) -> None:
@@ -167,6 +175,10 @@ class _Builder:
     def visit_Name(self, node: cst.Name) -> None:
         if id(node) not in self.not_read:
             self._read(node)
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:  # a skipped field: recorded for positions
+            self.m.owner[id(node.keyword)] = self.frame
 
     def visit_Param(self, node: cst.Param) -> None:
         self.not_read.add(id(node.name))
@@ -238,20 +250,50 @@ class _Builder:
 
     def visit_IndentedBlock(self, node) -> None:
         self.suites.append(id(node))
+        self.indents.append(self.m.module.default_indent if node.indent is None else node.indent)
 
     def leave_IndentedBlock(self, node) -> None:
         self.suites.pop()
+        self.indents.pop()
 
-    visit_SimpleStatementSuite = visit_IndentedBlock
-    leave_SimpleStatementSuite = leave_IndentedBlock
+    def visit_Match(self, node) -> None:  # the cases are indented under `match`
+        self.indents.append(self.m.module.default_indent if node.indent is None else node.indent)
+
+    def leave_Match(self, node) -> None:
+        self.indents.pop()
+
+    def visit_SimpleStatementSuite(self, node) -> None:
+        self.suites.append(id(node))
+
+    def leave_SimpleStatementSuite(self, node) -> None:
+        self.suites.pop()
 
     # -- module ---------------------------------------------------------------
     def visit_Module(self, node: cst.Module) -> None:
         self.top_index = {id(s): i for i, s in enumerate(node.body)}
 
     # -- imports --------------------------------------------------------------
+    def _own(self, node) -> None:
+        """Record the frame of a dotted chain the walk does not enter (for positions)."""
+        owner, frame = self.m.owner, self.frame
+        while isinstance(node, cst.Attribute):
+            owner[id(node)] = frame
+            owner[id(node.attr)] = frame
+            node = node.value
+        owner[id(node)] = frame
+
+    def _own_aliases(self, aliases) -> None:
+        owner, frame = self.m.owner, self.frame
+        for alias in aliases:
+            owner[id(alias)] = frame
+            self._own(alias.name)
+            if alias.asname is not None:
+                owner[id(alias.asname)] = frame
+                owner[id(alias.asname.name)] = frame
+
     def visit_Import(self, node: cst.Import) -> bool:
         names = []
+        self._own_aliases(node.names)
         for alias in node.names:
             full = dotted_name(alias.name) or ""
             asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
@@ -275,7 +317,10 @@ class _Builder:
             self.m.mentions_mindspore = True
         names = []
         star = isinstance(node.names, cst.ImportStar)
+        if node.module is not None:
+            self._own(node.module)
         if not star:
+            self._own_aliases(node.names)
             for alias in node.names:  # type: ignore[union-attr]
                 n = dotted_name(alias.name) or ""
                 asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
@@ -396,8 +441,13 @@ class _Builder:
         if dotted_name(node) is not None:
             self.raw_refs.append(DottedRef(node, "", self.scope, self.top, self.counter))
             root = node.value
+            owner, frame = self.m.owner, self.frame
+            owner[id(node.attr)] = frame
             while isinstance(root, cst.Attribute):
+                owner[id(root)] = frame
+                owner[id(root.attr)] = frame
                 root = root.value
+            owner[id(root)] = frame
             self._read(root)  # type: ignore[arg-type]
             return False  # a pure dotted chain: nothing else inside it to record
         self.not_read.add(id(node.attr))

@@ -262,7 +262,8 @@ class ScriptModel:
         self._by_qualname: Dict[str, List[CallSite]] = {}
         self._pipe_by_node: Dict[int, Pipeline] = {}
         self._call_by_node: Dict[int, CallSite] = {}
-        self.owner: Dict[int, int] = {}  # id(node) -> top-level statement index
+        # id(node) -> (top-level statement index, innermost statement, indents of its blocks)
+        self.owner: Dict[int, tuple] = {}
         self.reads: List[NameRead] = []  # every read of a bare name, in evaluation order
         self._read_by_node: Dict[int, NameRead] = {}
         self.global_bound: set = set()  # names a `global` statement binds from inside a function
@@ -499,8 +500,15 @@ class ScriptModel:
         return [c for c in self.calls if c.qualname and c.qualname.startswith("<local>.")
                 and c.qualname[len("<local>."):] in self.cells]
 
-    def top_of(self, node: cst.CSTNode) -> int:
-        return self.owner[id(node)]
+    def top_of(self, node: cst.CSTNode, default: Optional[int] = None) -> int:
+        """Index of the top-level statement holding `node` (`default` for a node the
+        walk did not enter, else KeyError)."""
+        got = self.owner.get(id(node))
+        if got is None:
+            if default is None:
+                raise KeyError(id(node))
+            return default
+        return got[0]
 
 
 def _looks_like_class(qualname: str) -> bool:

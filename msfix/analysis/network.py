@@ -298,7 +298,7 @@ class NetworkInfo:
                     roots.append(CompiledFunction(fn, cell.top, cell, "the script sets GRAPH_MODE"))
         for info in m.functions.values():
             if any(is_jit_decorator(m, d, m.module_scope) for d in info.node.decorators):
-                roots.append(CompiledFunction(info.node, m.owner.get(id(info.node), 0), None,
+                roots.append(CompiledFunction(info.node, m.top_of(info.node, 0), None,
                                               "it is decorated with `@jit`"))
         # train_step = ms.jit(train_step) / ms.jit(fn=forward)
         for site in m.calls:
@@ -311,7 +311,7 @@ class NetworkInfo:
             b = m.lookup(arg.value.value, site.scope, site.order)
             if b is not None and b.kind == "def" and isinstance(b.node, cst.FunctionDef) and not any(
                     not is_jit_decorator(m, d, m.module_scope) for d in b.node.decorators):
-                roots.append(CompiledFunction(b.node, m.owner.get(id(b.node), b.top), None,
+                roots.append(CompiledFunction(b.node, m.top_of(b.node, b.top), None,
                                               f"it is passed to `{ctx_name(site)}`"))
         todo = list(roots)
         while todo:
@@ -338,14 +338,14 @@ class NetworkInfo:
                     if info.node.decorators:
                         # @constexpr / @_primexpr run in Python at compile time; @jit is a root
                         continue
-                    todo.append(CompiledFunction(info.node, m.owner.get(id(info.node), 0), None, cf.why,
+                    todo.append(CompiledFunction(info.node, m.top_of(info.node, 0), None, cf.why,
                                                  f"{label} -> {info.name}"))
                     continue
                 # grad_fn = ms.value_and_grad(forward_fn, ...); grad_fn(x) -> forward_fn is compiled too
                 wrapped = self.grad_wrapped(site)
                 if wrapped is not None:
                     fn, through = wrapped
-                    todo.append(CompiledFunction(fn, m.owner.get(id(fn), 0), None, cf.why,
+                    todo.append(CompiledFunction(fn, m.top_of(fn, 0), None, cf.why,
                                                  f"{label} -> {through} -> {fn.name.value}"))
         self._compiled = out
         return out

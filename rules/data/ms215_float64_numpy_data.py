@@ -130,8 +130,8 @@ class Float64NumpyData(Rule):
             if any(a.keyword is not None and a.keyword.value == "dtype" for a in arr.node.args):
                 return None
         np_name, imp = ctx.ensure_module("numpy", "np")
-        top = arr.top if arr.top is not None else ctx.model.owner.get(id(arr.node))
-        if top is None:
+        top = arr.top if arr.top is not None else ctx.model.top_of(arr.node, -1)
+        if top < 0:
             return None
         edits = [ctx.insert_after(arr.node, f".astype({np_name}.float32)", top)]
         ie = ctx.imports_edit([imp])
@@ -170,7 +170,7 @@ class Float64NumpyData(Rule):
                 node = arr.node if arr.node is not None else src.call.node
                 if not once(node):
                     continue
-                top = arr.top if arr.top is not None else m.owner.get(id(node), src.call.top)
+                top = arr.top if arr.top is not None else m.top_of(node, src.call.top)
                 use_line = ctx.span(use.node, use.top).line
                 short = src.source_class.rsplit(".", 1)[-1]
                 how, comes = _why(ctx, arr, src.call.scope, src.call.order, (view.env or {}).get(src.call.scope),
