@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import re
 import warnings
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -33,7 +33,7 @@ class _Mismatch(Exception):
     pass
 
 
-_COMPOUND = {
+_COMPOUND: Dict[type, Any] = {
     cst.If: ast.If, cst.For: (ast.For, ast.AsyncFor), cst.While: ast.While,
     cst.With: (ast.With, ast.AsyncWith), cst.Try: ast.Try, cst.TryStar: getattr(ast, "TryStar", ()),
     cst.FunctionDef: (ast.FunctionDef, ast.AsyncFunctionDef), cst.ClassDef: ast.ClassDef,
@@ -47,7 +47,7 @@ def _block(body) -> Optional[list]:
     return list(body.body) if isinstance(body, cst.IndentedBlock) else None
 
 
-def _pair(stmts, nodes, out: Dict[int, Tuple[int, bool]], elif_: bool = False) -> None:
+def _pair(stmts: Optional[list], nodes: list, out: Dict[int, Tuple[int, bool]], elif_: bool = False) -> None:
     """Line each LibCST statement's code starts on (its leading blank and comment lines
     included), from the `ast` statements of the same block."""
     if stmts is None:
@@ -88,7 +88,7 @@ def _pair(stmts, nodes, out: Dict[int, Tuple[int, bool]], elif_: bool = False) -
             if len(s.handlers) != len(a.handlers):
                 raise _Mismatch
             for h, ah in zip(s.handlers, a.handlers):
-                _pair(_block(h.body), ah.body, out)
+                _pair(_block(h.body), ah.body, out)  # type: ignore[attr-defined]
             if s.orelse is not None:
                 _pair(_block(s.orelse.body), a.orelse, out)
             if s.finalbody is not None:
@@ -191,7 +191,7 @@ class Locator:
                 with warnings.catch_warnings():  # the script's invalid escapes are not ours to report
                     warnings.simplefilter("ignore")
                     tree = ast.parse(self.text)
-                _pair(self.module.body, tree.body, lines)
+                _pair(list(self.module.body), tree.body, lines)
             except (_Mismatch, SyntaxError, ValueError, RecursionError, MemoryError, AttributeError):
                 lines = {}
             self._lines = lines
