@@ -28,6 +28,7 @@ from msfix.analysis import network as _network
 from msfix.analysis import training as _training
 from msfix.analysis import values as _values
 from msfix.analysis.builder import free_names as _free_names
+from msfix.analysis.walk import children  # noqa: F401  (for rules: a node's children, fast)
 from msfix.analysis.columns import ColState, OpState
 from msfix.analysis.data import (BATCH_ARGS, EVAL, FLOAT_DTYPES, INT_DTYPES, MAP_ARGS, SOURCE_ARGS, TRAIN,
                                  ArrayInfo, DatasetUse, DatasetView, Event, MapOp)

@@ -19,6 +19,7 @@ import libcst as cst
 
 from msfix.analysis.data import ArrayInfo, Env, _nested_shape, call_sites, dtype_name, param_arg, value
 from msfix.analysis.model import UNKNOWN, Pipeline, Scope, ScriptModel
+from msfix.analysis.walk import children as _children
 
 _FLOAT = ("float16", "float32", "float64")
 _RNG_MAKERS = ("numpy.random.default_rng", "numpy.random.RandomState", "numpy.random.Generator")
@@ -756,7 +757,7 @@ def _int_of(m, expr, scope, order, env):
 
 def _nodes(node):
     """Every node under `node`, not entering nested functions, classes or lambdas."""
-    for child in node.children:
+    for child in _children(node):
         if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             continue
         yield child

@@ -26,8 +26,8 @@ from msfix.analysis.model import (
     Scope,
     ScriptModel,
 )
+from msfix.analysis.walk import children as _children
 from msfix.knowledge import facts
-
 
 
 def dotted_name(expr: cst.CSTNode) -> Optional[str]:
@@ -634,7 +634,7 @@ def free_names(expr: cst.CSTNode, enter_lambdas: bool = False) -> List[cst.Name]
             else:
                 walk(node.elt, inner)
             return
-        for child in node.children:
+        for child in _children(node):
             walk(child, bound)
 
     walk(expr, frozenset())

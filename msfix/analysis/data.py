@@ -26,6 +26,7 @@ from typing import Dict, List, Optional, Tuple, Union
 import libcst as cst
 
 from msfix.analysis.model import PIPELINE_OPS, UNKNOWN, CallSite, Pipeline, Scope, ScriptModel
+from msfix.analysis.walk import children as _children
 
 Env = Dict[Scope, CallSite]
 
@@ -1113,7 +1114,7 @@ def column_dtype(m: ScriptModel, pipe: Pipeline, column: str, env: Optional[Env]
 def _walk_returns(node: cst.CSTNode, kind: str, out: list) -> None:
     """Yield (kind="yield") or Return (kind="return") values in a function body, not in
     nested functions, lambdas or classes."""
-    for child in node.children:
+    for child in _children(node):
         if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             continue
         if kind == "yield" and isinstance(child, cst.Yield):
@@ -1486,7 +1487,7 @@ def _argmax_compared(sites: List[CallSite]) -> bool:
     def compares(n: cst.CSTNode, call: cst.Call) -> bool:
         if isinstance(n, cst.Comparison) and any(isinstance(c.operator, cst.Equal) for c in n.comparisons):
             return _contains(n, call)
-        return any(compares(c, call) for c in n.children)
+        return any(compares(c, call) for c in _children(n))
 
     for s in sites:
         f = s.node.func
@@ -1498,7 +1499,7 @@ def _argmax_compared(sites: List[CallSite]) -> bool:
 
 
 def _contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
-    return tree is node or any(_contains(c, node) for c in tree.children)
+    return tree is node or any(_contains(c, node) for c in _children(tree))
 
 
 def _loop_kind(m: ScriptModel, loop: cst.For) -> str:

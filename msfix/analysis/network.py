@@ -13,6 +13,7 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 import libcst as cst
 
 from msfix.analysis.model import UNKNOWN, CallSite, CellClass, ScriptModel
+from msfix.analysis.walk import children as _children
 
 # mindspore.nn classes that hold trainable parameters (a Python container of these
 # on `self` loses them); parameter-free layers (activations, pooling, dropout,
@@ -431,7 +432,7 @@ def walk_body(fn: cst.FunctionDef) -> Iterator[cst.CSTNode]:
     while stack:
         node = stack.pop()
         yield node
-        children = list(node.children)
+        children = list(_children(node))
         for ch in reversed(children):
             if isinstance(ch, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
                 yield ch

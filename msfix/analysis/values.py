@@ -10,6 +10,7 @@ import libcst as cst
 
 from msfix.analysis.configfiles import FileValue, loaded_file
 from msfix.analysis.model import UNKNOWN
+from msfix.analysis.walk import children as _children
 
 if TYPE_CHECKING:  # pragma: no cover
     from msfix.analysis.model import Scope, ScriptModel
@@ -937,5 +938,5 @@ def from_outside(model, expr, scope, order, depth: int = 0) -> bool:
             if b is not None and from_outside(model, b.value, b.scope, b.order, depth + 1):
                 return True
             continue
-        todo.extend(node.children)
+        todo.extend(_children(node))
     return False

@@ -7,6 +7,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import libcst as cst
 
+from msfix.analysis.walk import children as _children
 from msfix.diagnostics import Edit
 
 _SIMPLE = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float)
@@ -74,7 +75,7 @@ def parent_body(root: cst.CSTNode, stmt: cst.CSTNode) -> Optional[Sequence[cst.C
                 if isinstance(s, cst.BaseCompoundStatement):
                     todo.append(s)
             continue
-        for child in node.children:
+        for child in _children(node):
             if isinstance(child, (cst.IndentedBlock, cst.BaseCompoundStatement, cst.Else, cst.ExceptHandler,
                                   cst.Finally, cst.ExceptStarHandler)):
                 todo.append(child)

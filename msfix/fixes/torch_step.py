@@ -26,6 +26,7 @@ from typing import List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
+from msfix.analysis.walk import children as _children
 from msfix.diagnostics import Applicability, Edit, Fix
 
 _LOOPS = (cst.For, cst.While)
@@ -38,7 +39,7 @@ def _path(root: cst.CSTNode, target: cst.CSTNode) -> Optional[List[cst.CSTNode]]
         node, path = stack.pop()
         if node is target:
             return path
-        for child in node.children:
+        for child in _children(node):
             if isinstance(child, (cst.BaseStatement, cst.BaseSuite, cst.Else, cst.ExceptHandler, cst.Finally,
                                   cst.Module)):
                 stack.append((child, path + [child]))
@@ -168,7 +169,7 @@ def _all_names(t: cst.CSTNode) -> List[cst.Name]:
     if isinstance(t, cst.Name):
         return [t]
     out: List[cst.Name] = []
-    for c in t.children:
+    for c in _children(t):
         if isinstance(c, (cst.Element, cst.StarredElement, cst.Tuple, cst.List, cst.Name)):
             out.extend(_all_names(c))
     return out

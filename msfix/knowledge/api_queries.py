@@ -12,6 +12,7 @@ from typing import Iterator, List, Optional, Tuple
 
 import libcst as cst
 
+from msfix.analysis.walk import children as _children
 from msfix.knowledge.api import ApiIndex, Signature, load_index, load_torch_table
 
 
@@ -155,7 +156,7 @@ def _path_to(root: cst.CSTNode, target: cst.CSTNode) -> Optional[List[cst.CSTNod
         node, path = stack.pop()
         if node is target:
             return path
-        for ch in node.children:
+        for ch in _children(node):
             stack.append((ch, path + [ch]))
     return None
 
@@ -209,7 +210,7 @@ def _names_in(root: cst.CSTNode, name: str) -> Iterator[cst.Name]:
         if isinstance(node, cst.Arg):
             stack.append(node.value)  # keyword names are not uses
             continue
-        stack.extend(node.children)
+        stack.extend(_children(node))
 
 
 def bound_once(m, name: str) -> bool:

@@ -5,11 +5,12 @@ import sys
 from typing import List, Optional
 
 import libcst as cst
+from msfix.rules.graph._graph import compiled_label
 
+from msfix.context import children as _children
 from msfix.diagnostics import Applicability, Edit, Fix, Severity
 from msfix.fixes.edits import remove_statement
 from msfix.rule import Example, Rule
-from msfix.rules.graph._graph import compiled_label
 
 
 class GraphUnsupportedSyntax(Rule):
@@ -341,13 +342,13 @@ def _scope_of(m, fn):
 
 def _inner_nodes(root):
     """Nodes under `root`, not entering nested functions, classes or lambdas."""
-    stack = list(root.children)
+    stack = list(_children(root))
     while stack:
         n = stack.pop()
         yield n
         if isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             continue
-        stack.extend(n.children)
+        stack.extend(_children(n))
 
 
 def _has(block, kinds) -> bool:

@@ -4,10 +4,10 @@ from typing import List, Tuple
 
 import libcst as cst
 
+from msfix.context import children as _children
 from msfix.diagnostics import Applicability, Fix, Severity
-from msfix.rule import Example, Rule
-
 from msfix.fixes.edits import scope_root
+from msfix.rule import Example, Rule
 
 LOAD_PARAM = "mindspore.load_param_into_net"
 
@@ -51,7 +51,7 @@ def _uses(root: cst.CSTNode, name: str) -> List[Tuple[str, cst.CSTNode]]:
         if isinstance(node, cst.Attribute):
             walk(node.value)
             return
-        for child in node.children:
+        for child in _children(node):
             walk(child)
 
     walk(root, top=True)
