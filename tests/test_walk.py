@@ -56,3 +56,14 @@ def test_children_equal_libcst_children_on_fixtures():
             stack.extend(theirs)
             n += 1
     assert n > 50_000
+
+
+def test_msfix_and_rules_do_not_read_libcsts_children():
+    import ast
+
+    found = []
+    for f in sorted((REPO / "msfix").rglob("*.py")) + sorted((REPO / "rules").rglob("*.py")):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr == "children" and isinstance(node.ctx, ast.Load):
+                found.append(f"{f.relative_to(REPO)}:{node.lineno}")
+    assert found == []
