@@ -57,33 +57,34 @@ def fixit_venv() -> Path:
     return exe
 
 
-def realcode(msfix: str) -> None:
+def realcode(msfix: str, rounds: int = 5) -> None:
     """msfix check --no-cache over the .py files of ../shared/realcode against the LibCST
-    parse of the same files on two processes (the cost the analysis must stay near)."""
+    parse of the same files on two processes (the cost the analysis must stay near).
+    The two runs alternate, `rounds` times, so that a drift in the machine's speed falls
+    on both; the ratio quoted is the median of the ratios of each pair."""
     root = ROOT.parent / "shared" / "realcode"
     if not root.is_dir():
         print("realcode: ../shared/realcode not found; skipped")
         return
     files = sorted(str(p) for p in root.rglob("*.py"))
     lines = sum(Path(f).read_bytes().count(b"\n") for f in files)
-    runs = []
-    for _ in range(3):
-        wall, cpu, _, proc = timed([msfix, "check", "--no-cache", "--exit-zero", "-q", *files])
-        runs.append((wall, cpu))
     halves = [files[0::2], files[1::2]]
-    floor = []
-    for _ in range(3):
+    runs, floor = [], []
+    for _ in range(rounds):
+        wall, cpu, _, proc = timed([msfix, "check", "--no-cache", "--exit-zero", "-q", *files])
+        runs.append(wall)
         t = time.perf_counter()
         procs = [subprocess.Popen([sys.executable, "-c", PARSE_FLOOR, *h]) for h in halves]
         for p in procs:
             p.wait()
         floor.append(time.perf_counter() - t)
-    m = statistics.median(w for w, _ in runs)
+    m = statistics.median(runs)
     f = statistics.median(floor)
+    ratios = sorted(a / b for a, b in zip(runs, floor))
     print(f"realcode .py: {len(files)} files, {lines} lines")
-    print(f"| msfix check --no-cache | {m:.2f} s wall (median of 3) |")
-    print(f"| libcst parse, 2 processes | {f:.2f} s wall (median of 3) |")
-    print(f"| ratio | {m / f:.2f}x |")
+    print(f"| msfix check --no-cache | {m:.2f} s wall (median of {rounds}; {min(runs):.2f}-{max(runs):.2f}) |")
+    print(f"| libcst parse, 2 processes | {f:.2f} s wall (median of {rounds}; {min(floor):.2f}-{max(floor):.2f}) |")
+    print(f"| ratio, pair by pair | {statistics.median(ratios):.2f}x (median; {ratios[0]:.2f}x-{ratios[-1]:.2f}x) |")
 
 
 def main() -> None:

@@ -95,6 +95,13 @@ def _run(job: Job) -> FileResult:
         return FileResult(job.path, error=f"internal error: {type(exc).__name__}: {exc}")
 
 
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
 def run_files(files: Sequence[Path], settings: Settings, fix: bool = False, unsafe: Optional[bool] = False,
               jobs: Optional[int] = None, use_cache: bool = False, progress: bool = False,
               resolver=None) -> List[FileResult]:
@@ -143,11 +150,17 @@ def run_files(files: Sequence[Path], settings: Settings, fix: bool = False, unsa
                 if bar is not None:
                     bar.advance()
         else:
+            # largest files first, in small chunks, so that no worker is left with a big
+            # file at the end while the others wait (results go back to input order)
+            order = sorted(range(len(work)), key=lambda k: -_size(work[k][1].path))
+            got: List[Optional[FileResult]] = [None] * len(work)
             with ProcessPoolExecutor(max_workers=min(workers, len(work))) as pool:
-                for res in pool.map(_run, [j for _, j in work], chunksize=max(1, len(work) // (workers * 8))):
-                    done.append(res)
+                chunk = max(1, min(4, len(work) // (workers * 8)))
+                for k, res in zip(order, pool.map(_run, [work[k][1] for k in order], chunksize=chunk)):
+                    got[k] = res
                     if bar is not None:
                         bar.advance()
+            done = got  # type: ignore[assignment]
     finally:
         if bar is not None:
             bar.close()
