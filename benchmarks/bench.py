@@ -57,11 +57,12 @@ def fixit_venv() -> Path:
     return exe
 
 
-def realcode(msfix: str, rounds: int = 5) -> None:
+def realcode(msfix: str, rounds: int = 5, baseline: str = "") -> None:
     """msfix check --no-cache over the .py files of ../shared/realcode against the LibCST
     parse of the same files on two processes (the cost the analysis must stay near).
-    The two runs alternate, `rounds` times, so that a drift in the machine's speed falls
-    on both; the ratio quoted is the median of the ratios of each pair."""
+    The runs alternate, `rounds` times, so that a drift in the machine's speed falls on
+    all of them; a ratio quoted is the median of the ratios of each round. `baseline`:
+    another msfix command (an older checkout) run in the same rounds."""
     root = ROOT.parent / "shared" / "realcode"
     if not root.is_dir():
         print("realcode: ../shared/realcode not found; skipped")
@@ -69,22 +70,28 @@ def realcode(msfix: str, rounds: int = 5) -> None:
     files = sorted(str(p) for p in root.rglob("*.py"))
     lines = sum(Path(f).read_bytes().count(b"\n") for f in files)
     halves = [files[0::2], files[1::2]]
-    runs, floor = [], []
+    commands = {"msfix check --no-cache": msfix}
+    if baseline:
+        commands[f"baseline ({baseline}) check --no-cache"] = baseline
+    runs: dict = {k: [] for k in commands}
+    floor = []
     for _ in range(rounds):
-        wall, cpu, _, proc = timed([msfix, "check", "--no-cache", "--exit-zero", "-q", *files])
-        runs.append(wall)
+        for label, exe in commands.items():
+            wall, cpu, _, proc = timed([exe, "check", "--no-cache", "--exit-zero", "-q", *files])
+            runs[label].append(wall)
         t = time.perf_counter()
         procs = [subprocess.Popen([sys.executable, "-c", PARSE_FLOOR, *h]) for h in halves]
         for p in procs:
             p.wait()
         floor.append(time.perf_counter() - t)
-    m = statistics.median(runs)
-    f = statistics.median(floor)
-    ratios = sorted(a / b for a, b in zip(runs, floor))
-    print(f"realcode .py: {len(files)} files, {lines} lines")
-    print(f"| msfix check --no-cache | {m:.2f} s wall (median of {rounds}; {min(runs):.2f}-{max(runs):.2f}) |")
-    print(f"| libcst parse, 2 processes | {f:.2f} s wall (median of {rounds}; {min(floor):.2f}-{max(floor):.2f}) |")
-    print(f"| ratio, pair by pair | {statistics.median(ratios):.2f}x (median; {ratios[0]:.2f}x-{ratios[-1]:.2f}x) |")
+    print(f"realcode .py: {len(files)} files, {lines} lines; {rounds} rounds")
+    print("| run | wall s, median (range) | vs the parse, median of the rounds (range) |")
+    print("|---|---|---|")
+    for label, walls in runs.items():
+        ratios = sorted(a / b for a, b in zip(walls, floor))
+        print(f"| {label} | {statistics.median(walls):.2f} ({min(walls):.2f}-{max(walls):.2f}) | "
+              f"{statistics.median(ratios):.2f}x ({ratios[0]:.2f}x-{ratios[-1]:.2f}x) |")
+    print(f"| libcst parse, 2 processes | {statistics.median(floor):.2f} ({min(floor):.2f}-{max(floor):.2f}) | 1.00x |")
 
 
 def main() -> None:
@@ -93,9 +100,11 @@ def main() -> None:
     ap.add_argument("--realcode", action="store_true",
                     help="only msfix vs the LibCST parse over ../shared/realcode's .py files")
     ap.add_argument("--msfix", default=shutil.which("msfix") or "msfix")
+    ap.add_argument("--baseline", default="", help="with --realcode: another msfix command to time in the same rounds")
+    ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     if args.realcode:
-        realcode(args.msfix)
+        realcode(args.msfix, args.rounds, args.baseline)
         return
 
     src = ensure_corpus()

@@ -4,8 +4,9 @@ LibCST's PositionProvider generates code for the whole module to position every
 node. msfix needs positions only for a handful of nodes per file, so it runs the
 position-recording codegen on the innermost statement that holds the node: the
 analysis walk records that statement and the indents of its blocks
-(`ScriptModel.owner`), and the line it starts on comes from Python's own `ast`
-(a C parse). The statement's generated code must equal the file's text at that
+(`ScriptModel.owner`). The line it starts on is where its code occurs in the text
+when it occurs exactly once (most statements), else it comes from Python's own
+`ast` (a C parse). The statement's generated code must equal the file's text at that
 line, else (and for a node the walk did not record) the statement's line comes from
 generating the code of the top-level statements before it.
 """
@@ -13,6 +14,7 @@ generating the code of the top-level statements before it.
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 import warnings
 from typing import Any, Dict, List, Optional, Tuple
@@ -31,6 +33,42 @@ class _Sink:
 
 class _Mismatch(Exception):
     pass
+
+
+class _Stop(Exception):
+    """The node positions were wanted for has been generated."""
+
+
+class _PlainState(CodegenState):
+    stop: Optional[cst.CSTNode] = None
+    stopped = False
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        if node is self.stop:
+            self.stopped = True
+            raise _Stop
+
+
+class _PositionState(PositionProvidingCodegenState):
+    """Records positions; with `stop`, ends after that node. The nodes still open then
+    (its ancestors) are in `open_nodes`: their ranges are not known."""
+
+    stop: Optional[cst.CSTNode] = None
+    stopped = False
+    open_nodes: List[cst.CSTNode]
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        super().before_codegen(node)
+        if self.stop is not None:
+            self.open_nodes.append(node)
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        super().after_codegen(node)
+        if self.stop is not None:
+            self.open_nodes.pop()
+            if node is self.stop:
+                self.stopped = True
+                raise _Stop
 
 
 _COMPOUND: Dict[type, Any] = {
@@ -115,7 +153,8 @@ class Locator:
         self.text = text
         self.owner = owner
         self._lines: Optional[Dict[int, Tuple[int, bool]]] = None
-        self._inner: Dict[int, Optional[Dict[cst.CSTNode, object]]] = {}
+        # id(statement) -> (generated whole?, positions), or None when it did not match
+        self._inner: Dict[int, Optional[Tuple[bool, Dict[cst.CSTNode, object]]]] = {}
         self._line_starts: List[int] | None = None
         self._stmt_lines: List[int] = []  # start line of each top-level statement
         self._plain: CodegenState | None = None
@@ -197,51 +236,99 @@ class Locator:
             self._lines = lines
         return self._lines
 
-    def _inner_positions(self, frame: tuple) -> Optional[Dict[cst.CSTNode, object]]:
-        """Positions of the nodes of a frame's statement, or None when its line is unknown
-        or its code does not match the text there."""
+    def _generate(self, state, stmt: cst.CSTNode, indents: tuple, elif_: bool, stop) -> bool:
+        """Run `state`'s codegen over `stmt` with its blocks' indents; with `stop` (a node of
+        a compound statement's header, say) it ends once that node is done. True when the
+        whole statement was generated."""
+        state.indent_tokens = list(indents)
+        state.stop = stop
+        state.open_nodes = []
+        try:
+            if elif_:
+                stmt._codegen(state, is_elif=True)
+            else:
+                stmt._codegen(state)
+        except Exception:
+            # the stop unwinds through LibCST's position bookkeeping, which may fail on
+            # the way (an end hoisted from a child not generated yet): only a stop is ours
+            if not state.stopped:
+                raise
+            computed = getattr(getattr(state, "provider", None), "_computed", None)
+            if computed is not None:
+                for n in state.open_nodes:  # ranges cut short by the stop
+                    computed.pop(n, None)
+            return False
+        return True
+
+    def _unique_line(self, stmt: cst.CSTNode, indents: tuple, elif_: bool, stop) -> Optional[int]:
+        """The line a statement starts on when its code (up to `stop`) occurs exactly once
+        in the text, at the start of a line (most statements: no parse needed); else None."""
+        state = _PlainState(default_indent=self.module.default_indent,
+                            default_newline=self.module.default_newline)
+        whole = self._generate(state, stmt, indents, elif_, stop)
+        code = "".join(state.tokens)
+        text = self.text
+        at = text.find(code)
+        if at < 0 and whole and not self.module.has_trailing_newline:  # the last line lacks its newline
+            trimmed = code.rstrip("\r\n")
+            if len(code) - len(trimmed) <= 2 and text.endswith(trimmed):
+                code, at = trimmed, len(text) - len(trimmed)
+        if at < 0 or text.find(code, at + 1) >= 0 or (at > 0 and text[at - 1] not in "\r\n"):
+            return None
+        return bisect.bisect_right(self.line_starts, at)
+
+    def _inner_positions(self, frame: tuple, node: cst.CSTNode) -> Optional[Dict[cst.CSTNode, object]]:
+        """Positions of the nodes of a frame's statement (for a compound statement, of its
+        nodes up to `node` at least), or None when its line is unknown or its code does
+        not match the text there."""
         stmt = frame[1]
         key = id(stmt)
         if key in self._inner:
-            return self._inner[key]
+            known = self._inner[key]
+            if known is None:
+                return None
+            whole, positions = known
+            if whole or node in positions:
+                return positions
+        # a node in a compound statement's header needs only the code up to it
+        stop = None if node is stmt or isinstance(stmt, cst.SimpleStatementLine) else node
         got = None
-        where = self._statement_lines().get(key)
+        parent = frame[3] if len(frame) > 3 else None
+        elif_ = parent is not None and isinstance(parent[1], cst.If) and parent[1].orelse is stmt
+        line = self._unique_line(stmt, frame[2], elif_, stop)
+        where = (line, elif_) if line is not None else self._statement_lines().get(key)
         if where is not None:
             line, elif_ = where
             sink = _Sink()
-            state = PositionProvidingCodegenState(
+            state = _PositionState(
                 default_indent=self.module.default_indent,
                 default_newline=self.module.default_newline,
                 provider=sink,  # type: ignore[arg-type]
             )
             state.line = line
             state.column = 0
-            state.indent_tokens = list(frame[2])
-            if elif_:
-                stmt._codegen(state, is_elif=True)
-            else:
-                stmt._codegen(state)
+            whole = self._generate(state, stmt, frame[2], elif_, stop)
             code = "".join(state.tokens)
             starts = self.line_starts
             if 1 <= line <= len(starts):
                 at = starts[line - 1]
                 ok = self.text.startswith(code, at)
-                if not ok and not self.module.has_trailing_newline:  # the last line lacks its newline
+                if not ok and whole and not self.module.has_trailing_newline:  # the last line lacks its newline
                     for nl in ("\r\n", "\n", "\r"):
                         if code.endswith(nl):
                             trimmed = code[:-len(nl)]
                             ok = at + len(trimmed) == len(self.text) and self.text.startswith(trimmed, at)
                             break
                 if ok:
-                    got = sink._computed
+                    got = (whole, sink._computed)
         self._inner[key] = got
-        return got
+        return got[1] if got is not None else None
 
     def range(self, node: cst.CSTNode, stmt_index: int):
         """CodeRange (1-based lines, 0-based columns) of `node` in top-level statement."""
         frame = self.owner.get(id(node)) if self.owner is not None else None
         if frame is not None and frame[0] == stmt_index and frame[1] is not None:
-            inner = self._inner_positions(frame)
+            inner = self._inner_positions(frame, node)
             if inner is not None:
                 r = inner.get(node)
                 if r is not None:

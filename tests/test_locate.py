@@ -48,7 +48,13 @@ SNIPPETS = {
     "form feed": "import mindspore as ms\n\x0c\ndef f():\n    return ms.Tensor(1)\n",
     "match": "import mindspore as ms\nmatch ms.x:\n    case 1:\n        y = ms.Tensor(1)\n    case _:\n        pass\n",
     "try star": "import mindspore as ms\ntry:\n    x = ms.f()\nexcept* ValueError:\n    y = ms.g()\n",
-    "backslash decorator": "import mindspore as ms\n@\\\nms.jit\ndef f():\n    return ms.Tensor(1)\n",
+    # twice the same text: found twice, so the line comes from `ast`, which puts the
+    # decorator on the line after the `@`
+    "backslash decorator": "import mindspore as ms\n@\\\nms.jit\ndef f():\n    return ms.Tensor(1)\n"
+                           "@\\\nms.jit\ndef f():\n    return ms.Tensor(1)\n",
+    "repeated lines": "import mindspore as ms\ndef f(x):\n    x = ms.ops.relu(x)\n    x = ms.ops.relu(x)\n"
+                      "    if x:\n        x = ms.ops.relu(x)\n    else:\n        x = ms.ops.relu(x)\n"
+                      "def f(x):\n    x = ms.ops.relu(x)\n    x = ms.ops.relu(x)\n",
     "imports": "import mindspore.nn as nn, mindspore.ops\nfrom mindspore.train.callback import (\n"
                "    ModelCheckpoint as MC,  # c\n    LossMonitor,\n)\nfrom . import x\nfrom .a.b import c as d\n",
     "keywords": "import mindspore as ms\nms.set_context(mode=ms.GRAPH_MODE,\n               save_graphs=False, \\\n"
@@ -68,34 +74,50 @@ def _all_nodes(module):
     return out
 
 
-def _check(text):
-    """(nodes compared, statements positioned on their own); asserts equality."""
+def _check(text, fresh_every=0):
+    """(nodes compared, statements positioned on their own); asserts equality. With
+    `fresh_every`, every n-th node is also asked first of a new Locator, from the last
+    node back (a node in a compound statement's header then stops the codegen there)."""
     module = cst.parse_module(text)
     truth = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     model = build_model(module, text)
     loc = Locator(module, text, model.owner)
     n = 0
-    for node in _all_nodes(module):
+    nodes = _all_nodes(module)
+    for node in nodes:
         frame = model.owner.get(id(node))
         if frame is None or frame[1] is None:
             continue
         got = loc.range(node, frame[0])
         assert got == truth[node], (type(node).__name__, module.code_for_node(node)[:80], got, truth[node])
         n += 1
+    if fresh_every:
+        recorded = [x for x in nodes if model.owner.get(id(x)) is not None and model.owner[id(x)][1] is not None]
+        for node in recorded[::-fresh_every]:
+            first = Locator(module, text, model.owner)
+            got = first.range(node, model.owner[id(node)][0])
+            assert got == truth[node], (type(node).__name__, module.code_for_node(node)[:80], got, truth[node])
+            # and then every node of the same statement, from the same Locator
+            stmt = model.owner[id(node)][1]
+            for other in recorded:
+                if model.owner[id(other)][1] is stmt:
+                    assert first.range(other, model.owner[id(other)][0]) == truth[other]
     inner = sum(1 for v in loc._inner.values() if v is not None)
     return n, inner, loc
 
 
 @pytest.mark.parametrize("name", sorted(SNIPPETS))
 def test_positions_equal_libcst_on_tricky_layouts(name):
-    n, inner, loc = _check(SNIPPETS[name])
+    n, inner, loc = _check(SNIPPETS[name], fresh_every=1)
     assert n > 5
     if name == "backslash decorator":
-        # `ast` puts the decorator on the line after the `@`: the code at that line does
-        # not match, so the statement falls back to the top-level codegen (still exact)
+        # the code at the line `ast` gives does not match: the statement falls back to
+        # the top-level codegen (still exact)
         assert any(v is None for v in loc._inner.values())
     else:
         assert inner > 0 and all(v is not None for v in loc._inner.values())
+    # a statement whose text occurs once needs no `ast` parse
+    assert (loc._lines is not None) == (name in ("backslash decorator", "repeated lines"))
 
 
 def test_a_node_from_another_tree_is_positioned_or_refused():
@@ -130,7 +152,7 @@ def test_positions_equal_libcst_on_fixtures_and_broken_scripts():
             cst.parse_module(text)
         except cst.ParserSyntaxError:
             continue
-        n, k, _ = _check(text)
+        n, k, _ = _check(text, fresh_every=40)
         total += n
         inner += k
     assert len(files) > 100 and total > 20_000 and inner > 2_000
@@ -148,5 +170,5 @@ def test_positions_equal_libcst_on_real_code():
             cst.parse_module(text)
         except (UnicodeDecodeError, cst.ParserSyntaxError):
             continue
-        total += _check(text)[0]
+        total += _check(text, fresh_every=50)[0]
     assert total > 50_000

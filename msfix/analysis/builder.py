@@ -104,9 +104,10 @@ class _Builder:
         self.globals_in: List[Scope] = []  # scopes with a `global` statement
         self.suites: List[int] = []  # ids of the enclosing indented blocks
         # where each node is, for positions (msfix.locate): (top-level index, innermost
-        # statement, indents of the enclosing blocks); one tuple shared by a statement's nodes
+        # statement, indents of the enclosing blocks, the enclosing statement's frame); one
+        # tuple shared by a statement's nodes
         self.indents: List[str] = []
-        self.frame: tuple = (-1, None, ())
+        self.frame: tuple = (-1, None, (), None)
         self.frames: List[tuple] = []
 
     def _handler(self, t: type):
@@ -127,7 +128,7 @@ class _Builder:
         if is_stmt:
             self.statements.append(node)
             self.frames.append(self.frame)
-            self.frame = (self.top, node, tuple(self.indents))
+            self.frame = (self.top, node, tuple(self.indents), self.frame)
         self.m.owner[id(node)] = self.frame
         if visit is None or visit(self, node) is not False:
             for name in fields:

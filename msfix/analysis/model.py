@@ -262,7 +262,8 @@ class ScriptModel:
         self._by_qualname: Dict[str, List[CallSite]] = {}
         self._pipe_by_node: Dict[int, Pipeline] = {}
         self._call_by_node: Dict[int, CallSite] = {}
-        # id(node) -> (top-level statement index, innermost statement, indents of its blocks)
+        # id(node) -> (top-level statement index, innermost statement, indents of its blocks,
+        # the frame of the statement around it)
         self.owner: Dict[int, tuple] = {}
         self.reads: List[NameRead] = []  # every read of a bare name, in evaluation order
         self._read_by_node: Dict[int, NameRead] = {}
