@@ -100,7 +100,9 @@ def main() -> None:
     ap.add_argument("--realcode", action="store_true",
                     help="only msfix vs the LibCST parse over ../shared/realcode's .py files")
     ap.add_argument("--msfix", default=shutil.which("msfix") or "msfix")
-    ap.add_argument("--baseline", default="", help="with --realcode: another msfix command to time in the same rounds")
+    ap.add_argument("--baseline", default="", help="with --realcode: another msfix command to time in the same rounds, e.g. a "
+                         "script running `PYTHONPATH=<old checkout> python -P -m msfix` (-P: not the "
+                         "checkout in the current directory)")
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     if args.realcode:
