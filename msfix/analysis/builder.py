@@ -108,7 +108,6 @@ class _Builder:
         # tuple shared by a statement's nodes
         self.indents: List[str] = []
         self.frame: tuple = (-1, None, (), None)
-        self.frames: List[tuple] = []
 
     def _handler(self, t: type):
         h = self._handlers.get(t)
@@ -127,7 +126,6 @@ class _Builder:
             self.top = i
         if is_stmt:
             self.statements.append(node)
-            self.frames.append(self.frame)
             self.frame = (self.top, node, tuple(self.indents), self.frame)
         self.m.owner[id(node)] = self.frame
         if visit is None or visit(self, node) is not False:
@@ -144,7 +142,7 @@ class _Builder:
         self.counter += 1
         if is_stmt:
             self.statements.pop()
-            self.frame = self.frames.pop()
+            self.frame = self.frame[3]
 
     def _bind(self, name: str, kind: str, node: cst.CSTNode, value=None, qualname=None,
               scope: Optional[Scope] = None) -> None:
@@ -251,14 +249,18 @@ class _Builder:
 
     def visit_IndentedBlock(self, node) -> None:
         self.suites.append(id(node))
-        self.indents.append(self.m.module.default_indent if node.indent is None else node.indent)
+        self.indents.append(self._indent(node))
 
     def leave_IndentedBlock(self, node) -> None:
         self.suites.pop()
         self.indents.pop()
 
+    def _indent(self, node) -> str:
+        """The indent of a block (or of a `match`'s cases)."""
+        return self.m.module.default_indent if node.indent is None else node.indent
+
     def visit_Match(self, node) -> None:  # the cases are indented under `match`
-        self.indents.append(self.m.module.default_indent if node.indent is None else node.indent)
+        self.indents.append(self._indent(node))
 
     def leave_Match(self, node) -> None:
         self.indents.pop()
@@ -274,14 +276,16 @@ class _Builder:
         self.top_index = {id(s): i for i, s in enumerate(node.body)}
 
     # -- imports --------------------------------------------------------------
-    def _own(self, node) -> None:
-        """Record the frame of a dotted chain the walk does not enter (for positions)."""
+    def _own(self, node):
+        """Record the frame of a dotted chain the walk does not enter (for positions);
+        returns the chain's root."""
         owner, frame = self.m.owner, self.frame
         while isinstance(node, cst.Attribute):
             owner[id(node)] = frame
             owner[id(node.attr)] = frame
             node = node.value
         owner[id(node)] = frame
+        return node
 
     def _own_aliases(self, aliases) -> None:
         owner, frame = self.m.owner, self.frame
@@ -441,15 +445,7 @@ class _Builder:
     def visit_Attribute(self, node: cst.Attribute) -> bool:
         if dotted_name(node) is not None:
             self.raw_refs.append(DottedRef(node, "", self.scope, self.top, self.counter))
-            root = node.value
-            owner, frame = self.m.owner, self.frame
-            owner[id(node.attr)] = frame
-            while isinstance(root, cst.Attribute):
-                owner[id(root)] = frame
-                owner[id(root.attr)] = frame
-                root = root.value
-            owner[id(root)] = frame
-            self._read(root)  # type: ignore[arg-type]
+            self._read(self._own(node))
             return False  # a pure dotted chain: nothing else inside it to record
         self.not_read.add(id(node.attr))
         return True

@@ -35,9 +35,8 @@ _ORDER: Dict[type, Tuple[str, ...]] = {
     cst.Parameters: ("posonly_params", "posonly_ind", "params", "star_arg", "kwonly_params", "star_kwarg"),
     cst.Slice: ("lower", "upper", "step"),
 }
-for _name in ("TypeAlias",):
-    if hasattr(cst, _name):
-        _ORDER[getattr(cst, _name)] = ("name", "type_parameters", "value")
+if hasattr(cst, "TypeAlias"):  # LibCST releases that parse `type X = ...`
+    _ORDER[cst.TypeAlias] = ("name", "type_parameters", "value")
 
 _FIELDS: Dict[type, Tuple[str, ...]] = {}
 
