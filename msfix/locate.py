@@ -4,11 +4,11 @@ LibCST's PositionProvider generates code for the whole module to position every
 node. msfix needs positions only for a handful of nodes per file, so it runs the
 position-recording codegen on the innermost statement that holds the node: the
 analysis walk records that statement and the indents of its blocks
-(`ScriptModel.owner`). The line it starts on is where its code occurs in the text
-when it occurs exactly once (most statements), else it comes from Python's own
-`ast` (a C parse). The statement's generated code must equal the file's text at that
-line, else (and for a node the walk did not record) the statement's line comes from
-generating the code of the top-level statements before it.
+(`ScriptModel.owner`). Its code is generated once, counting lines from 1; the line
+it starts on is where that code occurs in the text when it occurs exactly once (most
+statements), else the one Python's own `ast` (a C parse) gives, if the code is the
+text there. Failing both (and for a node the walk did not record), the line comes
+from generating the code of the top-level statements before it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
+from libcst._position import CodePosition, CodeRange
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
 NEWLINE_RE = re.compile(r"\r\n?|\n")
@@ -37,16 +38,6 @@ class _Mismatch(Exception):
 
 class _Stop(Exception):
     """The node positions were wanted for has been generated."""
-
-
-class _PlainState(CodegenState):
-    stop: Optional[cst.CSTNode] = None
-    stopped = False
-
-    def after_codegen(self, node: cst.CSTNode) -> None:
-        if node is self.stop:
-            self.stopped = True
-            raise _Stop
 
 
 class _PositionState(PositionProvidingCodegenState):
@@ -77,6 +68,7 @@ _COMPOUND: Dict[type, Any] = {
     cst.FunctionDef: (ast.FunctionDef, ast.AsyncFunctionDef), cst.ClassDef: ast.ClassDef,
     cst.Match: getattr(ast, "Match", ()),
 }
+_COMPOUND_AST = tuple(t for v in _COMPOUND.values() for t in (v if isinstance(v, tuple) else (v,)))
 
 
 def _block(body) -> Optional[list]:
@@ -85,7 +77,7 @@ def _block(body) -> Optional[list]:
     return list(body.body) if isinstance(body, cst.IndentedBlock) else None
 
 
-def _pair(stmts: Optional[list], nodes: list, out: Dict[int, Tuple[int, bool]], elif_: bool = False) -> None:
+def _pair(stmts: Optional[list], nodes: list, out: Dict[int, int]) -> None:
     """Line each LibCST statement's code starts on (its leading blank and comment lines
     included), from the `ast` statements of the same block."""
     if stmts is None:
@@ -98,7 +90,7 @@ def _pair(stmts: Optional[list], nodes: list, out: Dict[int, Tuple[int, bool]], 
         if type(s) is cst.SimpleStatementLine:
             if isinstance(a, tuple(_COMPOUND_AST)):
                 raise _Mismatch
-            out[id(s)] = (a.lineno - len(s.leading_lines), False)
+            out[id(s)] = a.lineno - len(s.leading_lines)
             j += len(s.body)
             continue
         want = _COMPOUND.get(type(s))
@@ -109,12 +101,11 @@ def _pair(stmts: Optional[list], nodes: list, out: Dict[int, Tuple[int, bool]], 
         decorators = getattr(s, "decorators", ())
         if decorators:
             first = a.decorator_list[0].lineno - len(decorators[0].leading_lines)
-        out[id(s)] = (first - len(s.leading_lines), elif_)
-        elif_ = False
+        out[id(s)] = first - len(s.leading_lines)
         if isinstance(s, cst.If):
             _pair(_block(s.body), a.body, out)
             if isinstance(s.orelse, cst.If):
-                _pair([s.orelse], a.orelse, out, elif_=True)
+                _pair([s.orelse], a.orelse, out)
             elif s.orelse is not None:
                 _pair(_block(s.orelse.body), a.orelse, out)
         elif isinstance(s, (cst.For, cst.While)):
@@ -142,8 +133,6 @@ def _pair(stmts: Optional[list], nodes: list, out: Dict[int, Tuple[int, bool]], 
         raise _Mismatch
 
 
-_COMPOUND_AST = tuple(t for v in _COMPOUND.values() for t in (v if isinstance(v, tuple) else (v,)))
-
 
 class Locator:
     def __init__(self, module: cst.Module, text: str, owner: Optional[Dict[int, tuple]] = None) -> None:
@@ -152,9 +141,10 @@ class Locator:
         self.module = module
         self.text = text
         self.owner = owner
-        self._lines: Optional[Dict[int, Tuple[int, bool]]] = None
-        # id(statement) -> (generated whole?, positions), or None when it did not match
-        self._inner: Dict[int, Optional[Tuple[bool, Dict[cst.CSTNode, object]]]] = {}
+        self._lines: Optional[Dict[int, int]] = None
+        # id(statement) -> (generated whole?, its first line - 1, positions counted from
+        # line 1), or None when its line is unknown
+        self._inner: Dict[int, Optional[Tuple[bool, int, Dict[cst.CSTNode, Any]]]] = {}
         self._line_starts: List[int] | None = None
         self._stmt_lines: List[int] = []  # start line of each top-level statement
         self._plain: CodegenState | None = None
@@ -223,9 +213,9 @@ class Locator:
             self._positioned[stmt_index] = got
         return got
 
-    def _statement_lines(self) -> Dict[int, Tuple[int, bool]]:
+    def _statement_lines(self) -> Dict[int, int]:
         if self._lines is None:
-            lines: Dict[int, Tuple[int, bool]] = {}
+            lines: Dict[int, int] = {}
             try:
                 with warnings.catch_warnings():  # the script's invalid escapes are not ours to report
                     warnings.simplefilter("ignore")
@@ -236,9 +226,9 @@ class Locator:
             self._lines = lines
         return self._lines
 
-    def _generate(self, state, stmt: cst.CSTNode, indents: tuple, elif_: bool, stop) -> bool:
-        """Run `state`'s codegen over `stmt` with its blocks' indents; with `stop` (a node of
-        a compound statement's header, say) it ends once that node is done. True when the
+    def _generate(self, state: "_PositionState", stmt: cst.CSTNode, indents: tuple, elif_: bool, stop) -> bool:
+        """Run the codegen over `stmt` with its blocks' indents; with `stop` (a node of a
+        compound statement's header, say) it ends once that node is done. True when the
         whole statement was generated."""
         state.indent_tokens = list(indents)
         state.stop = stop
@@ -253,76 +243,70 @@ class Locator:
             # the way (an end hoisted from a child not generated yet): only a stop is ours
             if not state.stopped:
                 raise
-            computed = getattr(getattr(state, "provider", None), "_computed", None)
-            if computed is not None:
-                for n in state.open_nodes:  # ranges cut short by the stop
-                    computed.pop(n, None)
+            for n in state.open_nodes:  # ranges cut short by the stop
+                state.provider._computed.pop(n, None)  # type: ignore[attr-defined]
             return False
         return True
 
-    def _unique_line(self, stmt: cst.CSTNode, indents: tuple, elif_: bool, stop) -> Optional[int]:
-        """The line a statement starts on when its code (up to `stop`) occurs exactly once
-        in the text, at the start of a line (most statements: no parse needed); else None."""
-        state = _PlainState(default_indent=self.module.default_indent,
-                            default_newline=self.module.default_newline)
-        whole = self._generate(state, stmt, indents, elif_, stop)
-        code = "".join(state.tokens)
+    def _in_text_at(self, code: str, at: int, whole: bool) -> bool:
+        """Is `code` the text at offset `at`? The module's last statement may lack the
+        newline its code ends with."""
+        if self.text.startswith(code, at):
+            return True
+        if whole and not self.module.has_trailing_newline:
+            for nl in ("\r\n", "\n", "\r"):
+                if code.endswith(nl):
+                    return at + len(code) - len(nl) == len(self.text) and self.text.startswith(code[:-len(nl)], at)
+        return False
+
+    def _start_of(self, code: str, whole: bool) -> int:
+        """The offset of the one place, at a line start, where `code` is the text; -1 when
+        there is none or more than one."""
         text = self.text
         at = text.find(code)
-        if at < 0 and whole and not self.module.has_trailing_newline:  # the last line lacks its newline
-            trimmed = code.rstrip("\r\n")
-            if len(code) - len(trimmed) <= 2 and text.endswith(trimmed):
-                code, at = trimmed, len(text) - len(trimmed)
-        if at < 0 or text.find(code, at + 1) >= 0 or (at > 0 and text[at - 1] not in "\r\n"):
-            return None
-        return bisect.bisect_right(self.line_starts, at)
+        if at < 0:
+            at = len(text) - len(code.rstrip("\r\n"))  # the last statement, without its newline
+            if at < 0 or not self._in_text_at(code, at, whole):
+                return -1
+        elif text.find(code, at + 1) >= 0:
+            return -1
+        return at if at == 0 or text[at - 1] in "\r\n" else -1
 
-    def _inner_positions(self, frame: tuple, node: cst.CSTNode) -> Optional[Dict[cst.CSTNode, object]]:
-        """Positions of the nodes of a frame's statement (for a compound statement, of its
-        nodes up to `node` at least), or None when its line is unknown or its code does
-        not match the text there."""
+    def _inner_positions(self, frame: tuple, node: cst.CSTNode):
+        """(first line - 1, positions counted from line 1) of the nodes of a frame's
+        statement (of a compound statement, of its nodes up to `node` at least), or None
+        when the line it starts on is unknown. One codegen: the line is where the code
+        occurs once in the text, else `ast`'s, checked against the text."""
         stmt = frame[1]
         key = id(stmt)
         if key in self._inner:
             known = self._inner[key]
             if known is None:
                 return None
-            whole, positions = known
+            whole, shift, positions = known
             if whole or node in positions:
-                return positions
+                return shift, positions
         # a node in a compound statement's header needs only the code up to it
         stop = None if node is stmt or isinstance(stmt, cst.SimpleStatementLine) else node
-        got = None
         parent = frame[3] if len(frame) > 3 else None
         elif_ = parent is not None and isinstance(parent[1], cst.If) and parent[1].orelse is stmt
-        line = self._unique_line(stmt, frame[2], elif_, stop)
-        where = (line, elif_) if line is not None else self._statement_lines().get(key)
-        if where is not None:
-            line, elif_ = where
-            sink = _Sink()
-            state = _PositionState(
-                default_indent=self.module.default_indent,
-                default_newline=self.module.default_newline,
-                provider=sink,  # type: ignore[arg-type]
-            )
-            state.line = line
-            state.column = 0
-            whole = self._generate(state, stmt, frame[2], elif_, stop)
-            code = "".join(state.tokens)
+        sink = _Sink()
+        state = _PositionState(
+            default_indent=self.module.default_indent,
+            default_newline=self.module.default_newline,
+            provider=sink,  # type: ignore[arg-type]
+        )
+        whole = self._generate(state, stmt, frame[2], elif_, stop)
+        code = "".join(state.tokens)
+        at = self._start_of(code, whole)
+        if at < 0:
+            line = self._statement_lines().get(key)
             starts = self.line_starts
-            if 1 <= line <= len(starts):
+            if line is not None and 1 <= line <= len(starts) and self._in_text_at(code, starts[line - 1], whole):
                 at = starts[line - 1]
-                ok = self.text.startswith(code, at)
-                if not ok and whole and not self.module.has_trailing_newline:  # the last line lacks its newline
-                    for nl in ("\r\n", "\n", "\r"):
-                        if code.endswith(nl):
-                            trimmed = code[:-len(nl)]
-                            ok = at + len(trimmed) == len(self.text) and self.text.startswith(trimmed, at)
-                            break
-                if ok:
-                    got = (whole, sink._computed)
+        got = None if at < 0 else (whole, bisect.bisect_right(self.line_starts, at) - 1, sink._computed)
         self._inner[key] = got
-        return got[1] if got is not None else None
+        return None if got is None else got[1:]
 
     def range(self, node: cst.CSTNode, stmt_index: int):
         """CodeRange (1-based lines, 0-based columns) of `node` in top-level statement."""
@@ -330,9 +314,11 @@ class Locator:
         if frame is not None and frame[0] == stmt_index and frame[1] is not None:
             inner = self._inner_positions(frame, node)
             if inner is not None:
-                r = inner.get(node)
+                shift, positions = inner
+                r = positions.get(node)
                 if r is not None:
-                    return r
+                    return CodeRange(CodePosition(r.start.line + shift, r.start.column),
+                                     CodePosition(r.end.line + shift, r.end.column))
         positions = self._positions(stmt_index)
         try:
             return positions[node]
