@@ -143,24 +143,22 @@ def run_files(files: Sequence[Path], settings: Settings, fix: bool = False, unsa
     try:
         if bar is not None:
             bar.advance(len(files) - len(work))  # cache hits
-        done: List[FileResult] = []
+        done: List[FileResult] = [None] * len(work)  # type: ignore[list-item]  # each filled below
         if len(work) < PARALLEL_THRESHOLD or workers <= 1:
-            for _, j in work:
-                done.append(_run(j))
+            for k, (_, j) in enumerate(work):
+                done[k] = _run(j)
                 if bar is not None:
                     bar.advance()
         else:
             # largest files first, in small chunks, so that no worker is left with a big
             # file at the end while the others wait (results go back to input order)
             order = sorted(range(len(work)), key=lambda k: -_size(work[k][1].path))
-            got: List[Optional[FileResult]] = [None] * len(work)
             with ProcessPoolExecutor(max_workers=min(workers, len(work))) as pool:
                 chunk = max(1, min(4, len(work) // (workers * 8)))
                 for k, res in zip(order, pool.map(_run, [work[k][1] for k in order], chunksize=chunk)):
-                    got[k] = res
+                    done[k] = res
                     if bar is not None:
                         bar.advance()
-            done = got  # type: ignore[assignment]
     finally:
         if bar is not None:
             bar.close()
