@@ -26,6 +26,12 @@ _BINOPS = {
 }
 
 
+def _is_member_read(expr) -> bool:
+    """`cfg.lr`, `cfg["lr"]` or `cfg.get("lr", d)`: a read of a member that `_member` follows."""
+    return isinstance(expr, (cst.Attribute, cst.Subscript)) or (
+        isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get")
+
+
 def evaluate(model: "ScriptModel", expr: cst.BaseExpression, scope: "Scope", order: Optional[int],
              depth: int = 0, param=None):
     """The value of `expr` when it follows from literals, else UNKNOWN. `param(binding,
@@ -86,8 +92,7 @@ def evaluate(model: "ScriptModel", expr: cst.BaseExpression, scope: "Scope", ord
         return a if a else ev(expr.right)
     if isinstance(expr, cst.Comparison):
         return _compare(ev, expr)
-    if isinstance(expr, (cst.Attribute, cst.Subscript)) or (
-            isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get"):
+    if _is_member_read(expr):
         got = _member(model, expr, scope, order, depth + 1)
         return UNKNOWN if got is None else got[0]
     if isinstance(expr, cst.UnaryOperation):
@@ -835,8 +840,7 @@ def defining_literal(model, expr, scope, order, depth: int = 0) -> Optional[cst.
         if b is None:
             return None
         return defining_literal(model, b.value, b.scope, b.order, depth + 1)
-    if isinstance(expr, (cst.Attribute, cst.Subscript)) or (
-            isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get"):
+    if _is_member_read(expr):
         got = _member(model, expr, scope, order, 0)
         if got is None:
             return None
@@ -887,8 +891,7 @@ def origin_of(model, expr, scope, order, ctx=None, site=None) -> Optional[str]:
             if inner is not None:
                 line = _line(ctx, b.node, model)
                 return f"`{expr.value}`" + (f" (line {line})" if line else "") + f", from {inner}"
-    elif isinstance(expr, (cst.Attribute, cst.Subscript)) or (
-            isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get"):
+    elif _is_member_read(expr):
         got = _member(model, expr, scope, order, 0)
         if got is None:
             return None
@@ -920,8 +923,7 @@ def from_outside(model, expr, scope, order, depth: int = 0) -> bool:
         node = todo.pop()
         if isinstance(node, cst.Lambda):
             continue
-        if isinstance(node, (cst.Attribute, cst.Subscript)) or (
-                isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "get"):
+        if _is_member_read(node):
             got = _member(model, node, scope, order, 0)
             if got is not None:
                 _, (origin, label) = got
