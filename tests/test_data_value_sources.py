@@ -3,23 +3,12 @@ known sequence, the expression of a config entry, a dtype given by a helper's ca
 config entry, and the calls a script helper returns."""
 
 import libcst as cst
+from values_helpers import _model, value
 
 from msfix.analysis.builder import build_model
 from msfix.analysis.data import dtype_name, returned_calls
 from msfix.analysis.model import UNKNOWN
 from msfix.analysis.values import member_expr
-
-
-def _model(src: str, expr: str):
-    src = src.rstrip("\n") + f"\nRESULT = {expr}\n"
-    m = build_model(cst.parse_module(src), src)
-    b = m.module_scope.bindings["RESULT"][-1]
-    return m, b
-
-
-def value(src: str, expr: str):
-    m, b = _model(src, expr)
-    return m.literal(b.value, m.module_scope, b.order)
 
 
 def test_list_and_tuple_of_a_known_sequence():

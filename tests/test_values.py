@@ -6,24 +6,13 @@ import types
 
 import libcst as cst
 import pytest
+from values_helpers import _model, value
 
 from msfix.analysis.builder import build_model
 from msfix.analysis.model import UNKNOWN
 from msfix.analysis.values import origin_of
 from msfix.engine import lint_text
 from msfix.rule import rule_by_code
-
-
-def _model(src: str, expr: str):
-    src = src.rstrip("\n") + f"\nRESULT = {expr}\n"
-    m = build_model(cst.parse_module(src), src)
-    b = m.module_scope.bindings["RESULT"][-1]
-    return m, b
-
-
-def value(src: str, expr: str):
-    m, b = _model(src, expr)
-    return m.literal(b.value, m.module_scope, b.order)
 
 
 def origin(src: str, expr: str):
