@@ -3,8 +3,6 @@ and in fix mode apply fixes round after round until nothing changes."""
 
 from __future__ import annotations
 
-import ast
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +13,7 @@ import libcst as cst
 from msfix.analysis import configfiles
 from msfix.analysis.builder import build_model
 from msfix.diagnostics import Diagnostic, Edit
-from msfix.locate import Locator
+from msfix.locate import Locator, parse_ast
 from msfix import noqa
 from msfix.rule import Rule, RuleContext
 from msfix.source import SourceError, SourceFile, read_source
@@ -71,9 +69,7 @@ def parse(text: str, path: str = "") -> cst.Module:
 
 def _quick_syntax_check(text: str) -> None:
     try:
-        with warnings.catch_warnings():  # the script's invalid escapes are not ours to report
-            warnings.simplefilter("ignore")
-            ast.parse(text)
+        parse_ast(text)
     except SyntaxError as exc:
         raise ParseError(f"syntax error at {exc.lineno}:{exc.offset}: {exc.msg}") from None
     except (ValueError, RecursionError, MemoryError) as exc:

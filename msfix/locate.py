@@ -27,6 +27,14 @@ from libcst.metadata.position_provider import PositionProvidingCodegenState
 NEWLINE_RE = re.compile(r"\r\n?|\n")
 
 
+def parse_ast(text: str) -> ast.Module:
+    """Python's own parse of the script, without the warnings it prints about the
+    script (invalid escapes are not msfix's to report). Raises SyntaxError."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(text)
+
+
 class _Sink:
     def __init__(self) -> None:
         self._computed: Dict[cst.CSTNode, object] = {}
@@ -217,10 +225,7 @@ class Locator:
         if self._lines is None:
             lines: Dict[int, int] = {}
             try:
-                with warnings.catch_warnings():  # the script's invalid escapes are not ours to report
-                    warnings.simplefilter("ignore")
-                    tree = ast.parse(self.text)
-                _pair(list(self.module.body), tree.body, lines)
+                _pair(list(self.module.body), parse_ast(self.text).body, lines)
             except (_Mismatch, SyntaxError, ValueError, RecursionError, MemoryError, AttributeError):
                 lines = {}
             self._lines = lines
