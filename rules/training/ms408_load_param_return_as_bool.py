@@ -161,8 +161,7 @@ class LoadParamReturnAsBool(Rule):
                     and len(st.body) == 1 and isinstance(st.body[0], cst.Assign) and len(st.body[0].targets) == 1:
                 fix = Fix.safe(f"Unpack: `{site.target}, _ = ...`",
                                ctx.insert_after(b.node, ", _", site.top))
-            ctx.report(use, self._message(kind, f"`{site.target}`"), fix=fix, top=ctx.model.top_of(use)
-                       if id(use) in ctx.model.owner else site.top)
+            ctx.report(use, self._message(kind, f"`{site.target}`"), fix=fix, top=ctx.model.top_of(use, site.top))
 
     @staticmethod
     def _message(kind, what):
